@@ -1,0 +1,123 @@
+//! Command-line surface of benchctl.
+
+use std::time::Duration;
+
+use benchhub_common::config::humantime_duration;
+
+use crate::client::Endpoints;
+
+/// benchctl — administer and query a benchhub deployment.
+#[derive(Debug, clap::Parser)]
+#[command(name = "benchctl", version, about)]
+pub struct Cli {
+    /// Ingest service URL.
+    #[arg(
+        long,
+        global = true,
+        env = "BENCHHUB_INGEST_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub ingest_url: String,
+    /// Rankings service URL.
+    #[arg(
+        long,
+        global = true,
+        env = "BENCHHUB_RANKINGS_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub rankings_url: String,
+    /// Runner service URL.
+    #[arg(
+        long,
+        global = true,
+        env = "BENCHHUB_RUNNER_URL",
+        default_value = "http://127.0.0.1:50053"
+    )]
+    pub runner_url: String,
+    /// Judge service URL.
+    #[arg(
+        long,
+        global = true,
+        env = "BENCHHUB_JUDGE_URL",
+        default_value = "http://127.0.0.1:50054"
+    )]
+    pub judge_url: String,
+    /// Bearer token (falls back to BENCHHUB_ADMIN_TOKEN). Never printed.
+    #[arg(long, global = true, env = "BENCHHUB_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Returns the endpoints and token the commands use.
+    pub fn endpoints(&self) -> Endpoints {
+        let token = self
+            .token
+            .clone()
+            .or_else(|| std::env::var("BENCHHUB_ADMIN_TOKEN").ok())
+            .filter(|token| !token.trim().is_empty());
+        Endpoints {
+            ingest: self.ingest_url.clone(),
+            rankings: self.rankings_url.clone(),
+            runner: self.runner_url.clone(),
+            judge: self.judge_url.clone(),
+            token,
+        }
+    }
+}
+
+/// Subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Show the gRPC health of the services (exit code 1 when one is not SERVING).
+    Health(HealthArgs),
+    /// List the upstream sources with availability, schedule, last and next run.
+    Sources,
+    /// Manage API tokens (admin).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Arguments of `benchctl health`.
+#[derive(Debug, clap::Args)]
+pub struct HealthArgs {
+    /// Keep checking until every service is SERVING or this much time has passed (e.g. 60s).
+    #[arg(long, value_parser = humantime_duration)]
+    pub wait: Option<Duration>,
+    /// Check only this service: ingest, rankings, runner or judge.
+    #[arg(long, value_parser = ["ingest", "rankings", "runner", "judge"])]
+    pub service: Option<String>,
+    /// URL of the service given with --service (overrides the configured URL).
+    #[arg(long, requires = "service")]
+    pub url: Option<String>,
+}
+
+/// `benchctl token …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once and never again.
+    Create {
+        /// Human name, e.g. ci-runner.
+        #[arg(long)]
+        name: String,
+        /// admin, runner or reader.
+        #[arg(long, value_parser = ["admin", "runner", "reader"])]
+        role: String,
+        /// Tenant whose suites and runs the token sees.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Include revoked tokens.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id as shown by `token list`.
+        id: String,
+    },
+}

@@ -1,0 +1,9 @@
+//! benchctl, the benchhub admin CLI, as a library: the end-to-end tests drive the same client code.
+//!
+//! [`client::Clients`] dials the services with the caller's token; [`commands`] turn RPC answers into
+//! tables.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod render;

@@ -1,0 +1,181 @@
+//! Configuration of the ingest service: listen address, the shared settings, and per-source base URLs,
+//! schedules and secrets resolved from the environment.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use benchhub_common::config::{CommonConfig, validate_base_url};
+use secrecy::SecretString;
+
+use crate::domain::sources::{Availability, SOURCES, SourceSpec};
+
+/// Command line and environment of the `ingest` binary.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "ingest",
+    version,
+    about = "benchhub ingest service: pulls every source into dated snapshots"
+)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "BENCHHUB_INGEST_ADDR", default_value = "127.0.0.1:50051")]
+    pub addr: SocketAddr,
+
+    /// Settings shared by every service.
+    #[command(flatten)]
+    pub common: CommonConfig,
+
+    /// Resolved per-source settings (from `BENCHHUB_SOURCE_<NAME>_URL`, `_SCHEDULE` and secrets).
+    #[arg(skip)]
+    pub sources: Vec<SourceSettings>,
+}
+
+impl Config {
+    /// Returns a configuration for tests: the given database, every source at its default settings.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            common: CommonConfig::for_tests(database_url),
+            sources: resolve_sources(|_| None).unwrap_or_default(),
+        }
+    }
+}
+
+/// One source as configured for this process.
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    /// The static description.
+    pub spec: &'static SourceSpec,
+    /// Upstream base URL (`scheme://host[:port]`, no trailing slash); empty when the source has none.
+    pub base_url: String,
+    /// Cron schedule (UTC), `None` when the source is never scheduled.
+    pub schedule: Option<cron::Schedule>,
+    /// Text of the schedule as configured.
+    pub schedule_text: String,
+    /// The source's secret, when its variable is set. Never logged.
+    pub secret: Option<SecretString>,
+}
+
+/// A configuration variable with a bad value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for {variable}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: String,
+    /// What is wrong and what is allowed.
+    pub reason: String,
+}
+
+/// Resolves every source's settings through `lookup` (the process environment in production).
+pub fn resolve_sources(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<SourceSettings>, ConfigError> {
+    SOURCES
+        .iter()
+        .map(|spec| {
+            let url_variable = spec.url_env_var();
+            let base_url = match lookup(&url_variable).filter(|value| !value.trim().is_empty()) {
+                Some(value) => validate_base_url(&value).map_err(|reason| ConfigError {
+                    variable: url_variable.clone(),
+                    reason: format!("{reason}; expected scheme://host[:port]"),
+                })?,
+                None => spec.default_base_url.to_owned(),
+            };
+            let schedule_variable = spec.schedule_env_var();
+            let schedule_text = lookup(&schedule_variable)
+                .map(|value| value.trim().to_owned())
+                .unwrap_or_else(|| spec.default_schedule.to_owned());
+            let schedule = if schedule_text.is_empty() || schedule_text == "off" {
+                None
+            } else if spec.availability != Availability::Live {
+                return Err(ConfigError {
+                    variable: schedule_variable,
+                    reason: format!("{} is not a live source and cannot be scheduled", spec.name),
+                });
+            } else {
+                Some(cron::Schedule::from_str(&schedule_text).map_err(|error| ConfigError {
+                    variable: schedule_variable.clone(),
+                    reason: format!(
+                        "'{schedule_text}' is not a cron expression ({error}); use 'sec min hour day-of-month month day-of-week', e.g. '0 0 3 * * Mon', or 'off'"
+                    ),
+                })?)
+            };
+            let secret = spec
+                .secret_env_var
+                .and_then(&lookup)
+                .filter(|value| !value.trim().is_empty())
+                .map(SecretString::from);
+            Ok(SourceSettings {
+                spec,
+                base_url,
+                schedule_text: if schedule.is_some() { schedule_text } else { String::new() },
+                schedule,
+                secret,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let sources = resolve_sources(|_| None).expect("defaults are valid");
+        let lmarena = sources
+            .iter()
+            .find(|source| source.spec.name == "lmarena")
+            .expect("lmarena");
+        assert_eq!(lmarena.base_url, "https://datasets-server.huggingface.co");
+        assert!(lmarena.schedule.is_some());
+        let mteb = sources
+            .iter()
+            .find(|source| source.spec.name == "mteb")
+            .expect("mteb");
+        assert!(mteb.schedule.is_none());
+    }
+
+    #[test]
+    fn bad_url_names_the_variable() {
+        let error = resolve_sources(|name| {
+            (name == "BENCHHUB_SOURCE_OPENROUTER_URL").then(|| "ftp://x".to_owned())
+        })
+        .expect_err("ftp is rejected");
+        assert_eq!(error.variable, "BENCHHUB_SOURCE_OPENROUTER_URL");
+        assert!(
+            error.to_string().contains("scheme://host[:port]"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_schedule_names_the_variable_and_the_format() {
+        let error = resolve_sources(|name| {
+            (name == "BENCHHUB_SOURCE_ARC_AGI_SCHEDULE").then(|| "every night".to_owned())
+        })
+        .expect_err("not cron");
+        assert_eq!(error.variable, "BENCHHUB_SOURCE_ARC_AGI_SCHEDULE");
+        assert!(error.reason.contains("0 0 3 * * Mon"), "{}", error.reason);
+    }
+
+    #[test]
+    fn overrides_and_secrets_are_read() {
+        let sources = resolve_sources(|name| match name {
+            "BENCHHUB_SOURCE_EVALPLUS_URL" => Some("http://127.0.0.1:9000/".to_owned()),
+            "ARTIFICIAL_ANALYSIS_API_KEY" => Some("k".to_owned()),
+            "BENCHHUB_SOURCE_LMARENA_SCHEDULE" => Some("off".to_owned()),
+            _ => None,
+        })
+        .expect("valid");
+        let by_name = |name: &str| {
+            sources
+                .iter()
+                .find(|source| source.spec.name == name)
+                .expect("source")
+        };
+        assert_eq!(by_name("evalplus").base_url, "http://127.0.0.1:9000");
+        assert!(by_name("artificialanalysis").secret.is_some());
+        assert!(by_name("lmarena").schedule.is_none());
+    }
+}

@@ -1,0 +1,24 @@
+//! The `ingest` binary: parses configuration, starts telemetry and runs the service.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let mut config = benchhub_ingest::Config::parse();
+    benchhub_common::telemetry::init(config.common.log_format);
+    config.sources = match benchhub_ingest::config::resolve_sources(|name| std::env::var(name).ok())
+    {
+        Ok(sources) => sources,
+        Err(error) => {
+            eprintln!("ingest: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    benchhub_common::host::run_main(
+        "ingest",
+        config.addr,
+        "BENCHHUB_INGEST_ADDR",
+        |listener, shutdown| benchhub_ingest::run(config, listener, shutdown),
+    )
+    .await
+}

@@ -1,0 +1,16 @@
+//! The `rankings` binary: parses configuration, starts telemetry and runs the service.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = benchhub_rankings::Config::parse();
+    benchhub_common::telemetry::init(config.common.log_format);
+    benchhub_common::host::run_main(
+        "rankings",
+        config.addr,
+        "BENCHHUB_RANKINGS_ADDR",
+        |listener, shutdown| benchhub_rankings::run(config, listener, shutdown),
+    )
+    .await
+}

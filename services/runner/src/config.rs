@@ -1,0 +1,28 @@
+//! Configuration of the runner service.
+
+use std::net::SocketAddr;
+
+use benchhub_common::config::CommonConfig;
+
+/// Command line and environment of the `runner` binary.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "runner", version, about = "benchhub runner service")]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "BENCHHUB_RUNNER_ADDR", default_value = "127.0.0.1:50053")]
+    pub addr: SocketAddr,
+
+    /// Settings shared by every service.
+    #[command(flatten)]
+    pub common: CommonConfig,
+}
+
+impl Config {
+    /// Returns a configuration for tests: the given database, defaults everywhere else.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            common: CommonConfig::for_tests(database_url),
+        }
+    }
+}

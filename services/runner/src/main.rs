@@ -1,0 +1,16 @@
+//! The `runner` binary: parses configuration, starts telemetry and runs the service.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = benchhub_runner::Config::parse();
+    benchhub_common::telemetry::init(config.common.log_format);
+    benchhub_common::host::run_main(
+        "runner",
+        config.addr,
+        "BENCHHUB_RUNNER_ADDR",
+        |listener, shutdown| benchhub_runner::run(config, listener, shutdown),
+    )
+    .await
+}

@@ -1,0 +1,61 @@
+//! Conversions between chrono values and protobuf well-known types.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+/// Converts an instant to a protobuf timestamp.
+pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// Converts an optional instant to an optional protobuf timestamp.
+pub fn optional_timestamp(time: Option<DateTime<Utc>>) -> Option<prost_types::Timestamp> {
+    time.map(timestamp)
+}
+
+/// Converts a protobuf timestamp to an instant; `None` when out of range.
+pub fn from_timestamp(value: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    let nanos = u32::try_from(value.nanos).ok()?;
+    Utc.timestamp_opt(value.seconds, nanos).single()
+}
+
+/// Formats a calendar date as `YYYY-MM-DD` (empty for none), the wire form of dates.
+pub fn date_text(date: Option<NaiveDate>) -> String {
+    date.map(|date| date.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Parses a `YYYY-MM-DD` date; empty text means none.
+pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("'{text}' is not a date; use YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        let time = Utc
+            .with_ymd_and_hms(2026, 11, 23, 17, 52, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(from_timestamp(&timestamp(time)), Some(time));
+    }
+
+    #[test]
+    fn dates_parse_and_format() {
+        let date = parse_date("2026-01-08").expect("valid");
+        assert_eq!(date_text(date), "2026-01-08");
+        assert_eq!(parse_date(""), Ok(None));
+        assert!(parse_date("08/01/2026").is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! One running service: its lazily connected pool, health reporting, start-up readiness and the gRPC
+//! server with health, reflection (v1 and v1alpha), the RPC layer and graceful shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::auth::{AccessPolicy, Authenticator};
+use crate::config::CommonConfig;
+use crate::rpc::RpcLayer;
+
+/// Everything a service needs from the shared bootstrap.
+pub struct Host {
+    name: &'static str,
+    config: CommonConfig,
+    pool: PgPool,
+    authenticator: Authenticator,
+    ready: Arc<AtomicBool>,
+    health: HealthReporter,
+    health_routes: Routes,
+    grpc_services: Vec<String>,
+    shutdown: CancellationToken,
+}
+
+impl Host {
+    /// Creates the host of service `name` (e.g. `ingest`) exposing the fully qualified gRPC services
+    /// `grpc_services` (e.g. `benchhub.v1.IngestService`). Nothing connects yet.
+    pub fn new(
+        name: &'static str,
+        config: &CommonConfig,
+        grpc_services: &[&str],
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let pool = benchhub_db::lazy_pool(&config.database_url, &config.pool_settings())?;
+        let authenticator = Authenticator::new(
+            pool.clone(),
+            config.admin_token.as_ref(),
+            &config.admin_tenant,
+        );
+        let (health, health_service) = tonic_health::server::health_reporter();
+        Ok(Self {
+            name,
+            config: config.clone(),
+            pool,
+            authenticator,
+            ready: Arc::new(AtomicBool::new(false)),
+            health,
+            health_routes: Routes::new(health_service),
+            grpc_services: grpc_services
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+            shutdown,
+        })
+    }
+
+    /// Returns the service's pool (connects on first use).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Returns the token that stops the service and its background work.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Returns the token checker, for services that authenticate outside the RPC layer.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    /// Spawns the start-up task: wait for the database with backoff, migrate, run `on_ready` (retried
+    /// until it succeeds), report SERVING, then keep probing the database and report NOT_SERVING while
+    /// it is unreachable.
+    pub fn start<F, Fut>(&self, on_ready: F)
+    where
+        F: Fn(PgPool) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    {
+        let pool = self.pool.clone();
+        let ready = self.ready.clone();
+        let health = self.health.clone();
+        let names = self.health_names();
+        let shutdown = self.shutdown.clone();
+        let interval = self.config.health_interval;
+        let service = self.name;
+        tokio::spawn(async move {
+            set_status(&health, &names, ServingStatus::NotServing).await;
+            let migrated = benchhub_db::wait_and_migrate(
+                &pool,
+                Duration::from_secs(10),
+                shutdown.clone().cancelled_owned(),
+            )
+            .await;
+            if migrated.is_err() {
+                return;
+            }
+            let mut delay = Duration::from_millis(200);
+            loop {
+                match on_ready(pool.clone()).await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::warn!(service, error = %format!("{error:#}"), retry_in_ms = delay.as_millis() as u64, "start-up step failed; retrying");
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            ready.store(true, Ordering::Release);
+            set_status(&health, &names, ServingStatus::Serving).await;
+            tracing::info!(service, "serving");
+            let mut serving = true;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                let probe = tokio::time::timeout(
+                    interval.max(Duration::from_secs(1)),
+                    sqlx::query("SELECT 1").execute(&pool),
+                )
+                .await;
+                let reachable = matches!(probe, Ok(Ok(_)));
+                if reachable != serving {
+                    serving = reachable;
+                    if reachable {
+                        tracing::info!(service, "database reachable again; SERVING");
+                        set_status(&health, &names, ServingStatus::Serving).await;
+                    } else {
+                        tracing::warn!(service, "database unreachable; NOT_SERVING");
+                        set_status(&health, &names, ServingStatus::NotServing).await;
+                    }
+                }
+            }
+        });
+    }
+
+    fn health_names(&self) -> Vec<String> {
+        let mut names = vec![String::new()];
+        names.extend(self.grpc_services.iter().cloned());
+        names
+    }
+
+    /// Serves `routes` plus health and reflection on `listener` until the shutdown token fires, then
+    /// reports NOT_SERVING, lets in-flight RPCs finish (up to the configured grace) and closes the pool.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        routes: Routes,
+        policy: AccessPolicy,
+    ) -> anyhow::Result<()> {
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(benchhub_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("building reflection v1")?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(benchhub_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .context("building reflection v1alpha")?;
+        let mut builder = routes.into_axum_router();
+        builder = builder.merge(self.health_routes.clone().into_axum_router());
+        let routes = Routes::from(builder)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+
+        let layer = RpcLayer::new(
+            self.name,
+            policy,
+            self.authenticator.clone(),
+            self.ready.clone(),
+        );
+        let local = listener.local_addr().ok();
+        tracing::info!(service = self.name, addr = ?local, "listening");
+        let shutdown = self.shutdown.clone();
+        let health = self.health.clone();
+        let names = self.health_names();
+        let signal = async move {
+            shutdown.cancelled().await;
+            set_status(&health, &names, ServingStatus::NotServing).await;
+        };
+        let server = tonic::transport::Server::builder()
+            .timeout(self.config.request_timeout)
+            .layer(layer)
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        let grace = self.config.shutdown_grace;
+        let deadline = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        let outcome = tokio::select! {
+            outcome = server => outcome.context("gRPC server failed"),
+            () = deadline => {
+                tracing::warn!(service = self.name, grace_ms = grace.as_millis() as u64, "in-flight RPCs did not finish within the grace period");
+                Ok(())
+            }
+        };
+        self.pool.close().await;
+        tracing::info!(service = self.name, "stopped");
+        outcome
+    }
+}
+
+async fn set_status(health: &HealthReporter, names: &[String], status: ServingStatus) {
+    for name in names {
+        health.set_service_status(name.as_str(), status).await;
+    }
+}
+
+/// Binds a TCP listener, with an error that names the address (e.g. when the port is in use).
+pub async fn bind(addr: std::net::SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (set by {variable}); is the port in use?")
+    })
+}
+
+/// Shared body of every service's `main`: binds the address, runs the service until SIGINT/SIGTERM, and
+/// turns failures into a logged error and exit code 1.
+pub async fn run_main<F, Fut>(
+    service: &'static str,
+    addr: std::net::SocketAddr,
+    variable: &str,
+    run: F,
+) -> std::process::ExitCode
+where
+    F: FnOnce(TcpListener, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let listener = match bind(addr, variable).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(service, error = %format!("{error:#}"), "cannot start");
+            eprintln!("{service}: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        crate::shutdown::signal().await;
+        trigger.cancel();
+    });
+    match run(listener, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(service, error = %format!("{error:#}"), "stopped with an error");
+            eprintln!("{service}: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

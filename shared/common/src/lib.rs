@@ -1,0 +1,18 @@
+//! Service bootstrap shared by every benchhub binary.
+//!
+//! A service's `run` builds its [`config::CommonConfig`], starts [`telemetry`], creates a [`host::Host`]
+//! (lazy pool, health, readiness), adds its gRPC services and calls [`host::Host::serve`], which adds
+//! health and reflection, the per-RPC [`rpc`] layer (request id, span, auth, readiness) and graceful shutdown.
+
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod host;
+pub mod paging;
+pub mod rpc;
+pub mod shutdown;
+pub mod status;
+pub mod telemetry;
+
+pub use auth::{Access, AccessPolicy, Principal, Role};
+pub use host::Host;

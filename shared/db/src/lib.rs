@@ -1,0 +1,212 @@
+//! Postgres access shared by every benchhub service: the embedded migrations, a lazily connected pool,
+//! start-up waiting with backoff, tenant-scoped transactions and SQLSTATE classification.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// Every migration in `shared/db/migrations`, embedded in the binary and applied at start-up.
+///
+/// sqlx holds a Postgres advisory lock while it migrates, so replicas starting together are safe.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Role that tenant-scoped transactions switch to, so row-level security applies even when the
+/// service connects as a superuser or as the tables' owner.
+pub const APP_ROLE: &str = "benchhub_app";
+
+/// Name of the `current_setting` that carries the tenant of a transaction.
+pub const TENANT_SETTING: &str = "benchhub.tenant_id";
+
+/// Channel on which the ingest service announces a changed catalog (`pg_notify`).
+pub const CATALOG_CHANNEL: &str = "benchhub_catalog";
+
+/// Pool settings read from the environment by each service's configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Upper bound on open connections.
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before failing as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Errors raised while building the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL could not be parsed; the message never contains the URL itself (it may hold a password).
+    #[error("DATABASE_URL is not a valid postgres url: {0}")]
+    InvalidUrl(String),
+}
+
+/// Builds a pool that connects lazily, so a service can start (and report NOT_SERVING) before the
+/// database is reachable.
+pub fn lazy_pool(database_url: &str, settings: &PoolSettings) -> Result<PgPool, ConnectError> {
+    let options: PgConnectOptions = database_url
+        .parse()
+        .map_err(|error: sqlx::Error| ConnectError::InvalidUrl(redact_url_error(&error)))?;
+    let options = options.application_name("benchhub");
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+fn redact_url_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(inner) => {
+            let text = inner.to_string();
+            if text.contains("://") {
+                "unparsable connection string".to_owned()
+            } else {
+                text
+            }
+        }
+        _ => "unparsable connection string".to_owned(),
+    }
+}
+
+/// Waits until the database answers, retrying with exponential backoff (capped at `max_delay`),
+/// then applies every pending migration. Returns only on success or when `give_up` fires.
+pub async fn wait_and_migrate(
+    pool: &PgPool,
+    max_delay: Duration,
+    give_up: impl std::future::Future<Output = ()>,
+) -> Result<(), sqlx::Error> {
+    tokio::pin!(give_up);
+    let mut delay = Duration::from_millis(200);
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let outcome = async {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            MIGRATOR.run(pool).await.map_err(sqlx::Error::from)
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                tracing::info!(attempt, "database reachable and migrated");
+                return Ok(());
+            }
+            Err(error) => {
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = delay.as_millis() as u64,
+                    error = %describe(&error),
+                    "database not ready; retrying"
+                );
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut give_up => return Err(sqlx::Error::PoolClosed),
+        }
+        delay = (delay * 2).min(max_delay);
+    }
+}
+
+/// Opens a transaction in which row-level security restricts every tenant-owned table to `tenant_id`.
+pub async fn begin_tenant(
+    pool: &PgPool,
+    tenant_id: &str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query(&format!("SET LOCAL ROLE {APP_ROLE}"))
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query("SELECT set_config($1, $2, true)")
+        .bind(TENANT_SETTING)
+        .bind(tenant_id)
+        .execute(&mut *transaction)
+        .await?;
+    Ok(transaction)
+}
+
+/// What a database error means to the service that got it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbErrorKind {
+    /// 23505: a unique constraint was violated.
+    UniqueViolation,
+    /// 23503: a referenced row does not exist.
+    ForeignKeyViolation,
+    /// 23514 or 23502: a check or not-null constraint was violated.
+    CheckViolation,
+    /// 40001 or 40P01: retryable serialization failure or deadlock.
+    Conflict,
+    /// 42501 or a row-level-security rejection: not allowed.
+    InsufficientPrivilege,
+    /// The query returned no row where one was expected.
+    RowNotFound,
+    /// The database could not be reached (pool timeout, I/O, closed pool, 57P01 admin shutdown, 08xxx).
+    Unavailable,
+    /// Anything else: a bug or an unexpected state.
+    Other,
+}
+
+/// Classifies a sqlx error by SQLSTATE, in one place for every service.
+pub fn classify(error: &sqlx::Error) -> DbErrorKind {
+    match error {
+        sqlx::Error::RowNotFound => DbErrorKind::RowNotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            DbErrorKind::Unavailable
+        }
+        sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => DbErrorKind::Unavailable,
+        sqlx::Error::Database(database_error) => {
+            let code = database_error.code().map(|code| code.into_owned());
+            match code.as_deref() {
+                Some("23505") => DbErrorKind::UniqueViolation,
+                Some("23503") => DbErrorKind::ForeignKeyViolation,
+                Some("23514") | Some("23502") => DbErrorKind::CheckViolation,
+                Some("40001") | Some("40P01") => DbErrorKind::Conflict,
+                Some("42501") => DbErrorKind::InsufficientPrivilege,
+                Some(code) if code.starts_with("08") || code.starts_with("57P") => {
+                    DbErrorKind::Unavailable
+                }
+                _ => DbErrorKind::Other,
+            }
+        }
+        _ => DbErrorKind::Other,
+    }
+}
+
+/// Describes an error for logs without leaking connection strings.
+pub fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(_) => "invalid database configuration".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_url_error_never_echoes_the_url() {
+        let error = lazy_pool("postgres://user:secret@[bad", &PoolSettings::default())
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(!error.contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn classifies_pool_timeout_as_unavailable() {
+        assert_eq!(
+            classify(&sqlx::Error::PoolTimedOut),
+            DbErrorKind::Unavailable
+        );
+        assert_eq!(
+            classify(&sqlx::Error::RowNotFound),
+            DbErrorKind::RowNotFound
+        );
+    }
+}
