@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod host;
+pub mod metrics;
 pub mod paging;
 pub mod rpc;
 pub mod shutdown;
