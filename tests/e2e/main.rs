@@ -1,1 +1,5 @@
-fn main() {}
+//! End-to-end tests: every service in this process over real gRPC and a real Postgres, driven through
+//! benchctl's client code where it exists.
+
+mod foundation;
+mod stack;

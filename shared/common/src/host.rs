@@ -63,6 +63,12 @@ impl Host {
         })
     }
 
+    /// Returns the routes every service starts from (the health service); add the service's own gRPC
+    /// services to them and pass them to [`Host::serve`].
+    pub fn routes(&self) -> Routes {
+        self.health_routes.clone()
+    }
+
     /// Returns the service's pool (connects on first use).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -153,7 +159,7 @@ impl Host {
         names
     }
 
-    /// Serves `routes` plus health and reflection on `listener` until the shutdown token fires, then
+    /// Serves `routes` (built from [`Host::routes`]) plus reflection on `listener` until the shutdown token fires, then
     /// reports NOT_SERVING, lets in-flight RPCs finish (up to the configured grace) and closes the pool.
     pub async fn serve(
         self,
@@ -171,9 +177,7 @@ impl Host {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()
             .context("building reflection v1alpha")?;
-        let mut builder = routes.into_axum_router();
-        builder = builder.merge(self.health_routes.clone().into_axum_router());
-        let routes = Routes::from(builder)
+        let routes = routes
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 

@@ -1,0 +1,82 @@
+//! Starts all four services on one fresh database.
+
+use std::time::Duration;
+
+use benchhub_testkit::{TestDb, TestServer};
+
+/// Bootstrap admin token used by the stack.
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+
+/// The four services on port 0, sharing one database.
+pub struct Stack {
+    pub db: TestDb,
+    pub ingest: TestServer,
+    pub rankings: TestServer,
+    pub runner: TestServer,
+    pub judge: TestServer,
+}
+
+fn admin() -> Option<secrecy::SecretString> {
+    Some(ADMIN_TOKEN.to_owned().into())
+}
+
+impl Stack {
+    pub async fn start() -> anyhow::Result<Self> {
+        benchhub_common::telemetry::init_for_tests();
+        let db = TestDb::new().await?;
+        let mut ingest_config = benchhub_ingest::Config::for_tests(&db.url);
+        ingest_config.common.admin_token = admin();
+        let ingest = TestServer::start(|listener, shutdown| {
+            benchhub_ingest::run(ingest_config, listener, shutdown)
+        })
+        .await?;
+        let mut rankings_config = benchhub_rankings::Config::for_tests(&db.url);
+        rankings_config.common.admin_token = admin();
+        let rankings = TestServer::start(|listener, shutdown| {
+            benchhub_rankings::run(rankings_config, listener, shutdown)
+        })
+        .await?;
+        let mut runner_config = benchhub_runner::Config::for_tests(&db.url);
+        runner_config.common.admin_token = admin();
+        let runner = TestServer::start(|listener, shutdown| {
+            benchhub_runner::run(runner_config, listener, shutdown)
+        })
+        .await?;
+        let mut judge_config = benchhub_judge::Config::for_tests(&db.url);
+        judge_config.common.admin_token = admin();
+        let judge = TestServer::start(|listener, shutdown| {
+            benchhub_judge::run(judge_config, listener, shutdown)
+        })
+        .await?;
+        for server in [&ingest, &rankings, &runner, &judge] {
+            server.wait_serving(Duration::from_secs(30)).await?;
+        }
+        Ok(Self {
+            db,
+            ingest,
+            rankings,
+            runner,
+            judge,
+        })
+    }
+
+    /// benchctl clients pointed at this stack with `token`.
+    pub fn clients(&self, token: Option<&str>) -> benchhub_benchctl::client::Clients {
+        benchhub_benchctl::client::Clients::new(benchhub_benchctl::client::Endpoints {
+            ingest: self.ingest.url.clone(),
+            rankings: self.rankings.url.clone(),
+            runner: self.runner.url.clone(),
+            judge: self.judge.url.clone(),
+            token: token.map(str::to_owned),
+        })
+        .expect("valid token")
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.ingest.stop().await?;
+        self.rankings.stop().await?;
+        self.runner.stop().await?;
+        self.judge.stop().await?;
+        Ok(())
+    }
+}
