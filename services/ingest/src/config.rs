@@ -96,7 +96,8 @@ pub fn resolve_sources(
                 Some(cron::Schedule::from_str(&schedule_text).map_err(|error| ConfigError {
                     variable: schedule_variable.clone(),
                     reason: format!(
-                        "'{schedule_text}' is not a cron expression ({error}); use 'sec min hour day-of-month month day-of-week', e.g. '0 0 3 * * Mon', or 'off'"
+                        "'{schedule_text}' is not a cron expression ({}); use 'sec min hour day-of-month month day-of-week', e.g. '0 0 3 * * Mon', or 'off'",
+                        error.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
                     ),
                 })?)
             };

@@ -52,13 +52,15 @@ pub async fn run(
         sources: config.sources.clone(),
     });
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
-    let routes = tonic::service::Routes::new(
-        pb::ingest_service_server::IngestServiceServer::new(grpc::IngestApi::new(state))
-            .max_decoding_message_size(limit),
-    )
-    .add_service(
-        pb::token_service_server::TokenServiceServer::new(grpc::TokenApi::new(pool))
-            .max_decoding_message_size(limit),
-    );
+    let routes = host
+        .routes()
+        .add_service(
+            pb::ingest_service_server::IngestServiceServer::new(grpc::IngestApi::new(state))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            pb::token_service_server::TokenServiceServer::new(grpc::TokenApi::new(pool))
+                .max_decoding_message_size(limit),
+        );
     host.serve(listener, routes, access_policy()).await
 }

@@ -1,10 +1,8 @@
 //! The `ingest` binary: parses configuration, starts telemetry and runs the service.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let mut config = benchhub_ingest::Config::parse();
+    let mut config: benchhub_ingest::Config = benchhub_common::config::parse();
     benchhub_common::telemetry::init(config.common.log_format);
     config.sources = match benchhub_ingest::config::resolve_sources(|name| std::env::var(name).ok())
     {

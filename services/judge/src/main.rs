@@ -1,10 +1,8 @@
 //! The `judge` binary: parses configuration, starts telemetry and runs the service.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = benchhub_judge::Config::parse();
+    let config: benchhub_judge::Config = benchhub_common::config::parse();
     benchhub_common::telemetry::init(config.common.log_format);
     benchhub_common::host::run_main(
         "judge",

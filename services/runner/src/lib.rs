@@ -27,7 +27,7 @@ pub async fn run(
     let host = Host::new("runner", &config.common, &GRPC_SERVICES, shutdown)?;
     host.start(|_pool| async { Ok(()) });
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
-    let routes = tonic::service::Routes::new(
+    let routes = host.routes().add_service(
         pb::runner_service_server::RunnerServiceServer::new(grpc::RunnerApi::new())
             .max_decoding_message_size(limit),
     );

@@ -149,3 +149,67 @@ mod tests {
         assert!(validate_base_url("https://").is_err());
     }
 }
+
+/// Parses a service's configuration from the command line and environment. On a bad value it exits
+/// with code 2 and a message that names the environment variable the value came from (clap alone
+/// names only the flag).
+pub fn parse<T: clap::Parser>() -> T {
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match T::try_parse_from(&arguments) {
+        Ok(config) => config,
+        Err(error) => {
+            let hint = env_hint::<T>(&error, &arguments);
+            let _ = error.print();
+            if let Some(hint) = hint {
+                eprintln!("{hint}");
+            }
+            std::process::exit(error.exit_code());
+        }
+    }
+}
+
+/// Returns "note: …" naming the environment variable behind the argument a clap error is about.
+fn env_hint<T: clap::CommandFactory>(
+    error: &clap::Error,
+    arguments: &[std::ffi::OsString],
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let invalid = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(text)) => vec![text.clone()],
+        Some(ContextValue::Strings(texts)) => texts.clone(),
+        _ => return None,
+    };
+    let command = T::command();
+    let mut notes = Vec::new();
+    for text in invalid {
+        let long = text
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("--")
+            .to_owned();
+        let argument = command
+            .get_arguments()
+            .find(|argument| argument.get_long() == Some(long.as_str()));
+        let Some(variable) = argument.and_then(|argument| argument.get_env()) else {
+            continue;
+        };
+        let flag_given = arguments
+            .iter()
+            .any(|argument| argument.to_string_lossy().starts_with(&format!("--{long}")));
+        let variable = variable.to_string_lossy();
+        if flag_given {
+            continue;
+        }
+        if std::env::var_os(variable.as_ref()).is_some() {
+            notes.push(format!(
+                "note: the value comes from the environment variable {variable}"
+            ));
+        } else {
+            notes.push(format!(
+                "note: set the environment variable {variable} (or pass --{long})"
+            ));
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("\n"))
+}
