@@ -8,7 +8,7 @@
 #   benchhub_pg_ensure
 #
 # Rule, first match wins:
-#   1. DATABASE_URL is set: it is used as is.
+#   1. DATABASE_URL is set: it is used as is (unless BENCHHUB_PG=private, which always starts a private cluster).
 #   2. BENCHHUB_PG is not `private` and a server answers on 127.0.0.1:5432 (and, when psql is
 #      installed, accepts user postgres without a password):
 #      DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres.
@@ -291,6 +291,10 @@ benchhub_pg_ensure() {
         ;;
     esac
 
+    if [[ -n "${DATABASE_URL:-}" && "$mode" == private ]]; then
+        _benchhub_pg_say "BENCHHUB_PG=private: ignoring DATABASE_URL and starting a private cluster"
+        unset DATABASE_URL
+    fi
     if [[ -n "${DATABASE_URL:-}" ]]; then
         _benchhub_pg_say "using DATABASE_URL from the environment: $(_benchhub_pg_redact "$DATABASE_URL")"
         export DATABASE_URL
