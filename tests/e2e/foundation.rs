@@ -457,3 +457,52 @@ async fn wait_for_status(server: &TestServer, wanted: ServingStatus) -> anyhow::
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn rpcs_are_counted_and_exposed_to_prometheus() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let stack = Stack::start().await?;
+    let mut client =
+        pb::ingest_service_client::IngestServiceClient::new(stack.ingest.channel().await?);
+    client
+        .list_sources(pb::ListSourcesRequest::default())
+        .await?;
+    let _ = client
+        .reingest_source(pb::ReingestSourceRequest::default())
+        .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(benchhub_common::observe::serve_metrics(
+        listener,
+        shutdown.clone(),
+    ));
+    let mut connection = tokio::net::TcpStream::connect(addr).await?;
+    connection
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut body = String::new();
+    connection.read_to_string(&mut body).await?;
+    shutdown.cancel();
+    server.await??;
+
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    let ok_line = body.lines().find(|line| {
+        line.starts_with("benchhub_rpc_requests_total")
+            && line.contains("service=\"ingest\"")
+            && line.contains("ListSources")
+            && line.contains("code=\"Ok\"")
+    });
+    assert!(ok_line.is_some(), "{body}");
+    assert!(
+        body.contains("code=\"Unauthenticated\""),
+        "denied calls are counted by code: {body}"
+    );
+    assert!(
+        body.contains("benchhub_rpc_duration_seconds_bucket"),
+        "{body}"
+    );
+    stack.stop().await
+}

@@ -2,4 +2,5 @@
 //! benchctl's client code where it exists.
 
 mod foundation;
+mod grpcurl;
 mod stack;

@@ -53,6 +53,10 @@ pub struct CommonConfig {
     #[arg(long, env = "BENCHHUB_HEALTH_INTERVAL", default_value = "2s", value_parser = humantime_duration)]
     pub health_interval: Duration,
 
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`); unset means no endpoint.
+    #[arg(long, env = "BENCHHUB_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
     /// How long in-flight RPCs may take to finish after SIGTERM/SIGINT before the process exits.
     #[arg(long, env = "BENCHHUB_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime_duration)]
     pub shutdown_grace: Duration,
@@ -72,6 +76,7 @@ impl CommonConfig {
             request_timeout: Duration::from_secs(120),
             health_interval: Duration::from_millis(500),
             shutdown_grace: Duration::from_secs(10),
+            metrics_addr: None,
         }
     }
 

@@ -181,6 +181,18 @@ impl Host {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
+        crate::observe::handle();
+        if let Some(metrics_addr) = self.config.metrics_addr {
+            let metrics_listener = bind(metrics_addr, "BENCHHUB_METRICS_ADDR").await?;
+            tracing::info!(service = self.name, addr = %metrics_addr, "metrics at /metrics");
+            let shutdown = self.shutdown.clone();
+            tokio::spawn(async move {
+                if let Err(error) = crate::observe::serve_metrics(metrics_listener, shutdown).await
+                {
+                    tracing::error!(error = %format!("{error:#}"), "metrics endpoint failed");
+                }
+            });
+        }
         let layer = RpcLayer::new(
             self.name,
             policy,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod convert;
 pub mod host;
 pub mod metrics;
+pub mod observe;
 pub mod paging;
 pub mod rpc;
 pub mod shutdown;

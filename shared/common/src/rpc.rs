@@ -140,11 +140,10 @@ where
                     .unwrap_or(0);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
                 let span = tracing::Span::current();
-                span.record(
-                    "code",
-                    format!("{:?}", tonic::Code::from_i32(code)).as_str(),
-                );
+                let code_name = format!("{:?}", tonic::Code::from_i32(code));
+                span.record("code", code_name.as_str());
                 span.record("latency_ms", latency_ms);
+                crate::observe::record_rpc(state.service, &path, &code_name, latency_ms / 1000.0);
                 if code == 0 {
                     tracing::info!("rpc finished");
                 } else {
