@@ -1,6 +1,12 @@
-//! The benchhub judge service.
+//! The benchhub judge service: deterministic graders, a blind LLM judge, pairwise comparison in both
+//! orders, and Bradley–Terry ratings with bootstrap intervals.
+//!
+//! The judge needs no database for grading, but runs on the shared [`Host`] like every service, so its
+//! health follows the database and its tokens are checked the same way.
 
 pub mod config;
+pub mod domain;
+pub mod error;
 pub mod grpc;
 
 use benchhub_common::{Access, AccessPolicy, Host, Role};
@@ -10,12 +16,19 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 
+use crate::domain::judge::Judge;
+
 /// Fully qualified gRPC services this binary serves.
 pub const GRPC_SERVICES: [&str; 1] = ["benchhub.v1.JudgeService"];
 
-/// Who may call what.
+/// Who may call what: grading and comparison need runner; ratings from verdicts need reader.
 pub fn access_policy() -> AccessPolicy {
-    AccessPolicy::new().service("benchhub.v1.JudgeService", Access::Role(Role::Runner))
+    AccessPolicy::new()
+        .service("benchhub.v1.JudgeService", Access::Role(Role::Runner))
+        .method(
+            "/benchhub.v1.JudgeService/RankModels",
+            Access::Role(Role::Reader),
+        )
 }
 
 /// Runs the service on `listener` until `shutdown` fires.
@@ -26,9 +39,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let host = Host::new("judge", &config.common, &GRPC_SERVICES, shutdown)?;
     host.start(|_pool| async { Ok(()) });
+    let settings = config.judge_settings();
+    if let Some(model) = &settings.default_model
+        && let Err(error) = config.providers.resolve(model)
+    {
+        tracing::warn!(model = %model, error = %error, "the default judge model cannot be used; requests must name a judge model");
+    }
+    let judge = Judge::new(config.providers.clone(), settings);
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
     let routes = host.routes().add_service(
-        pb::judge_service_server::JudgeServiceServer::new(grpc::JudgeApi::new())
+        pb::judge_service_server::JudgeServiceServer::new(grpc::JudgeApi::new(judge))
             .max_decoding_message_size(limit),
     );
     host.serve(listener, routes, access_policy()).await

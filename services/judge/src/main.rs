@@ -1,8 +1,13 @@
-//! The `judge` binary: parses configuration, starts telemetry and runs the service.
+//! The `judge` binary: parses configuration (including the judge model providers), starts telemetry
+//! and runs the service.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config: benchhub_judge::Config = benchhub_common::config::parse();
+    let mut config: benchhub_judge::Config = benchhub_common::config::parse();
+    if let Err(error) = config.resolve_providers(|name| std::env::var(name).ok()) {
+        eprintln!("judge: {error}");
+        return std::process::ExitCode::from(2);
+    }
     benchhub_common::telemetry::init(config.common.log_format);
     benchhub_common::host::run_main(
         "judge",
