@@ -78,6 +78,28 @@ pub enum Command {
     /// Manage API tokens (admin).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write charts (SVG and PNG): model history, suite trend, run quality vs cost, ratings.
+    #[command(subcommand)]
+    Chart(crate::commands::chart::ChartCommand),
+    /// Show the model rankings as a table, or write them as CSV with --csv.
+    Rankings(crate::commands::rankings::RankingsArgs),
+    /// Show one model: scores, prices, freshness and every source's value with a history sparkline.
+    Model(crate::commands::rankings::ModelArgs),
+    /// Show the newest model in the catalog and when it was first ingested.
+    Latest(crate::commands::rankings::LatestArgs),
+    /// Run the local fake LLM provider (OpenAI-compatible) for the demo and tests, until Ctrl-C.
+    FakeProvider(crate::commands::fake_provider::FakeProviderArgs),
+    /// Manage test suites: create, add cases from JSONL or CSV, list.
+    #[command(subcommand)]
+    Suite(crate::commands::runner::SuiteCommand),
+    /// Run a suite (and/or ad-hoc cases) against models; `run show <id>` shows a run.
+    Run(crate::commands::runner::RunArgs),
+    /// List benchmark runs, newest first.
+    Runs(crate::commands::runner::RunsArgs),
+    /// Cancel a pending or running benchmark run.
+    Cancel(crate::commands::runner::CancelArgs),
+    /// Show a suite's per-model statistics, cost trend and staleness.
+    Stats(crate::commands::runner::StatsArgs),
 }
 
 /// Arguments of `benchctl health`.

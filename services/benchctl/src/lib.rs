@@ -3,6 +3,7 @@
 //! [`client::Clients`] dials the services with the caller's token; [`commands`] turn RPC answers into
 //! tables.
 
+pub mod charts;
 pub mod cli;
 pub mod client;
 pub mod commands;

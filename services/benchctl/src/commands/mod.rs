@@ -1,6 +1,10 @@
 //! One module per command group; each prints to stdout and returns an error for a non-zero exit.
 
+pub mod chart;
+pub mod fake_provider;
 pub mod health;
+pub mod rankings;
+pub mod runner;
 pub mod sources;
 pub mod token;
 
@@ -14,5 +18,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Health(args) => health::run(&clients, &args).await,
         Command::Sources => sources::run(&clients).await,
         Command::Token(command) => token::run(&clients, command).await,
+        Command::Chart(command) => chart::run(&clients, command).await,
+        Command::Rankings(args) => rankings::run_rankings(&clients, &args).await,
+        Command::Model(args) => rankings::run_model(&clients, &args).await,
+        Command::Latest(args) => rankings::run_latest(&clients, &args).await,
+        Command::FakeProvider(args) => fake_provider::run(&args).await,
+        Command::Suite(command) => runner::run_suite(&clients, command).await,
+        Command::Run(args) => runner::run_run(&clients, args).await,
+        Command::Runs(args) => runner::run_runs(&clients, args).await,
+        Command::Cancel(args) => runner::run_cancel(&clients, args).await,
+        Command::Stats(args) => runner::run_stats(&clients, args).await,
     }
 }
