@@ -100,6 +100,20 @@ pub enum Command {
     Cancel(crate::commands::runner::CancelArgs),
     /// Show a suite's per-model statistics, cost trend and staleness.
     Stats(crate::commands::runner::StatsArgs),
+    /// Re-fetch one source, or every live and seed source with --all (admin; --dry-run writes nothing).
+    Reingest(crate::commands::ingest::ReingestArgs),
+    /// List the ingestion audit trail, newest first.
+    IngestRuns(crate::commands::ingest::IngestRunsArgs),
+    /// List upstream model names that match no canonical model, with the closest candidates.
+    Unmatched(crate::commands::ingest::UnmatchedArgs),
+    /// Add or remove a model-name alias (admin); stored observations are re-linked at once.
+    #[command(subcommand)]
+    Alias(crate::commands::ingest::AliasCommand),
+    /// List a live source's upstream models that are new to benchhub; --auto-ingest ingests them.
+    Detect(crate::commands::ingest::DetectArgs),
+    /// Run the offline upstream replay server (generated payloads or a fixtures directory).
+    #[command(subcommand)]
+    Replay(crate::commands::ingest::ReplayCommand),
 }
 
 /// Arguments of `benchctl health`.

@@ -1,9 +1,18 @@
-//! The `runner` binary: parses configuration, starts telemetry and runs the service.
+//! The `runner` binary: parses configuration, starts telemetry, resolves the model providers from the
+//! environment and runs the service.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config: benchhub_runner::Config = benchhub_common::config::parse();
+    let mut config: benchhub_runner::Config = benchhub_common::config::parse();
     benchhub_common::telemetry::init(config.common.log_format);
+    config.providers =
+        match benchhub_providers::ProviderRegistry::from_env(|name| std::env::var(name).ok()) {
+            Ok(registry) => registry,
+            Err(error) => {
+                eprintln!("runner: {error}");
+                return std::process::ExitCode::from(2);
+            }
+        };
     benchhub_common::host::run_main(
         "runner",
         config.addr,

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod fake_provider;
 pub mod health;
+pub mod ingest;
 pub mod rankings;
 pub mod runner;
 pub mod sources;
@@ -28,5 +29,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(args) => runner::run_runs(&clients, args).await,
         Command::Cancel(args) => runner::run_cancel(&clients, args).await,
         Command::Stats(args) => runner::run_stats(&clients, args).await,
+        Command::Reingest(args) => ingest::run_reingest(&clients, &args).await,
+        Command::IngestRuns(args) => ingest::run_runs(&clients, &args).await,
+        Command::Unmatched(args) => ingest::run_unmatched(&clients, &args).await,
+        Command::Alias(command) => ingest::run_alias(&clients, command).await,
+        Command::Detect(args) => ingest::run_detect(&clients, &args).await,
+        Command::Replay(command) => ingest::run_replay(command).await,
     }
 }

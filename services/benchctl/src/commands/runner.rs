@@ -2,6 +2,7 @@
 //! `benchctl run show <id>`, `benchctl runs`, `benchctl cancel <id>`, `benchctl stats <suite>`.
 
 mod import;
+mod show;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,8 @@ use crate::client::{Clients, explain};
 use crate::render;
 
 pub use import::{Format, grader_from_json, parse_csv, parse_jsonl, read_cases};
+pub use show::{comparison_table, dollars};
+use show::{optional, print_estimate, print_run, progress_message, status_name, status_value};
 
 /// Cases sent per AddTestCases request (the service accepts at most 1,000).
 const CASES_PER_REQUEST: usize = 1_000;
@@ -198,217 +201,6 @@ fn uuid_like(text: &str) -> bool {
         && text
             .chars()
             .all(|character| character.is_ascii_hexdigit() || character == '-')
-}
-
-/// Formats micro-USD as dollars.
-pub fn dollars(micro_usd: i64) -> String {
-    let value = micro_usd as f64 / 1_000_000.0;
-    if value == 0.0 {
-        "$0".to_owned()
-    } else if value.abs() < 0.01 {
-        format!("${value:.6}")
-    } else {
-        format!("${value:.4}")
-    }
-}
-
-fn status_name(value: i32) -> String {
-    pb::BenchmarkRunStatus::try_from(value)
-        .map(|status| {
-            status
-                .as_str_name()
-                .trim_start_matches("BENCHMARK_RUN_STATUS_")
-                .to_lowercase()
-        })
-        .unwrap_or_else(|_| "?".to_owned())
-}
-
-fn status_value(name: &str) -> pb::BenchmarkRunStatus {
-    match name {
-        "pending" => pb::BenchmarkRunStatus::Pending,
-        "running" => pb::BenchmarkRunStatus::Running,
-        "completed" => pb::BenchmarkRunStatus::Completed,
-        "failed" => pb::BenchmarkRunStatus::Failed,
-        "cancelled" => pb::BenchmarkRunStatus::Cancelled,
-        _ => pb::BenchmarkRunStatus::Unspecified,
-    }
-}
-
-fn optional<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map_or_else(|| "-".to_owned(), |value| value.to_string())
-}
-
-/// Renders the per-model comparison table of a run or a suite: model, quality, pass rate, cost,
-/// tokens, p50/p95 latency, with the best (★) and cheapest ($) models marked.
-pub fn comparison_table(
-    models: &[pb::ModelStats],
-    best: &str,
-    cheapest: &str,
-) -> comfy_table::Table {
-    let mut table = render::table(&[
-        "model",
-        "quality",
-        "pass rate",
-        "cost",
-        "tokens (in/out)",
-        "p50 ms",
-        "p95 ms",
-        "failed",
-        "",
-    ]);
-    for model in models {
-        let mut marks = Vec::new();
-        if model.model == best {
-            marks.push("★ best");
-        }
-        if model.model == cheapest {
-            marks.push("$ cheapest");
-        }
-        let cost = if model.price_known {
-            dollars(model.total_cost_micro_usd)
-        } else if model.total_cost_micro_usd > 0 {
-            format!("≥{} (partly unpriced)", dollars(model.total_cost_micro_usd))
-        } else {
-            "unknown price".to_owned()
-        };
-        table.add_row(vec![
-            model.model.clone(),
-            optional(model.mean_quality.map(|quality| format!("{quality:.1}"))),
-            optional(model.pass_rate.map(|rate| format!("{:.0}%", rate * 100.0))),
-            cost,
-            format!("{}/{}", model.input_tokens, model.output_tokens),
-            optional(model.latency_p50_ms),
-            optional(model.latency_p95_ms),
-            format!("{}/{}", model.failed, model.results),
-            marks.join(" "),
-        ]);
-    }
-    table
-}
-
-fn print_run(run: &pb::Run) {
-    let counts = run.counts.unwrap_or_default();
-    println!(
-        "run {} · {} · {} cases × {} models × {} · {}/{} done, {} failed, {} cached · cost {}{}",
-        render::or_dash(&run.id),
-        status_name(run.status),
-        run.case_count,
-        run.models.len(),
-        run.repetitions,
-        counts.done,
-        counts.total,
-        counts.failed,
-        counts.cached,
-        dollars(run.cost_micro_usd),
-        if run.price_known {
-            ""
-        } else {
-            " (some models unpriced)"
-        }
-    );
-    if !run.error.is_empty() {
-        println!("error: {}", run.error);
-    }
-    if !run.model_stats.is_empty() {
-        println!(
-            "{}",
-            comparison_table(&run.model_stats, &run.best_model, &run.cheapest_model)
-        );
-    }
-    if !run.ratings.is_empty() {
-        let mut table = render::table(&["rank", "model", "rating", "95% interval", "win rate"]);
-        for rating in &run.ratings {
-            table.add_row(vec![
-                rating.rank.to_string(),
-                rating.model.clone(),
-                format!("{:.0}", rating.rating),
-                format!("{:.0}–{:.0}", rating.ci_low, rating.ci_high),
-                format!("{:.0}%", rating.win_rate * 100.0),
-            ]);
-        }
-        println!("{table}");
-        if let Some(rate) = run.judge_consistency_rate {
-            println!("judge order consistency: {:.0}%", rate * 100.0);
-        }
-    }
-}
-
-fn print_estimate(run: &pb::Run) {
-    let Some(estimate) = &run.estimate else {
-        return;
-    };
-    let mut table = render::table(&[
-        "model",
-        "price (in/out USD per M)",
-        "calls",
-        "tokens (in/out)",
-        "estimated cost",
-    ]);
-    for model in &estimate.models {
-        let price = run
-            .models
-            .iter()
-            .find(|candidate| candidate.model == model.model)
-            .and_then(|candidate| {
-                Some(format!(
-                    "{}/{} ({})",
-                    candidate.input_usd_per_million?,
-                    candidate.output_usd_per_million?,
-                    candidate.price_source
-                ))
-            })
-            .unwrap_or_else(|| "unknown".to_owned());
-        table.add_row(vec![
-            model.model.clone(),
-            price,
-            model.calls.to_string(),
-            format!("{}/{}", model.input_tokens, model.output_tokens),
-            model
-                .cost_micro_usd
-                .map_or_else(|| "unknown price".to_owned(), dollars),
-        ]);
-    }
-    println!("{table}");
-    println!(
-        "estimate: {} calls, {}{}{}",
-        estimate.total_calls,
-        dollars(estimate.cost_micro_usd),
-        if estimate.unpriced_models.is_empty() {
-            String::new()
-        } else {
-            format!(" plus unpriced {}", estimate.unpriced_models.join(", "))
-        },
-        if estimate.within_budget {
-            ""
-        } else {
-            " — over the budget"
-        }
-    );
-}
-
-fn progress_message(progress: &pb::RunProgress) -> String {
-    let counts = progress.counts.unwrap_or_default();
-    let mut parts = vec![
-        format!("{} failed", counts.failed),
-        dollars(progress.cost_micro_usd),
-    ];
-    if let Some(eta) = progress.eta_ms {
-        parts.push(format!("ETA {}s", (eta as f64 / 1000.0).ceil()));
-    }
-    for provider in &progress.providers {
-        parts.push(format!(
-            "{} {}/{}{}",
-            provider.provider,
-            provider.current_limit,
-            provider.max_limit,
-            if provider.throttled > 0 {
-                format!(" ({}×429)", provider.throttled)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    parts.join(" · ")
 }
 
 async fn watch(client: &mut Runner, run_id: &str) -> anyhow::Result<pb::Run> {
@@ -749,77 +541,10 @@ pub async fn run_stats(clients: &Clients, args: StatsArgs) -> anyhow::Result<()>
 mod tests {
     use super::*;
 
-    fn stats(model: &str, quality: Option<f64>, cost: i64, priced: bool) -> pb::ModelStats {
-        pb::ModelStats {
-            model: model.to_owned(),
-            mean_quality: quality,
-            pass_rate: quality.map(|q| q / 100.0),
-            total_cost_micro_usd: cost,
-            price_known: priced,
-            results: 10,
-            latency_p50_ms: Some(210),
-            latency_p95_ms: Some(390),
-            ..pb::ModelStats::default()
-        }
-    }
-
     #[test]
-    fn comparison_table_marks_best_and_cheapest() {
-        let models = vec![
-            stats("openai/gpt-4o", Some(92.5), 12_345, true),
-            stats("fake/cheap", Some(60.0), 10, true),
-            stats("local/llama", None, 0, false),
-        ];
-        let text = comparison_table(&models, "openai/gpt-4o", "fake/cheap").to_string();
-        assert!(text.contains("★ best"), "{text}");
-        assert!(text.contains("$ cheapest"), "{text}");
-        assert!(text.contains("92.5"), "{text}");
-        assert!(text.contains("unknown price"), "{text}");
-        assert!(text.contains("210"), "{text}");
-    }
-
-    #[test]
-    fn dollars_keep_small_amounts_readable() {
-        assert_eq!(dollars(0), "$0");
-        assert_eq!(dollars(1_500), "$0.001500");
-        assert_eq!(dollars(2_500_000), "$2.5000");
-    }
-
-    #[test]
-    fn statuses_and_ids() {
-        assert_eq!(
-            status_name(pb::BenchmarkRunStatus::Completed as i32),
-            "completed"
-        );
-        assert_eq!(status_value("cancelled"), pb::BenchmarkRunStatus::Cancelled);
+    fn suite_ids_are_told_from_names() {
         assert!(uuid_like("0b7c7a2e-7d4c-4c1e-9a55-1f3c1f0e9b21"));
         assert!(!uuid_like("my-suite"));
-    }
-
-    #[test]
-    fn progress_mentions_throttling() {
-        let progress = pb::RunProgress {
-            counts: Some(pb::RunCounts {
-                total: 10,
-                done: 4,
-                failed: 1,
-                remaining: 6,
-                cached: 0,
-            }),
-            cost_micro_usd: 42,
-            eta_ms: Some(1_500),
-            providers: vec![pb::ProviderConcurrency {
-                provider: "fake".to_owned(),
-                current_limit: 32,
-                max_limit: 64,
-                in_flight: 5,
-                throttled: 3,
-            }],
-        };
-        let text = progress_message(&progress);
-        assert!(text.contains("1 failed"), "{text}");
-        assert!(text.contains("ETA 2s"), "{text}");
-        assert!(text.contains("fake 32/64 (3×429)"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,497 @@
+//! Conversions between the runner's domain and repository types and the `benchhub.v1` messages.
+
+use benchhub_common::convert::{optional_timestamp, timestamp};
+use benchhub_proto::pb;
+
+use crate::domain::estimate::CostEstimate;
+use crate::domain::grader::{GraderSpec, JudgeSpec};
+use crate::domain::run::{Limits, RunConfig, RunStatus};
+use crate::domain::stats::{self, ModelAggregate};
+use crate::engine::events::{Counts, ProgressSnapshot};
+use crate::error::Error;
+use crate::repo::results::ResultRecord;
+use crate::repo::runs::{LiveCounts, RunRow};
+use crate::repo::suites::{CaseRow, SuiteRow};
+
+/// Converts a proto grader to the stored form; `field` names it in errors.
+pub fn grader_from_pb(field: &str, grader: &pb::Grader) -> Result<GraderSpec, Error> {
+    use pb::grader::Kind;
+    let kind = grader.kind.as_ref().ok_or_else(|| {
+        Error::invalid(
+            field,
+            "must set one grader: exact, normalized_exact, contains, regex, json_valid, json_schema, numeric or llm_rubric",
+        )
+    })?;
+    Ok(match kind {
+        Kind::Exact(exact) => GraderSpec::Exact {
+            expected: exact.expected.clone(),
+        },
+        Kind::NormalizedExact(exact) => GraderSpec::NormalizedExact {
+            expected: exact.expected.clone(),
+        },
+        Kind::Contains(contains) => GraderSpec::Contains {
+            needles: contains.needles.clone(),
+            all: contains.all,
+            case_insensitive: contains.case_insensitive,
+        },
+        Kind::Regex(regex) => GraderSpec::Regex {
+            pattern: regex.pattern.clone(),
+        },
+        Kind::JsonValid(_) => GraderSpec::JsonValid,
+        Kind::JsonSchema(schema) => GraderSpec::JsonSchema {
+            schema_json: schema.schema_json.clone(),
+        },
+        Kind::Numeric(numeric) => GraderSpec::Numeric {
+            expected: numeric.expected,
+            abs_tolerance: numeric.abs_tolerance,
+            rel_tolerance: numeric.rel_tolerance,
+        },
+        Kind::LlmRubric(rubric) => GraderSpec::LlmRubric {
+            expected: rubric.expected.clone(),
+            rubric: rubric.rubric.clone(),
+            judge: rubric.judge.as_ref().map(judge_from_pb),
+            pass_threshold: rubric.pass_threshold,
+        },
+    })
+}
+
+/// Converts a stored grader to the proto form; `candidate_models` fills the LLM grader's field.
+pub fn grader_to_pb(grader: &GraderSpec, candidate_models: &[String]) -> pb::Grader {
+    use pb::grader::Kind;
+    let kind = match grader {
+        GraderSpec::Exact { expected } => Kind::Exact(pb::ExactGrader {
+            expected: expected.clone(),
+        }),
+        GraderSpec::NormalizedExact { expected } => {
+            Kind::NormalizedExact(pb::NormalizedExactGrader {
+                expected: expected.clone(),
+            })
+        }
+        GraderSpec::Contains {
+            needles,
+            all,
+            case_insensitive,
+        } => Kind::Contains(pb::ContainsGrader {
+            needles: needles.clone(),
+            all: *all,
+            case_insensitive: *case_insensitive,
+        }),
+        GraderSpec::Regex { pattern } => Kind::Regex(pb::RegexGrader {
+            pattern: pattern.clone(),
+        }),
+        GraderSpec::JsonValid => Kind::JsonValid(pb::JsonValidGrader {}),
+        GraderSpec::JsonSchema { schema_json } => Kind::JsonSchema(pb::JsonSchemaGrader {
+            schema_json: schema_json.clone(),
+        }),
+        GraderSpec::Numeric {
+            expected,
+            abs_tolerance,
+            rel_tolerance,
+        } => Kind::Numeric(pb::NumericGrader {
+            expected: *expected,
+            abs_tolerance: *abs_tolerance,
+            rel_tolerance: *rel_tolerance,
+        }),
+        GraderSpec::LlmRubric {
+            expected,
+            rubric,
+            judge,
+            pass_threshold,
+        } => Kind::LlmRubric(pb::LlmRubricGrader {
+            expected: expected.clone(),
+            rubric: rubric.clone(),
+            judge: judge.as_ref().map(judge_to_pb),
+            candidate_models: candidate_models.to_vec(),
+            pass_threshold: *pass_threshold,
+        }),
+    };
+    pb::Grader { kind: Some(kind) }
+}
+
+/// Converts a proto judge selection.
+pub fn judge_from_pb(judge: &pb::JudgeModel) -> JudgeSpec {
+    JudgeSpec {
+        model: judge.model.trim().to_owned(),
+        temperature: judge.temperature,
+        max_tokens: judge.max_tokens,
+    }
+}
+
+/// Converts a stored judge selection.
+pub fn judge_to_pb(judge: &JudgeSpec) -> pb::JudgeModel {
+    pb::JudgeModel {
+        model: judge.model.clone(),
+        temperature: judge.temperature,
+        max_tokens: judge.max_tokens,
+    }
+}
+
+/// Maps a status to its proto value.
+pub fn status_to_pb(status: RunStatus) -> pb::BenchmarkRunStatus {
+    match status {
+        RunStatus::Pending => pb::BenchmarkRunStatus::Pending,
+        RunStatus::Running => pb::BenchmarkRunStatus::Running,
+        RunStatus::Completed => pb::BenchmarkRunStatus::Completed,
+        RunStatus::Failed => pb::BenchmarkRunStatus::Failed,
+        RunStatus::Cancelled => pb::BenchmarkRunStatus::Cancelled,
+    }
+}
+
+/// Maps a proto status filter; `None` for unspecified.
+pub fn status_from_pb(value: i32) -> Result<Option<RunStatus>, Error> {
+    match pb::BenchmarkRunStatus::try_from(value) {
+        Ok(pb::BenchmarkRunStatus::Unspecified) => Ok(None),
+        Ok(pb::BenchmarkRunStatus::Pending) => Ok(Some(RunStatus::Pending)),
+        Ok(pb::BenchmarkRunStatus::Running) => Ok(Some(RunStatus::Running)),
+        Ok(pb::BenchmarkRunStatus::Completed) => Ok(Some(RunStatus::Completed)),
+        Ok(pb::BenchmarkRunStatus::Failed) => Ok(Some(RunStatus::Failed)),
+        Ok(pb::BenchmarkRunStatus::Cancelled) => Ok(Some(RunStatus::Cancelled)),
+        Err(_) => Err(Error::invalid(
+            "status",
+            "must be BENCHMARK_RUN_STATUS_PENDING, _RUNNING, _COMPLETED, _FAILED or _CANCELLED (or unset)",
+        )),
+    }
+}
+
+/// Maps a stored grader name to the proto kind.
+pub fn grader_kind(name: Option<&str>) -> pb::GraderKind {
+    match name {
+        Some("exact") => pb::GraderKind::Exact,
+        Some("normalized_exact") => pb::GraderKind::NormalizedExact,
+        Some("contains") => pb::GraderKind::Contains,
+        Some("regex") => pb::GraderKind::Regex,
+        Some("json_valid") => pb::GraderKind::JsonValid,
+        Some("json_schema") => pb::GraderKind::JsonSchema,
+        Some("numeric") => pb::GraderKind::Numeric,
+        Some("llm_rubric") => pb::GraderKind::LlmRubric,
+        _ => pb::GraderKind::Unspecified,
+    }
+}
+
+/// Maps a proto grader kind to the stored name.
+pub fn grader_kind_name(kind: i32) -> Option<&'static str> {
+    match pb::GraderKind::try_from(kind).ok()? {
+        pb::GraderKind::Unspecified => None,
+        pb::GraderKind::Exact => Some("exact"),
+        pb::GraderKind::NormalizedExact => Some("normalized_exact"),
+        pb::GraderKind::Contains => Some("contains"),
+        pb::GraderKind::Regex => Some("regex"),
+        pb::GraderKind::JsonValid => Some("json_valid"),
+        pb::GraderKind::JsonSchema => Some("json_schema"),
+        pb::GraderKind::Numeric => Some("numeric"),
+        pb::GraderKind::LlmRubric => Some("llm_rubric"),
+    }
+}
+
+/// Converts a suite.
+pub fn suite_to_pb(suite: &SuiteRow) -> pb::Suite {
+    pb::Suite {
+        id: suite.id.to_string(),
+        name: suite.name.clone(),
+        description: suite.description.clone(),
+        tenant_id: suite.tenant_id.clone(),
+        case_count: i32::try_from(suite.case_count).unwrap_or(i32::MAX),
+        created_at: Some(timestamp(suite.created_at)),
+        updated_at: (suite.case_count > 0).then(|| timestamp(suite.updated_at)),
+        last_completed_run_at: optional_timestamp(suite.last_completed_run_at),
+    }
+}
+
+/// Converts a stored case.
+pub fn case_to_pb(case: &CaseRow) -> pb::TestCase {
+    pb::TestCase {
+        id: case.id.to_string(),
+        suite_id: case.suite_id.to_string(),
+        position: case.position,
+        input: case.input.clone(),
+        expected_output: case.expected_output.clone().unwrap_or_default(),
+        rubric: case.rubric.clone().unwrap_or_default(),
+        grader: case
+            .grader
+            .as_ref()
+            .map(|grader| grader_to_pb(&grader.0, &[])),
+        tags: case.tags.clone(),
+        created_at: Some(timestamp(case.created_at)),
+    }
+}
+
+/// Converts limits.
+pub fn limits_to_pb(limits: &Limits) -> pb::RunLimits {
+    pb::RunLimits {
+        max_concurrency: limits.max_concurrency as i32,
+        per_provider_max_concurrency: limits.per_provider_max_concurrency as i32,
+        requests_per_minute: limits.requests_per_minute as i32,
+        call_timeout_ms: limits.call_timeout_ms as i64,
+        max_retries: Some(limits.max_retries as i32),
+        budget_micro_usd: limits.budget_micro_usd,
+    }
+}
+
+/// Converts a cost estimate.
+pub fn estimate_to_pb(estimate: &CostEstimate) -> pb::CostEstimate {
+    let clamp = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    pb::CostEstimate {
+        total_calls: i32::try_from(estimate.total_calls).unwrap_or(i32::MAX),
+        input_tokens: clamp(estimate.input_tokens),
+        output_tokens: clamp(estimate.output_tokens),
+        cost_micro_usd: estimate.cost_micro_usd,
+        unpriced_models: estimate.unpriced_models.clone(),
+        models: estimate
+            .models
+            .iter()
+            .map(|model| pb::ModelCostEstimate {
+                model: model.model.clone(),
+                calls: i32::try_from(model.calls).unwrap_or(i32::MAX),
+                input_tokens: clamp(model.input_tokens),
+                output_tokens: clamp(model.output_tokens),
+                cost_micro_usd: model.cost_micro_usd,
+            })
+            .collect(),
+        within_budget: estimate.within_budget,
+    }
+}
+
+/// Converts a model aggregate.
+pub fn model_stats_to_pb(model: &ModelAggregate) -> pb::ModelStats {
+    pb::ModelStats {
+        model: model.model.clone(),
+        canonical_model_id: model.canonical_id.clone().unwrap_or_default(),
+        results: i32::try_from(model.results).unwrap_or(i32::MAX),
+        failed: i32::try_from(model.failed).unwrap_or(i32::MAX),
+        mean_quality: model.mean_quality,
+        pass_rate: model.pass_rate,
+        total_cost_micro_usd: model.total_cost_micro_usd,
+        mean_cost_micro_usd: model.mean_cost_micro_usd(),
+        price_known: model.price_known(),
+        input_tokens: model.input_tokens,
+        output_tokens: model.output_tokens,
+        mean_total_tokens: model.mean_total_tokens,
+        latency_p50_ms: model.latency_p50_ms.map(|value| value.round() as i64),
+        latency_p95_ms: model.latency_p95_ms.map(|value| value.round() as i64),
+        runs: i32::try_from(model.runs).unwrap_or(i32::MAX),
+    }
+}
+
+/// Converts counts.
+pub fn counts_to_pb(counts: &Counts) -> pb::RunCounts {
+    let clamp = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
+    pb::RunCounts {
+        total: clamp(counts.total),
+        done: clamp(counts.done),
+        failed: clamp(counts.failed),
+        remaining: clamp(counts.remaining()),
+        cached: clamp(counts.cached),
+    }
+}
+
+/// Converts a progress snapshot.
+pub fn progress_to_pb(progress: &ProgressSnapshot) -> pb::RunProgress {
+    pb::RunProgress {
+        counts: Some(counts_to_pb(&progress.counts)),
+        cost_micro_usd: progress.cost_micro_usd,
+        eta_ms: progress.eta_ms,
+        providers: progress
+            .providers
+            .iter()
+            .map(|provider| pb::ProviderConcurrency {
+                provider: provider.provider.clone(),
+                current_limit: provider.current_limit as i32,
+                max_limit: provider.max_limit as i32,
+                in_flight: provider.in_flight as i32,
+                throttled: i32::try_from(provider.throttled).unwrap_or(i32::MAX),
+            })
+            .collect(),
+    }
+}
+
+/// Converts a result.
+pub fn result_to_pb(result: &ResultRecord) -> pb::BenchmarkResult {
+    let failed = result.error.is_some();
+    pb::BenchmarkResult {
+        id: result.id.to_string(),
+        run_id: result.run_id.to_string(),
+        case_id: result.case_id.map(|id| id.to_string()).unwrap_or_default(),
+        model: result.model.clone(),
+        provider: result.provider.clone(),
+        canonical_model_id: result.canonical_model_id.clone().unwrap_or_default(),
+        repetition: result.repetition,
+        output: result.output.clone().unwrap_or_default(),
+        input_tokens: i64::from(result.input_tokens.unwrap_or(0)),
+        output_tokens: i64::from(result.output_tokens.unwrap_or(0)),
+        total_tokens: i64::from(result.total_tokens.unwrap_or(0)),
+        latency_ms: if failed {
+            0
+        } else {
+            i64::from(result.latency_ms.unwrap_or(0))
+        },
+        cost_micro_usd: result.cost_micro_usd,
+        price_known: result.price_known,
+        quality: result.quality,
+        passed: result.passed,
+        grader: grader_kind(result.grader.as_deref()) as i32,
+        notes: result.notes.clone().unwrap_or_default(),
+        matches_expected: result.matches_expected,
+        error: result.error.clone().unwrap_or_default(),
+        grading_error: result.grading_error.clone().unwrap_or_default(),
+        self_judged: result.self_judged,
+        cached: result.cached,
+        attempts: result.attempts,
+        completed_at: Some(timestamp(result.created_at)),
+    }
+}
+
+/// Builds the models of a run with their resolution and prices.
+pub fn run_models_to_pb(config: &RunConfig) -> Vec<pb::RunModel> {
+    config
+        .models
+        .iter()
+        .map(|model| pb::RunModel {
+            model: model.name.clone(),
+            provider: model.provider.clone(),
+            provider_model: model.provider_model.clone(),
+            canonical_model_id: model.canonical_id.clone().unwrap_or_default(),
+            input_usd_per_million: model.price.as_ref().map(|price| price.input_usd_per_mtok),
+            output_usd_per_million: model.price.as_ref().map(|price| price.output_usd_per_mtok),
+            price_source: model
+                .price
+                .as_ref()
+                .map(|price| price.source.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Builds the proto of a stored run from its row, live counts and per-model aggregates.
+pub fn run_to_pb(run: &RunRow, counts: &LiveCounts, aggregates: &[ModelAggregate]) -> pb::Run {
+    let config = &run.config.0;
+    let mut models = aggregates.to_vec();
+    let summary = run.summary.as_ref().map(|summary| &summary.0);
+    if models.is_empty()
+        && let Some(summary) = summary
+    {
+        models = summary.models.clone();
+    }
+    // Aggregates list models in request order.
+    models.sort_by_key(|model| {
+        config
+            .models
+            .iter()
+            .position(|plan| plan.name == model.model)
+            .unwrap_or(usize::MAX)
+    });
+    let best = stats::best_model(&models).map(|model| model.model.clone());
+    let cheapest = stats::cheapest_by_total(&models).map(|model| model.model.clone());
+    let total_counts = Counts {
+        total: i64::from(run.total_pairs),
+        done: counts.done,
+        failed: counts.failed,
+        cached: counts.cached,
+    };
+    pb::Run {
+        id: run.id.to_string(),
+        suite_id: run.suite_id.map(|id| id.to_string()).unwrap_or_default(),
+        tenant_id: run.tenant_id.clone(),
+        status: status_to_pb(run.status()) as i32,
+        models: run_models_to_pb(config),
+        case_count: i32::try_from(run.case_count()).unwrap_or(i32::MAX),
+        repetitions: config.repetitions as i32,
+        counts: Some(counts_to_pb(&total_counts)),
+        cost_micro_usd: counts.cost_micro_usd,
+        price_known: counts.unpriced == 0 && config.models.iter().all(|m| m.price.is_some()),
+        best_model: best.or_else(|| run.best_model.clone()).unwrap_or_default(),
+        cheapest_model: cheapest
+            .or_else(|| run.cheapest_model.clone())
+            .unwrap_or_default(),
+        model_stats: models.iter().map(model_stats_to_pb).collect(),
+        ratings: summary
+            .map(|summary| {
+                summary
+                    .ratings
+                    .iter()
+                    .map(|rating| pb::ModelRating {
+                        model: rating.model.clone(),
+                        rating: rating.rating,
+                        ci_low: rating.ci_low,
+                        ci_high: rating.ci_high,
+                        wins: rating.wins,
+                        losses: rating.losses,
+                        ties: rating.ties,
+                        games: rating.games,
+                        win_rate: rating.win_rate,
+                        rank: rating.rank,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        judge_consistency_rate: summary.and_then(|summary| summary.judge_consistency_rate),
+        estimate: Some(estimate_to_pb(&config.estimate)),
+        limits: Some(limits_to_pb(&config.limits)),
+        grader: config
+            .grader
+            .as_ref()
+            .map(|grader| grader_to_pb(grader, &[])),
+        judge: config.judge.as_ref().map(judge_to_pb),
+        pairwise: config.pairwise,
+        temperature: config.temperature,
+        max_tokens: config.max_tokens as i32,
+        use_cache: config.use_cache,
+        budget_exhausted: run.budget_exhausted,
+        error: run.error.clone().unwrap_or_default(),
+        created_by: run.created_by.clone().unwrap_or_default(),
+        created_at: Some(timestamp(run.created_at)),
+        started_at: optional_timestamp(run.started_at),
+        completed_at: optional_timestamp(run.completed_at),
+        label: run.label.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graders_round_trip_through_the_proto() {
+        let graders = [
+            GraderSpec::Exact {
+                expected: "4".to_owned(),
+            },
+            GraderSpec::JsonValid,
+            GraderSpec::Numeric {
+                expected: None,
+                abs_tolerance: 0.1,
+                rel_tolerance: 0.0,
+            },
+            GraderSpec::LlmRubric {
+                expected: String::new(),
+                rubric: "be right".to_owned(),
+                judge: Some(JudgeSpec {
+                    model: "fake/judge".to_owned(),
+                    temperature: None,
+                    max_tokens: Some(200),
+                }),
+                pass_threshold: Some(60.0),
+            },
+        ];
+        for grader in graders {
+            let proto = grader_to_pb(&grader, &[]);
+            assert_eq!(grader_from_pb("grader", &proto).expect("valid"), grader);
+            assert_eq!(
+                grader_kind_name(grader_kind(Some(grader.kind())) as i32),
+                Some(grader.kind())
+            );
+        }
+        assert!(grader_from_pb("grader", &pb::Grader { kind: None }).is_err());
+    }
+
+    #[test]
+    fn status_filters_map_both_ways() {
+        for status in RunStatus::ALL {
+            assert_eq!(
+                status_from_pb(status_to_pb(status) as i32).expect("valid"),
+                Some(status)
+            );
+        }
+        assert_eq!(status_from_pb(0).expect("unset"), None);
+        assert!(status_from_pb(42).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! Pricing a run before it starts (`dry_run`), from case lengths and known prices.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::run::ModelPlan;
+
+/// Estimated cost of one model's calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelEstimate {
+    /// `provider/model`.
+    pub model: String,
+    /// Calls: cases × repetitions.
+    pub calls: u64,
+    /// Input tokens over all calls.
+    pub input_tokens: u64,
+    /// Output tokens over all calls.
+    pub output_tokens: u64,
+    /// Cost in micro-USD; `None` without a price.
+    pub cost_micro_usd: Option<i64>,
+}
+
+/// Estimated cost of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CostEstimate {
+    /// Calls: cases × models × repetitions.
+    pub total_calls: u64,
+    /// Input tokens over all calls.
+    pub input_tokens: u64,
+    /// Output tokens over all calls.
+    pub output_tokens: u64,
+    /// Cost of the priced models in micro-USD.
+    pub cost_micro_usd: i64,
+    /// Models without a price.
+    pub unpriced_models: Vec<String>,
+    /// Per-model estimates.
+    pub models: Vec<ModelEstimate>,
+    /// False when the cost exceeds the budget.
+    pub within_budget: bool,
+}
+
+/// Estimates the tokens of a text the way the providers' fallback does: words × 4/3, rounded.
+pub fn estimate_tokens(text: &str) -> u64 {
+    benchhub_providers::estimate_tokens(text)
+}
+
+/// Token sizes of one case for the estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseSize {
+    /// Prompt tokens (system prompt included).
+    pub input_tokens: u64,
+    /// Answer tokens: the expected output's size when given, else `max_tokens`.
+    pub output_tokens: u64,
+}
+
+/// Sizes a case: its input plus the system prompt; its expected output, or `max_tokens` without one.
+pub fn case_size(
+    input: &str,
+    expected_output: Option<&str>,
+    system_prompt: &str,
+    max_tokens: u32,
+) -> CaseSize {
+    let output_tokens = match expected_output {
+        Some(expected) if !expected.trim().is_empty() => {
+            estimate_tokens(expected).clamp(1, u64::from(max_tokens))
+        }
+        _ => u64::from(max_tokens),
+    };
+    CaseSize {
+        input_tokens: estimate_tokens(input) + estimate_tokens(system_prompt),
+        output_tokens,
+    }
+}
+
+/// Prices `cases` × `models` × `repetitions` calls.
+pub fn estimate(
+    cases: &[CaseSize],
+    models: &[ModelPlan],
+    repetitions: u32,
+    budget_micro_usd: Option<i64>,
+) -> CostEstimate {
+    let repetitions = u64::from(repetitions);
+    let mut total = CostEstimate::default();
+    for model in models {
+        let mut model_estimate = ModelEstimate {
+            model: model.name.clone(),
+            calls: cases.len() as u64 * repetitions,
+            ..ModelEstimate::default()
+        };
+        let mut cost: i64 = 0;
+        for case in cases {
+            model_estimate.input_tokens += case.input_tokens * repetitions;
+            model_estimate.output_tokens += case.output_tokens * repetitions;
+            if let Some(price) = &model.price {
+                let per_call = price.cost_micro_usd(case.input_tokens, case.output_tokens);
+                cost = cost.saturating_add(per_call.saturating_mul(repetitions as i64));
+            }
+        }
+        match &model.price {
+            Some(_) => {
+                model_estimate.cost_micro_usd = Some(cost);
+                total.cost_micro_usd = total.cost_micro_usd.saturating_add(cost);
+            }
+            None => total.unpriced_models.push(model.name.clone()),
+        }
+        total.total_calls += model_estimate.calls;
+        total.input_tokens += model_estimate.input_tokens;
+        total.output_tokens += model_estimate.output_tokens;
+        total.models.push(model_estimate);
+    }
+    total.within_budget = budget_micro_usd.is_none_or(|budget| total.cost_micro_usd <= budget);
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pricing::Price;
+
+    fn plan(name: &str, price: Option<Price>) -> ModelPlan {
+        ModelPlan {
+            name: name.to_owned(),
+            provider: "fake".to_owned(),
+            provider_model: name.to_owned(),
+            canonical_id: None,
+            price,
+        }
+    }
+
+    #[test]
+    fn sizes_use_expected_output_or_max_tokens() {
+        let size = case_size("one two three", Some("four"), "be brief", 100);
+        assert_eq!(size.input_tokens, 4 + 3);
+        assert_eq!(size.output_tokens, 1);
+        assert_eq!(case_size("x", None, "", 256).output_tokens, 256);
+    }
+
+    #[test]
+    fn estimate_prices_known_models_and_lists_the_rest() {
+        let cases = [
+            CaseSize {
+                input_tokens: 100,
+                output_tokens: 10,
+            },
+            CaseSize {
+                input_tokens: 300,
+                output_tokens: 30,
+            },
+        ];
+        let priced = plan("fake/a", Some(Price::from_override(1_000_000, 2_000_000)));
+        let unpriced = plan("fake/b", None);
+        let estimate = estimate(&cases, &[priced, unpriced], 2, Some(1_000));
+        assert_eq!(estimate.total_calls, 8);
+        assert_eq!(
+            estimate.models[0].cost_micro_usd,
+            Some((100 + 20 + 300 + 60) * 2)
+        );
+        assert_eq!(estimate.cost_micro_usd, 960);
+        assert_eq!(estimate.unpriced_models, vec!["fake/b".to_owned()]);
+        assert!(estimate.within_budget);
+        assert_eq!(estimate.input_tokens, 1_600);
+        let over = super::estimate(
+            &cases,
+            &[plan("fake/c", Some(Price::from_override(10_000_000, 0)))],
+            1,
+            Some(1_000),
+        );
+        assert!(!over.within_budget);
+    }
+}

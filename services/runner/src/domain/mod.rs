@@ -1,0 +1,11 @@
+//! Plain rules of the runner: run and case types, validation bounds, grading configuration, pricing,
+//! cost estimates, statistics and run comparison. No gRPC, no SQL, no I/O.
+
+pub mod compare;
+pub mod estimate;
+pub mod grader;
+pub mod normalize;
+pub mod pricing;
+pub mod run;
+pub mod stats;
+pub mod validate;

@@ -1,0 +1,414 @@
+//! One (case, model, repetition) pair: the response cache or a call through the provider's stack,
+//! grading by the judge, and the result recorded the moment it is ready.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use benchhub_proto::pb;
+use benchhub_providers::{ChatMessage, ChatRequest, ChatResponse, ProviderError};
+use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
+use uuid::Uuid;
+
+use crate::convert;
+use crate::domain::normalize::matches_expected;
+use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
+use crate::engine::events::RunEvent;
+use crate::engine::executor::{ModelRuntime, RunContext};
+use crate::engine::stack::{self, Call};
+use crate::repo;
+use crate::repo::results::{CachedResponse, NewResult};
+
+/// What a pair's call produced.
+enum CallOutcome {
+    Answer {
+        response: ChatResponse,
+        attempts: u32,
+        cached: bool,
+    },
+    Failed {
+        error: String,
+        attempts: u32,
+    },
+}
+
+/// What grading produced.
+#[derive(Default)]
+struct Grading {
+    quality: Option<f64>,
+    passed: Option<bool>,
+    grader: Option<String>,
+    notes: Option<String>,
+    error: Option<String>,
+    self_judged: bool,
+}
+
+fn cache_key(config: &RunConfig, plan: &ModelPlan, input: &str) -> String {
+    let material = serde_json::json!([
+        plan.provider,
+        plan.provider_model,
+        config.system_prompt,
+        input,
+        config.max_tokens,
+        config.temperature,
+    ]);
+    hex::encode(Sha256::digest(material.to_string().as_bytes()))
+}
+
+async fn call_model(
+    context: &RunContext,
+    case: &RunCase,
+    model: &ModelRuntime,
+    pair: &PairKey,
+) -> Option<CallOutcome> {
+    let stack = match &model.stack {
+        Ok(stack) => stack,
+        Err(reason) => {
+            return Some(CallOutcome::Failed {
+                error: format!("model cannot be called: {reason}"),
+                attempts: 0,
+            });
+        }
+    };
+    let config = &context.config;
+    let cacheable = config.use_cache && config.temperature == 0.0;
+    let key = cacheable.then(|| cache_key(config, &model.plan, &case.spec.input));
+    if let Some(key) = &key {
+        match repo::results::cache_get(&context.engine.pool, &context.tenant, key).await {
+            Ok(Some(hit)) => {
+                let input_tokens = hit.input_tokens.unwrap_or(0).max(0) as u64;
+                let output_tokens = hit.output_tokens.unwrap_or(0).max(0) as u64;
+                return Some(CallOutcome::Answer {
+                    response: ChatResponse {
+                        text: hit.output,
+                        input_tokens,
+                        output_tokens,
+                        usage_estimated: false,
+                        latency: Duration::ZERO,
+                        finish_reason: None,
+                    },
+                    attempts: 0,
+                    cached: true,
+                });
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(run_id = %context.run_id, error = %error, "response cache lookup failed; calling the model");
+            }
+        }
+    }
+    let request = ChatRequest {
+        model: model.plan.provider_model.clone(),
+        system: (!config.system_prompt.is_empty()).then(|| config.system_prompt.clone()),
+        messages: vec![ChatMessage::user(case.spec.input.clone())],
+        temperature: Some(config.temperature),
+        max_tokens: Some(config.max_tokens),
+        timeout: Duration::from_millis(config.limits.call_timeout_ms),
+    };
+    let call = Call::new(request);
+    let result = tokio::select! {
+        result = stack::send(stack, call.clone()) => result,
+        _ = context.cancel.cancelled() => return None,
+    };
+    let attempts = call.attempts();
+    match result {
+        Ok(response) => {
+            if let Some(key) = &key {
+                let cached = CachedResponse {
+                    output: response.text.clone(),
+                    input_tokens: i32::try_from(response.input_tokens).ok(),
+                    output_tokens: i32::try_from(response.output_tokens).ok(),
+                };
+                if let Err(error) = repo::results::cache_put(
+                    &context.engine.pool,
+                    &context.tenant,
+                    key,
+                    &model.plan.provider,
+                    &model.plan.provider_model,
+                    &cached,
+                )
+                .await
+                {
+                    tracing::warn!(run_id = %context.run_id, error = %error, "could not store the response in the cache");
+                }
+            }
+            Some(CallOutcome::Answer {
+                response,
+                attempts,
+                cached: false,
+            })
+        }
+        Err(error) => {
+            tracing::debug!(run_id = %context.run_id, model = %pair.model, case = pair.case_index, kind = error.kind(), "call failed");
+            Some(CallOutcome::Failed {
+                error: describe_failure(&error, attempts),
+                attempts,
+            })
+        }
+    }
+}
+
+fn describe_failure(error: &ProviderError, attempts: u32) -> String {
+    if error.is_retryable() && attempts > 1 {
+        format!("{error} (after {attempts} attempts)")
+    } else {
+        error.to_string()
+    }
+}
+
+async fn grade(context: &RunContext, case: &RunCase, output: &str) -> Grading {
+    let config = &context.config;
+    let Some(base) = case.spec.grader.as_ref().or(config.grader.as_ref()) else {
+        return Grading::default();
+    };
+    let grader = match base.for_case(
+        case.spec.expected_output.as_deref(),
+        case.spec.rubric.as_deref(),
+        config.judge.as_ref(),
+    ) {
+        Ok(grader) => grader,
+        Err(reason) => {
+            return Grading {
+                grader: Some(base.kind().to_owned()),
+                error: Some(reason),
+                ..Grading::default()
+            };
+        }
+    };
+    let request = pb::ScoreRequest {
+        input: case.spec.input.clone(),
+        output: output.to_owned(),
+        grader: Some(convert::grader_to_pb(&grader, &context.model_names)),
+    };
+    match context
+        .engine
+        .judge
+        .score(
+            request,
+            config.request_id.as_deref(),
+            context.forwarded.as_ref(),
+        )
+        .await
+    {
+        Ok(result) => Grading {
+            quality: result.score.map(|score| score.clamp(0.0, 100.0)),
+            passed: result.passed,
+            grader: convert::grader_kind_name(result.grader)
+                .map(str::to_owned)
+                .or_else(|| Some(grader.kind().to_owned())),
+            notes: (!result.notes.is_empty()).then_some(result.notes),
+            error: (!result.error.is_empty()).then_some(result.error),
+            self_judged: result.self_judged,
+        },
+        Err(error) => Grading {
+            grader: Some(grader.kind().to_owned()),
+            error: Some(error.to_string()),
+            ..Grading::default()
+        },
+    }
+}
+
+fn to_i32(value: u64) -> Option<i32> {
+    Some(i32::try_from(value).unwrap_or(i32::MAX))
+}
+
+pub(super) async fn run_pair(
+    context: Arc<RunContext>,
+    pair: PairKey,
+    permit: OwnedSemaphorePermit,
+) {
+    let Some(model) = context.models.get(&pair.model) else {
+        return;
+    };
+    let case = context.cases.get(pair.case_index).cloned().flatten();
+    let (case_id, suite_case_id, input, expected) = match &case {
+        Some(case) => (
+            case.id,
+            case.from_suite.then_some(case.id),
+            case.spec.input.clone(),
+            case.spec.expected_output.clone(),
+        ),
+        None => (Uuid::nil(), None, String::new(), None),
+    };
+    let plan = &model.plan;
+    let mut result = NewResult {
+        run_id: context.run_id,
+        suite_case_id,
+        case_id,
+        case_index: i32::try_from(pair.case_index).unwrap_or(i32::MAX),
+        model: plan.name.clone(),
+        provider: plan.provider.clone(),
+        canonical_model_id: plan.canonical_id.clone(),
+        repetition: i32::try_from(pair.repetition).unwrap_or(i32::MAX),
+        input,
+        expected_output: expected.clone(),
+        output: None,
+        input_tokens: None,
+        output_tokens: None,
+        total_tokens: None,
+        latency_ms: None,
+        cost_micro_usd: plan.price.as_ref().map(|_| 0),
+        price_known: plan.price.is_some(),
+        quality: None,
+        passed: None,
+        grader: None,
+        notes: None,
+        matches_expected: None,
+        error: None,
+        grading_error: None,
+        self_judged: false,
+        cached: false,
+        attempts: 0,
+    };
+    match &case {
+        None => {
+            drop(permit);
+            result.error = Some("the test case no longer exists in the suite".to_owned());
+            result.suite_case_id = None;
+        }
+        Some(case) => {
+            let Some(outcome) = call_model(&context, case, model, &pair).await else {
+                return;
+            };
+            let grading_permit = context.grading.clone().acquire_owned().await;
+            drop(permit);
+            match outcome {
+                CallOutcome::Failed { error, attempts } => {
+                    result.error = Some(error);
+                    result.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+                }
+                CallOutcome::Answer {
+                    response,
+                    attempts,
+                    cached,
+                } => {
+                    result.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+                    result.cached = cached;
+                    result.input_tokens = to_i32(response.input_tokens);
+                    result.output_tokens = to_i32(response.output_tokens);
+                    result.total_tokens = to_i32(response.input_tokens + response.output_tokens);
+                    result.latency_ms = to_i32(response.latency.as_millis() as u64);
+                    result.cost_micro_usd = plan.price.as_ref().map(|price| {
+                        price.cost_micro_usd(response.input_tokens, response.output_tokens)
+                    });
+                    result.matches_expected = expected
+                        .as_deref()
+                        .map(|expected| matches_expected(&response.text, expected));
+                    let grading = tokio::select! {
+                        grading = grade(&context, case, &response.text) => grading,
+                        _ = context.cancel.cancelled() => return,
+                    };
+                    result.output = Some(response.text);
+                    result.quality = grading.quality;
+                    result.passed = grading.passed;
+                    result.grader = grading.grader;
+                    result.notes = grading.notes;
+                    result.grading_error = grading.error;
+                    result.self_judged = grading.self_judged;
+                }
+            }
+            drop(grading_permit);
+        }
+    }
+    record(&context, &pair, result).await;
+}
+
+async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
+    let failed = result.error.is_some();
+    let cost = result.cost_micro_usd.unwrap_or(0);
+    let cached = result.cached;
+    match repo::results::insert_result(&context.engine.pool, &context.tenant, &result).await {
+        Ok(Some(record)) => {
+            if context.retrying.contains(pair) {
+                if !failed {
+                    context.failed.fetch_sub(1, Ordering::Relaxed);
+                }
+            } else {
+                context.done.fetch_add(1, Ordering::Relaxed);
+                if failed {
+                    context.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if cached {
+                context.cached.fetch_add(1, Ordering::Relaxed);
+            } else {
+                context.spent.fetch_add(cost, Ordering::Relaxed);
+            }
+            context.cost.fetch_add(cost, Ordering::Relaxed);
+            context.completed_here.fetch_add(1, Ordering::Relaxed);
+            let _ = context.events.send(RunEvent::Result(Box::new(record)));
+            context.maybe_send_progress(false);
+        }
+        Ok(None) => {
+            tracing::debug!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, "pair already had a result");
+        }
+        Err(error) => {
+            context.write_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, error = %error, "could not record a result");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::estimate::CostEstimate;
+    use crate::domain::run::Limits;
+
+    fn config() -> RunConfig {
+        RunConfig {
+            models: Vec::new(),
+            repetitions: 1,
+            temperature: 0.0,
+            max_tokens: 64,
+            system_prompt: String::new(),
+            use_cache: true,
+            pairwise: false,
+            grader: None,
+            judge: None,
+            limits: Limits::default(),
+            case_tags: Vec::new(),
+            estimate: CostEstimate::default(),
+            request_id: None,
+        }
+    }
+
+    fn plan(model: &str) -> ModelPlan {
+        ModelPlan {
+            name: format!("fake/{model}"),
+            provider: "fake".to_owned(),
+            provider_model: model.to_owned(),
+            canonical_id: None,
+            price: None,
+        }
+    }
+
+    #[test]
+    fn cache_keys_depend_on_every_request_parameter() {
+        let base = cache_key(&config(), &plan("a"), "hello");
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, cache_key(&config(), &plan("a"), "hello"));
+        assert_ne!(base, cache_key(&config(), &plan("b"), "hello"));
+        assert_ne!(base, cache_key(&config(), &plan("a"), "hello!"));
+        let mut longer = config();
+        longer.max_tokens = 65;
+        assert_ne!(base, cache_key(&longer, &plan("a"), "hello"));
+        let mut system = config();
+        system.system_prompt = "be brief".to_owned();
+        assert_ne!(base, cache_key(&system, &plan("a"), "hello"));
+    }
+
+    #[test]
+    fn failures_mention_attempts_only_after_retries() {
+        let error = ProviderError::Server { status: 503 };
+        assert_eq!(
+            describe_failure(&error, 4),
+            "provider server error (http 503) (after 4 attempts)"
+        );
+        assert_eq!(
+            describe_failure(&ProviderError::Auth { status: 401 }, 1),
+            "the provider rejected the credentials (http 401)"
+        );
+    }
+}

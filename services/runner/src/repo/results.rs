@@ -1,0 +1,509 @@
+//! Results of runs (one row per (case, model, repetition)), the response cache and pairwise verdicts.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::domain::compare::ComparedResult;
+use crate::error::Error;
+
+/// A recorded result (also what WatchRun streams).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ResultRecord {
+    /// Result id.
+    pub id: Uuid,
+    /// Run id.
+    pub run_id: Uuid,
+    /// Suite case id or ad-hoc case id.
+    pub case_id: Option<Uuid>,
+    /// Index of the case in the run.
+    pub case_index: i32,
+    /// `provider/model`.
+    pub model: String,
+    /// Provider part.
+    pub provider: String,
+    /// Canonical catalog id.
+    pub canonical_model_id: Option<String>,
+    /// Repetition number.
+    pub repetition: i32,
+    /// The answer; `None` when the call failed.
+    pub output: Option<String>,
+    /// Prompt tokens.
+    pub input_tokens: Option<i32>,
+    /// Completion tokens.
+    pub output_tokens: Option<i32>,
+    /// Total tokens.
+    pub total_tokens: Option<i32>,
+    /// Latency of the successful attempt.
+    pub latency_ms: Option<i32>,
+    /// Cost in micro-USD; `None` when unpriced.
+    pub cost_micro_usd: Option<i64>,
+    /// Whether the model had a price.
+    pub price_known: bool,
+    /// Quality 0–100.
+    pub quality: Option<f64>,
+    /// Pass flag.
+    pub passed: Option<bool>,
+    /// Grader name (`exact`, `llm_rubric`, ...).
+    pub grader: Option<String>,
+    /// Grader notes.
+    pub notes: Option<String>,
+    /// Normalised equality with the expected output.
+    pub matches_expected: Option<bool>,
+    /// Why the call failed.
+    pub error: Option<String>,
+    /// Why grading failed.
+    pub grading_error: Option<String>,
+    /// Judge is one of the run's models.
+    pub self_judged: bool,
+    /// Served from the response cache.
+    pub cached: bool,
+    /// Provider calls made.
+    pub attempts: i32,
+    /// When the result was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+const CASE_ID_EXPR: &str = "CASE WHEN r.case_index < cardinality(b.case_ids) THEN b.case_ids[r.case_index + 1] \
+    ELSE (b.ad_hoc_cases -> (r.case_index - cardinality(b.case_ids)) ->> 'id')::uuid END";
+
+const RESULT_FIELDS: &str = "r.case_index, r.model, r.provider, r.canonical_model_id, r.repetition, \
+    r.output, r.input_tokens, r.output_tokens, r.total_tokens, r.latency_ms, r.cost_micro_usd, \
+    r.price_known, r.quality, r.passed, r.grader, r.notes, r.matches_expected, r.error, \
+    r.grading_error, r.self_judged, r.cached, r.attempts, r.created_at";
+
+fn result_columns() -> String {
+    format!("r.id, r.run_id, {CASE_ID_EXPR} AS case_id, {RESULT_FIELDS}")
+}
+
+/// A result to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResult {
+    /// Run id.
+    pub run_id: Uuid,
+    /// Suite case id (`None` for ad-hoc cases).
+    pub suite_case_id: Option<Uuid>,
+    /// The case id to report (suite or ad hoc).
+    pub case_id: Uuid,
+    /// Case index.
+    pub case_index: i32,
+    /// `provider/model`.
+    pub model: String,
+    /// Provider part.
+    pub provider: String,
+    /// Canonical id.
+    pub canonical_model_id: Option<String>,
+    /// Repetition.
+    pub repetition: i32,
+    /// Prompt sent.
+    pub input: String,
+    /// Expected output of the case.
+    pub expected_output: Option<String>,
+    /// Answer.
+    pub output: Option<String>,
+    /// Prompt tokens.
+    pub input_tokens: Option<i32>,
+    /// Completion tokens.
+    pub output_tokens: Option<i32>,
+    /// Total tokens.
+    pub total_tokens: Option<i32>,
+    /// Latency.
+    pub latency_ms: Option<i32>,
+    /// Cost.
+    pub cost_micro_usd: Option<i64>,
+    /// Whether the model had a price.
+    pub price_known: bool,
+    /// Quality.
+    pub quality: Option<f64>,
+    /// Pass flag.
+    pub passed: Option<bool>,
+    /// Grader name.
+    pub grader: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Normalised equality with the expected output.
+    pub matches_expected: Option<bool>,
+    /// Call error.
+    pub error: Option<String>,
+    /// Grading error.
+    pub grading_error: Option<String>,
+    /// Self-judged flag.
+    pub self_judged: bool,
+    /// Served from cache.
+    pub cached: bool,
+    /// Provider calls made.
+    pub attempts: i32,
+}
+
+/// Stores a result. A pair that already has a successful result keeps it (resume never overwrites);
+/// a failed one is replaced (RetryRun). Returns the stored record, or `None` when the pair already had
+/// a successful result.
+pub async fn insert_result(
+    pool: &PgPool,
+    tenant: &str,
+    result: &NewResult,
+) -> Result<Option<ResultRecord>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let row: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO benchmark_results (run_id, case_id, case_index, model, provider, \
+             canonical_model_id, repetition, input, expected_output, output, input_tokens, \
+             output_tokens, total_tokens, latency_ms, cost_micro_usd, price_known, quality, passed, \
+             grader, notes, matches_expected, error, grading_error, self_judged, cached, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24, $25, $26) \
+         ON CONFLICT (run_id, case_index, model, repetition) DO UPDATE SET \
+             output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, \
+             output_tokens = EXCLUDED.output_tokens, total_tokens = EXCLUDED.total_tokens, \
+             latency_ms = EXCLUDED.latency_ms, cost_micro_usd = EXCLUDED.cost_micro_usd, \
+             price_known = EXCLUDED.price_known, quality = EXCLUDED.quality, \
+             passed = EXCLUDED.passed, grader = EXCLUDED.grader, notes = EXCLUDED.notes, \
+             matches_expected = EXCLUDED.matches_expected, error = EXCLUDED.error, \
+             grading_error = EXCLUDED.grading_error, self_judged = EXCLUDED.self_judged, \
+             cached = EXCLUDED.cached, attempts = EXCLUDED.attempts, created_at = now() \
+         WHERE benchmark_results.error IS NOT NULL \
+         RETURNING id, created_at",
+    )
+    .bind(result.run_id)
+    .bind(result.suite_case_id)
+    .bind(result.case_index)
+    .bind(&result.model)
+    .bind(&result.provider)
+    .bind(&result.canonical_model_id)
+    .bind(result.repetition)
+    .bind(&result.input)
+    .bind(&result.expected_output)
+    .bind(&result.output)
+    .bind(result.input_tokens)
+    .bind(result.output_tokens)
+    .bind(result.total_tokens)
+    .bind(result.latency_ms)
+    .bind(result.cost_micro_usd)
+    .bind(result.price_known)
+    .bind(result.quality)
+    .bind(result.passed)
+    .bind(&result.grader)
+    .bind(&result.notes)
+    .bind(result.matches_expected)
+    .bind(&result.error)
+    .bind(&result.grading_error)
+    .bind(result.self_judged)
+    .bind(result.cached)
+    .bind(result.attempts)
+    .fetch_optional(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(row.map(|(id, created_at)| ResultRecord {
+        id,
+        run_id: result.run_id,
+        case_id: Some(result.case_id),
+        case_index: result.case_index,
+        model: result.model.clone(),
+        provider: result.provider.clone(),
+        canonical_model_id: result.canonical_model_id.clone(),
+        repetition: result.repetition,
+        output: result.output.clone(),
+        input_tokens: result.input_tokens,
+        output_tokens: result.output_tokens,
+        total_tokens: result.total_tokens,
+        latency_ms: result.latency_ms,
+        cost_micro_usd: result.cost_micro_usd,
+        price_known: result.price_known,
+        quality: result.quality,
+        passed: result.passed,
+        grader: result.grader.clone(),
+        notes: result.notes.clone(),
+        matches_expected: result.matches_expected,
+        error: result.error.clone(),
+        grading_error: result.grading_error.clone(),
+        self_judged: result.self_judged,
+        cached: result.cached,
+        attempts: result.attempts,
+        created_at,
+    }))
+}
+
+/// Filters of ListRunResults.
+#[derive(Debug, Clone, Default)]
+pub struct ResultFilter {
+    /// Only this model.
+    pub model: Option<String>,
+    /// Only this case (suite or ad-hoc id).
+    pub case_id: Option<Uuid>,
+    /// Only failed calls or gradings.
+    pub only_failed: bool,
+}
+
+/// Keyset position of a result: (case index, model, repetition).
+pub type ResultCursor = (i32, String, i32);
+
+/// Lists a run's results ordered by case, model and repetition, after `after`.
+pub async fn list_results(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+    filter: &ResultFilter,
+    after: Option<ResultCursor>,
+    limit: u32,
+) -> Result<Vec<ResultRecord>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    super::runs::fetch_run(&mut transaction, run_id).await?;
+    let (after_index, after_model, after_repetition) = after.unwrap_or((-1, String::new(), -1));
+    let columns = result_columns();
+    let rows: Vec<ResultRecord> = sqlx::query_as(&format!(
+        "SELECT * FROM ( \
+             SELECT {columns} FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id \
+             WHERE r.run_id = $1 AND ($2::text IS NULL OR r.model = $2) \
+               AND (NOT $3 OR r.error IS NOT NULL OR r.grading_error IS NOT NULL) \
+               AND (r.case_index, r.model, r.repetition) > ($4, $5, $6) \
+         ) AS results WHERE ($7::uuid IS NULL OR case_id = $7) \
+         ORDER BY case_index, model, repetition LIMIT $8"
+    ))
+    .bind(run_id)
+    .bind(&filter.model)
+    .bind(filter.only_failed)
+    .bind(after_index)
+    .bind(after_model)
+    .bind(after_repetition)
+    .bind(filter.case_id)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}
+
+/// Returns a run's results recorded at or after `since` (WatchRun polling), oldest first.
+pub async fn results_since(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<ResultRecord>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let columns = result_columns();
+    let rows = sqlx::query_as(&format!(
+        "SELECT {columns} FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id \
+         WHERE r.run_id = $1 AND ($2::timestamptz IS NULL OR r.created_at >= $2) \
+         ORDER BY r.created_at, r.case_index, r.model, r.repetition"
+    ))
+    .bind(run_id)
+    .bind(since)
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}
+
+/// What an executor needs to know about a pair that already has a result.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExistingPair {
+    /// Case index.
+    pub case_index: i32,
+    /// Model.
+    pub model: String,
+    /// Repetition.
+    pub repetition: i32,
+    /// Whether the call failed.
+    pub failed: bool,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Lists the pairs of a run that already have a result.
+pub async fn existing_pairs(
+    transaction: &mut Transaction<'static, Postgres>,
+    run_id: Uuid,
+) -> Result<Vec<ExistingPair>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT case_index, model, repetition, error IS NOT NULL AS failed, created_at \
+         FROM benchmark_results WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_all(&mut **transaction)
+    .await?)
+}
+
+/// Loads a run's results in the shape CompareRuns needs. Ad-hoc cases are identified across runs by
+/// a hash of their input; suite cases by id.
+pub async fn compared_results(
+    transaction: &mut Transaction<'static, Postgres>,
+    run_id: Uuid,
+) -> Result<Vec<ComparedResult>, Error> {
+    type Row = (
+        Option<Uuid>,
+        Option<Uuid>,
+        String,
+        i32,
+        String,
+        Option<f64>,
+        Option<bool>,
+        Option<i64>,
+        Option<i32>,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT r.case_id, {CASE_ID_EXPR}, md5(r.input), r.case_index, r.model, r.quality, r.passed, \
+                r.cost_micro_usd, r.latency_ms, r.error IS NOT NULL \
+         FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id WHERE r.run_id = $1"
+    ))
+    .bind(run_id)
+    .fetch_all(&mut **transaction)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                suite_case_id,
+                case_id,
+                input_hash,
+                case_index,
+                model,
+                quality,
+                passed,
+                cost,
+                latency,
+                failed,
+            )| {
+                ComparedResult {
+                    case_key: match suite_case_id {
+                        Some(id) => id.to_string(),
+                        None => format!("input:{input_hash}"),
+                    },
+                    case_id: case_id.map(|id| id.to_string()).unwrap_or_default(),
+                    case_index: usize::try_from(case_index).unwrap_or(0),
+                    model,
+                    quality,
+                    passed,
+                    cost_micro_usd: cost,
+                    latency_ms: latency.map(i64::from),
+                    failed,
+                }
+            },
+        )
+        .collect())
+}
+
+/// A cached response.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CachedResponse {
+    /// The answer.
+    pub output: String,
+    /// Prompt tokens.
+    pub input_tokens: Option<i32>,
+    /// Completion tokens.
+    pub output_tokens: Option<i32>,
+}
+
+/// Looks up the tenant's response cache.
+pub async fn cache_get(
+    pool: &PgPool,
+    tenant: &str,
+    key: &str,
+) -> Result<Option<CachedResponse>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let row = sqlx::query_as(
+        "SELECT output, input_tokens, output_tokens FROM response_cache WHERE cache_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(row)
+}
+
+/// Stores a response in the tenant's cache (first writer wins).
+pub async fn cache_put(
+    pool: &PgPool,
+    tenant: &str,
+    key: &str,
+    provider: &str,
+    model: &str,
+    response: &CachedResponse,
+) -> Result<(), Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    sqlx::query(
+        "INSERT INTO response_cache (cache_key, provider, model, output, input_tokens, output_tokens) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(key)
+    .bind(provider)
+    .bind(model)
+    .bind(&response.output)
+    .bind(response.input_tokens)
+    .bind(response.output_tokens)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// One pairwise verdict of a run.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VerdictRow {
+    /// Case index.
+    pub case_index: i32,
+    /// First model.
+    pub model_a: String,
+    /// Second model.
+    pub model_b: String,
+    /// `a`, `b`, `tie` or `inconsistent`.
+    pub winner: String,
+}
+
+/// Stores a pairwise verdict (kept when one exists already).
+pub async fn insert_verdict(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+    verdict: &VerdictRow,
+    notes: &str,
+) -> Result<(), Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    sqlx::query(
+        "INSERT INTO judge_verdicts (run_id, case_index, model_a, model_b, winner, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(run_id)
+    .bind(verdict.case_index)
+    .bind(&verdict.model_a)
+    .bind(&verdict.model_b)
+    .bind(&verdict.winner)
+    .bind(notes)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Lists a run's pairwise verdicts.
+pub async fn verdicts(pool: &PgPool, tenant: &str, run_id: Uuid) -> Result<Vec<VerdictRow>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let rows = sqlx::query_as(
+        "SELECT case_index, model_a, model_b, winner FROM judge_verdicts WHERE run_id = $1 \
+         ORDER BY case_index, model_a, model_b",
+    )
+    .bind(run_id)
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}
+
+/// Returns the first successful output of every (case, model) of a run, for pairwise judging.
+pub async fn first_outputs(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+) -> Result<Vec<(i32, String, String)>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let rows = sqlx::query_as(
+        "SELECT DISTINCT ON (case_index, model) case_index, model, output FROM benchmark_results \
+         WHERE run_id = $1 AND error IS NULL AND output IS NOT NULL \
+         ORDER BY case_index, model, repetition",
+    )
+    .bind(run_id)
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}

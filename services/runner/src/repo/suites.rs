@@ -1,0 +1,317 @@
+//! Suites and their test cases.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::domain::grader::GraderSpec;
+use crate::domain::run::CaseSpec;
+use crate::domain::validate::MAX_CASES_PER_SUITE;
+use crate::error::Error;
+
+/// A suite with its case count.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SuiteRow {
+    /// Suite id.
+    pub id: Uuid,
+    /// Owner.
+    pub tenant_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last time cases were added (creation time when none were).
+    pub updated_at: DateTime<Utc>,
+    /// Cases in the suite.
+    pub case_count: i64,
+    /// Completion time of the suite's latest completed run.
+    pub last_completed_run_at: Option<DateTime<Utc>>,
+}
+
+/// A stored test case.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CaseRow {
+    /// Case id.
+    pub id: Uuid,
+    /// Suite id.
+    pub suite_id: Uuid,
+    /// 0-based position.
+    pub position: i32,
+    /// Prompt.
+    pub input: String,
+    /// Golden answer.
+    pub expected_output: Option<String>,
+    /// Rubric.
+    pub rubric: Option<String>,
+    /// Own grader.
+    pub grader: Option<Json<GraderSpec>>,
+    /// Labels.
+    pub tags: Vec<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl CaseRow {
+    /// Returns the case's content.
+    pub fn spec(&self) -> CaseSpec {
+        CaseSpec {
+            input: self.input.clone(),
+            expected_output: self.expected_output.clone(),
+            rubric: self.rubric.clone(),
+            grader: self.grader.as_ref().map(|grader| grader.0.clone()),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+const SUITE_COLUMNS: &str = "s.id, s.tenant_id, s.name, s.description, s.created_at, s.updated_at, \
+    (SELECT count(*) FROM test_cases c WHERE c.suite_id = s.id) AS case_count, \
+    (SELECT max(r.completed_at) FROM benchmark_runs r WHERE r.suite_id = s.id AND r.status = 'completed') AS last_completed_run_at";
+
+const CASE_COLUMNS: &str =
+    "id, suite_id, position, input, expected_output, rubric, grader, tags, created_at";
+
+/// Creates a suite; a duplicate name answers ALREADY_EXISTS.
+pub async fn create_suite(
+    pool: &PgPool,
+    tenant: &str,
+    name: &str,
+    description: &str,
+) -> Result<SuiteRow, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let inserted: Result<(Uuid,), sqlx::Error> =
+        sqlx::query_as("INSERT INTO suites (name, description) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(description)
+            .fetch_one(&mut *transaction)
+            .await;
+    let (id,) = match inserted {
+        Ok(row) => row,
+        Err(error)
+            if benchhub_db::classify(&error) == benchhub_db::DbErrorKind::UniqueViolation =>
+        {
+            return Err(Error::AlreadyExists(format!(
+                "a suite named '{name}' already exists"
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let suite = fetch_suite(&mut transaction, id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("created suite vanished")))?;
+    transaction.commit().await?;
+    Ok(suite)
+}
+
+async fn fetch_suite(
+    transaction: &mut Transaction<'static, Postgres>,
+    id: Uuid,
+) -> Result<Option<SuiteRow>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SUITE_COLUMNS} FROM suites s WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **transaction)
+    .await?)
+}
+
+/// Returns a suite; NOT_FOUND when it does not exist or belongs to another tenant.
+pub async fn get_suite(pool: &PgPool, tenant: &str, id: Uuid) -> Result<SuiteRow, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let suite = fetch_suite(&mut transaction, id).await?;
+    transaction.commit().await?;
+    suite.ok_or_else(|| Error::not_found("suite", &id.to_string()))
+}
+
+/// Lists suites newest first, after the `(created_at, id)` cursor, filtered by a name substring.
+pub async fn list_suites(
+    pool: &PgPool,
+    tenant: &str,
+    search: &str,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> Result<Vec<SuiteRow>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows: Vec<SuiteRow> = sqlx::query_as(&format!(
+        "SELECT {SUITE_COLUMNS} FROM suites s \
+         WHERE ($1 = '' OR s.name ILIKE $2) \
+           AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3, $4)) \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $5"
+    ))
+    .bind(search)
+    .bind(pattern)
+    .bind(after.map(|(time, _)| time))
+    .bind(after.map(|(_, id)| id).unwrap_or_default())
+    .bind(i64::from(limit))
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}
+
+/// Appends cases to a suite, all or none, with the suite row locked so positions stay dense.
+/// Returns the stored cases and the suite's case count after the append.
+pub async fn add_cases(
+    pool: &PgPool,
+    tenant: &str,
+    suite_id: Uuid,
+    cases: &[CaseSpec],
+) -> Result<(Vec<CaseRow>, i64), Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let locked: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1 FOR UPDATE")
+        .bind(suite_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
+    if locked.is_none() {
+        return Err(Error::not_found("suite", &suite_id.to_string()));
+    }
+    let (existing, next_position): (i64, i32) = sqlx::query_as(
+        "SELECT count(*), COALESCE(max(position) + 1, 0) FROM test_cases WHERE suite_id = $1",
+    )
+    .bind(suite_id)
+    .fetch_one(&mut *transaction)
+    .await?;
+    let total = existing + cases.len() as i64;
+    if total > MAX_CASES_PER_SUITE {
+        return Err(Error::LimitExceeded(format!(
+            "a suite holds at most {MAX_CASES_PER_SUITE} cases; it has {existing} and {} were sent",
+            cases.len()
+        )));
+    }
+    let positions: Vec<i32> = (0..cases.len() as i32)
+        .map(|offset| next_position + offset)
+        .collect();
+    let inputs: Vec<&str> = cases.iter().map(|case| case.input.as_str()).collect();
+    let expected: Vec<Option<&str>> = cases
+        .iter()
+        .map(|case| case.expected_output.as_deref())
+        .collect();
+    let rubrics: Vec<Option<&str>> = cases.iter().map(|case| case.rubric.as_deref()).collect();
+    let graders: Vec<Option<serde_json::Value>> = cases
+        .iter()
+        .map(|case| {
+            case.grader
+                .as_ref()
+                .map(|grader| serde_json::to_value(grader).unwrap_or_default())
+        })
+        .collect();
+    // Tags travel as one JSON array per case: Postgres has no arrays of arrays of varying length.
+    let tags: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|case| serde_json::Value::from(case.tags.clone()))
+        .collect();
+    let rows: Vec<CaseRow> = sqlx::query_as(&format!(
+        "INSERT INTO test_cases (suite_id, position, input, expected_output, rubric, grader, tags) \
+         SELECT $1, item.position, item.input, item.expected_output, item.rubric, item.grader, \
+                ARRAY(SELECT jsonb_array_elements_text(item.tags)) \
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) \
+              AS item(position, input, expected_output, rubric, grader, tags) \
+         RETURNING {CASE_COLUMNS}"
+    ))
+    .bind(suite_id)
+    .bind(&positions)
+    .bind(&inputs)
+    .bind(&expected)
+    .bind(&rubrics)
+    .bind(&graders)
+    .bind(&tags)
+    .fetch_all(&mut *transaction)
+    .await?;
+    sqlx::query("UPDATE suites SET updated_at = now() WHERE id = $1")
+        .bind(suite_id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    let mut rows = rows;
+    rows.sort_by_key(|row| row.position);
+    Ok((rows, total))
+}
+
+/// Lists a suite's cases by position after `after_position`, optionally only those with any of `tags`.
+pub async fn list_cases(
+    pool: &PgPool,
+    tenant: &str,
+    suite_id: Uuid,
+    tags: &[String],
+    after_position: Option<i32>,
+    limit: u32,
+) -> Result<Vec<CaseRow>, Error> {
+    let mut transaction = super::tenant(pool, tenant).await?;
+    let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1")
+        .bind(suite_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
+    if exists.is_none() {
+        return Err(Error::not_found("suite", &suite_id.to_string()));
+    }
+    let rows = sqlx::query_as(&format!(
+        "SELECT {CASE_COLUMNS} FROM test_cases \
+         WHERE suite_id = $1 AND (cardinality($2::text[]) = 0 OR tags && $2) AND position > $3 \
+         ORDER BY position LIMIT $4"
+    ))
+    .bind(suite_id)
+    .bind(tags)
+    .bind(after_position.unwrap_or(-1))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(rows)
+}
+
+/// Returns every case of a suite (optionally filtered by tags) in position order, inside a
+/// transaction (CreateRun freezes them into the run).
+pub async fn all_cases(
+    transaction: &mut Transaction<'static, Postgres>,
+    suite_id: Uuid,
+    tags: &[String],
+) -> Result<Vec<CaseRow>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {CASE_COLUMNS} FROM test_cases \
+         WHERE suite_id = $1 AND (cardinality($2::text[]) = 0 OR tags && $2) ORDER BY position"
+    ))
+    .bind(suite_id)
+    .bind(tags)
+    .fetch_all(&mut **transaction)
+    .await?)
+}
+
+/// Returns the cases with the given ids, aligned with `ids` (`None` for a case that no longer exists).
+pub async fn cases_by_id(
+    transaction: &mut Transaction<'static, Postgres>,
+    ids: &[Uuid],
+) -> Result<Vec<Option<CaseRow>>, Error> {
+    let rows: Vec<CaseRow> = sqlx::query_as(&format!(
+        "SELECT {CASE_COLUMNS} FROM test_cases WHERE id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(&mut **transaction)
+    .await?;
+    let mut by_id: std::collections::HashMap<Uuid, CaseRow> =
+        rows.into_iter().map(|row| (row.id, row)).collect();
+    Ok(ids.iter().map(|id| by_id.remove(id)).collect())
+}
+
+/// Locks the suite for reading inside a transaction; NOT_FOUND when it is not the tenant's.
+pub async fn require_suite(
+    transaction: &mut Transaction<'static, Postgres>,
+    suite_id: Uuid,
+) -> Result<(), Error> {
+    let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1")
+        .bind(suite_id)
+        .fetch_optional(&mut **transaction)
+        .await?;
+    exists
+        .map(|_| ())
+        .ok_or_else(|| Error::not_found("suite", &suite_id.to_string()))
+}

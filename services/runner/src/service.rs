@@ -1,0 +1,296 @@
+//! Operations that combine validation, the provider registry, the repository and the domain: creating
+//! (or pricing) a run, comparing runs, and suite statistics. Handlers in `grpc` call these.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::compare::{self, Comparison};
+use crate::domain::estimate::{self, CaseSize};
+use crate::domain::grader::{GraderSpec, JudgeSpec};
+use crate::domain::run::{AdHocCase, CaseSpec, Limits, ModelPlan, RunConfig};
+use crate::domain::stats::{self, ModelAggregate};
+use crate::domain::validate;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::repo;
+use crate::repo::runs::{NewRun, RunRow};
+use crate::repo::stats::TrendPoint;
+
+/// A run as requested, validated field by field.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Suite to draw cases from.
+    pub suite_id: Option<Uuid>,
+    /// Ad-hoc cases.
+    pub ad_hoc_cases: Vec<CaseSpec>,
+    /// Tag filter of suite cases.
+    pub case_tags: Vec<String>,
+    /// Models (`provider/model`).
+    pub models: Vec<String>,
+    /// Default grader.
+    pub grader: Option<GraderSpec>,
+    /// Default judge.
+    pub judge: Option<JudgeSpec>,
+    /// Pairwise judging.
+    pub pairwise: bool,
+    /// Calls per (case, model).
+    pub repetitions: u32,
+    /// Limits with defaults.
+    pub limits: Limits,
+    /// Temperature.
+    pub temperature: f64,
+    /// Maximum output tokens.
+    pub max_tokens: u32,
+    /// System prompt.
+    pub system_prompt: String,
+    /// Only estimate.
+    pub dry_run: bool,
+    /// Use the response cache.
+    pub use_cache: bool,
+    /// Label.
+    pub label: String,
+}
+
+/// The caller of an operation.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Tenant.
+    pub tenant: String,
+    /// Token name.
+    pub subject: String,
+    /// Request id.
+    pub request_id: Option<String>,
+}
+
+/// What CreateRun produced.
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// A stored pending run.
+    Stored(Box<RunRow>),
+    /// A dry-run estimate: the configuration and case count, nothing stored.
+    Estimate {
+        /// The configuration with prices and estimate.
+        config: Box<RunConfig>,
+        /// Cases.
+        case_count: usize,
+        /// Suite.
+        suite_id: Option<Uuid>,
+    },
+}
+
+/// Checks that every model can be called from this replica, before anything is stored or called.
+fn resolve_models(
+    engine: &Engine,
+    models: &[String],
+) -> Result<Vec<(String, String, String)>, Error> {
+    use benchhub_providers::ResolveError;
+    let mut out = Vec::with_capacity(models.len());
+    for (index, name) in models.iter().enumerate() {
+        match engine.registry.resolve(name) {
+            Ok(resolved) => out.push((name.clone(), resolved.provider_name, resolved.model)),
+            Err(error @ ResolveError::InvalidName { .. })
+            | Err(error @ ResolveError::UnknownProvider { .. }) => {
+                return Err(Error::invalid(
+                    format!("models[{index}]"),
+                    error.to_string(),
+                ));
+            }
+            Err(error @ ResolveError::MissingKey { .. })
+            | Err(error @ ResolveError::NotConfigured { .. }) => {
+                return Err(Error::FailedPrecondition(format!(
+                    "models[{index}]: {error}"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Creates a pending run (or, with `dry_run`, only prices it).
+pub async fn create_run(
+    pool: &PgPool,
+    engine: &Engine,
+    caller: &Caller,
+    request: RunRequest,
+) -> Result<Created, Error> {
+    let resolved = resolve_models(engine, &request.models)?;
+    let mut transaction = repo::tenant(pool, &caller.tenant).await?;
+    let suite_cases = match request.suite_id {
+        Some(suite_id) => {
+            repo::suites::require_suite(&mut transaction, suite_id).await?;
+            repo::suites::all_cases(&mut transaction, suite_id, &request.case_tags).await?
+        }
+        None => Vec::new(),
+    };
+    let case_count = suite_cases.len() + request.ad_hoc_cases.len();
+    let total_calls = validate::run_size(case_count, request.models.len(), request.repetitions)?;
+
+    let mut plans = Vec::with_capacity(resolved.len());
+    for (name, provider, provider_model) in resolved {
+        let price = repo::pricing::resolve(&mut transaction, &name, &provider_model).await?;
+        plans.push(ModelPlan {
+            name,
+            provider,
+            provider_model,
+            canonical_id: price.canonical_id,
+            price: price.price,
+        });
+    }
+    let sizes: Vec<CaseSize> = suite_cases
+        .iter()
+        .map(|case| (case.input.as_str(), case.expected_output.as_deref()))
+        .chain(
+            request
+                .ad_hoc_cases
+                .iter()
+                .map(|case| (case.input.as_str(), case.expected_output.as_deref())),
+        )
+        .map(|(input, expected)| {
+            estimate::case_size(input, expected, &request.system_prompt, request.max_tokens)
+        })
+        .collect();
+    let estimate = estimate::estimate(
+        &sizes,
+        &plans,
+        request.repetitions,
+        request.limits.budget_micro_usd,
+    );
+    let config = RunConfig {
+        models: plans,
+        repetitions: request.repetitions,
+        temperature: request.temperature,
+        max_tokens: request.max_tokens,
+        system_prompt: request.system_prompt,
+        use_cache: request.use_cache,
+        pairwise: request.pairwise,
+        grader: request.grader,
+        judge: request.judge,
+        limits: request.limits,
+        case_tags: request.case_tags,
+        estimate,
+        request_id: caller.request_id.clone(),
+    };
+    if request.dry_run {
+        transaction.commit().await?;
+        return Ok(Created::Estimate {
+            config: Box::new(config),
+            case_count,
+            suite_id: request.suite_id,
+        });
+    }
+    let new_run = NewRun {
+        suite_id: request.suite_id,
+        case_ids: suite_cases.iter().map(|case| case.id).collect(),
+        ad_hoc_cases: request
+            .ad_hoc_cases
+            .into_iter()
+            .map(|spec| AdHocCase {
+                id: Uuid::new_v4(),
+                spec,
+            })
+            .collect(),
+        total_pairs: i32::try_from(total_calls).unwrap_or(i32::MAX),
+        created_by: caller.subject.clone(),
+        label: request.label,
+        config,
+    };
+    let row = repo::runs::insert_run(&mut transaction, &new_run).await?;
+    transaction.commit().await?;
+    engine.wake.notify_one();
+    Ok(Created::Stored(Box::new(row)))
+}
+
+/// Compares run B against baseline A; FAILED_PRECONDITION when they share no (case, model) pair.
+pub async fn compare_runs(
+    pool: &PgPool,
+    tenant: &str,
+    run_a: Uuid,
+    run_b: Uuid,
+) -> Result<Comparison, Error> {
+    let mut transaction = repo::tenant(pool, tenant).await?;
+    repo::runs::fetch_run(&mut transaction, run_a).await?;
+    repo::runs::fetch_run(&mut transaction, run_b).await?;
+    let results_a = repo::results::compared_results(&mut transaction, run_a).await?;
+    let results_b = repo::results::compared_results(&mut transaction, run_b).await?;
+    transaction.commit().await?;
+    let comparison = compare::compare(&results_a, &results_b);
+    if comparison.shared_pairs == 0 {
+        return Err(Error::FailedPrecondition(format!(
+            "runs {run_a} and {run_b} share no (case, model) pair with results; compare runs of the same cases and models"
+        )));
+    }
+    Ok(comparison)
+}
+
+/// Days after which a suite's benchmark is stale.
+pub const STALE_AFTER_DAYS: i64 = 90;
+
+/// A suite's statistics, ready to convert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteStatistics {
+    /// Per-model aggregates, best quality first.
+    pub models: Vec<ModelAggregate>,
+    /// Trend points.
+    pub trend: Vec<TrendPoint>,
+    /// Best model.
+    pub best_model: Option<String>,
+    /// Cheapest model (lowest mean cost per result).
+    pub cheapest_model: Option<String>,
+    /// Completed runs.
+    pub completed_runs: usize,
+    /// Latest completion.
+    pub last_completed_at: Option<DateTime<Utc>>,
+    /// Why the suite is stale; `None` when fresh.
+    pub stale_reason: Option<String>,
+}
+
+/// Returns why a suite's benchmark is stale at `now`, or `None` when it is fresh.
+pub fn staleness(last_completed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<String> {
+    match last_completed_at {
+        None => Some("no completed run".to_owned()),
+        Some(last) => {
+            let days = (now - last).num_days();
+            (days > STALE_AFTER_DAYS).then(|| format!("last run {days} days ago"))
+        }
+    }
+}
+
+/// Computes a suite's statistics over its completed runs since `since`.
+pub async fn suite_statistics(
+    pool: &PgPool,
+    tenant: &str,
+    suite_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<SuiteStatistics, Error> {
+    let stats_rows = repo::stats::suite_stats(pool, tenant, suite_id, since).await?;
+    let mut models = stats_rows.models;
+    stats::sort_by_quality(&mut models);
+    Ok(SuiteStatistics {
+        best_model: stats::best_model(&models).map(|model| model.model.clone()),
+        cheapest_model: stats::cheapest_by_mean(&models).map(|model| model.model.clone()),
+        stale_reason: staleness(stats_rows.last_completed_at, Utc::now()),
+        models,
+        trend: stats_rows.trend,
+        completed_runs: stats_rows.completed_runs,
+        last_completed_at: stats_rows.last_completed_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn staleness_after_ninety_days_or_without_runs() {
+        let now = Utc::now();
+        assert_eq!(staleness(None, now).as_deref(), Some("no completed run"));
+        assert_eq!(staleness(Some(now - Duration::days(10)), now), None);
+        assert_eq!(staleness(Some(now - Duration::days(90)), now), None);
+        assert_eq!(
+            staleness(Some(now - Duration::days(120)), now).as_deref(),
+            Some("last run 120 days ago")
+        );
+    }
+}
