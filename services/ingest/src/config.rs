@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use benchhub_common::config::{CommonConfig, validate_base_url};
+use std::time::Duration;
+
+use benchhub_common::config::{CommonConfig, humantime_duration, validate_base_url};
 use secrecy::SecretString;
 
 use crate::domain::sources::{Availability, SOURCES, SourceSpec};
@@ -25,6 +27,42 @@ pub struct Config {
     #[command(flatten)]
     pub common: CommonConfig,
 
+    /// Timeout of one upstream request (e.g. 60s).
+    #[arg(long, env = "BENCHHUB_INGEST_HTTP_TIMEOUT", default_value = "60s", value_parser = humantime_duration)]
+    pub http_timeout: Duration,
+
+    /// Retries of a failed upstream request (5xx, 429, timeouts, broken connections).
+    #[arg(long, env = "BENCHHUB_INGEST_HTTP_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub http_retries: u32,
+
+    /// First delay between retries; it doubles up to 10s (a 429's Retry-After wins).
+    #[arg(long, env = "BENCHHUB_INGEST_HTTP_BACKOFF", default_value = "500ms", value_parser = humantime_duration)]
+    pub http_backoff: Duration,
+
+    /// Largest upstream response accepted, in bytes.
+    #[arg(long, env = "BENCHHUB_INGEST_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    pub max_response_bytes: u64,
+
+    /// Sources ReingestAll ingests at once when the request leaves max_concurrency at 0.
+    #[arg(long, env = "BENCHHUB_INGEST_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub concurrency: u32,
+
+    /// Requests one source's adapter may have in flight (ecologits estimations, arc-agi files).
+    #[arg(long, env = "BENCHHUB_INGEST_REQUEST_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub request_concurrency: u32,
+
+    /// Whether this replica runs the cron schedules (each firing runs once across replicas).
+    #[arg(long, env = "BENCHHUB_INGEST_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scheduler: bool,
+
+    /// How often the scheduler looks for due sources.
+    #[arg(long, env = "BENCHHUB_INGEST_SCHEDULER_TICK", default_value = "30s", value_parser = humantime_duration)]
+    pub scheduler_tick: Duration,
+
+    /// Whether start-up applies the catalog seed and the MTEB seed (when changed).
+    #[arg(long, env = "BENCHHUB_INGEST_APPLY_SEEDS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub apply_seeds: bool,
+
     /// Resolved per-source settings (from `BENCHHUB_SOURCE_<NAME>_URL`, `_SCHEDULE` and secrets).
     #[arg(skip)]
     pub sources: Vec<SourceSettings>,
@@ -36,7 +74,47 @@ impl Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             common: CommonConfig::for_tests(database_url),
+            http_timeout: Duration::from_secs(10),
+            http_retries: 2,
+            http_backoff: Duration::from_millis(20),
+            max_response_bytes: 64 * 1024 * 1024,
+            concurrency: 4,
+            request_concurrency: 8,
+            scheduler: false,
+            scheduler_tick: Duration::from_millis(200),
+            apply_seeds: true,
             sources: resolve_sources(|_| None).unwrap_or_default(),
+        }
+    }
+
+    /// Returns the pipeline settings this configuration describes.
+    pub fn pipeline_settings(&self) -> crate::pipeline::PipelineSettings {
+        crate::pipeline::PipelineSettings {
+            http: crate::fetch::HttpSettings {
+                timeout: self.http_timeout,
+                max_response_bytes: self.max_response_bytes,
+                retries: self.http_retries as usize,
+                min_backoff: self.http_backoff,
+                max_backoff: Duration::from_secs(10).max(self.http_backoff),
+                max_retry_after: Duration::from_secs(60),
+            },
+            request_concurrency: self.request_concurrency as usize,
+            source_concurrency: self.concurrency as usize,
+            ..crate::pipeline::PipelineSettings::default()
+        }
+    }
+
+    /// Points every source with an upstream at `base` (`http://host:port`), each under its own path
+    /// prefix as the replay server serves them (`base/<source>`, `base/arc-agi-tasks`).
+    pub fn point_sources_at(&mut self, base: &str) {
+        let base = base.trim_end_matches('/');
+        for source in &mut self.sources {
+            if !source.spec.default_base_url.is_empty() {
+                source.base_url = format!("{base}/{}", source.spec.name);
+            }
+            if !source.spec.default_secondary_url.is_empty() {
+                source.secondary_url = format!("{base}/{}-tasks", source.spec.name);
+            }
         }
     }
 }
@@ -46,8 +124,11 @@ impl Config {
 pub struct SourceSettings {
     /// The static description.
     pub spec: &'static SourceSpec,
-    /// Upstream base URL (`scheme://host[:port]`, no trailing slash); empty when the source has none.
+    /// Upstream base URL (`scheme://host[:port][/prefix]`, no trailing slash); empty when the source
+    /// has none.
     pub base_url: String,
+    /// Base URL of the source's second upstream (ARC-AGI task files); empty when it has none.
+    pub secondary_url: String,
     /// Cron schedule (UTC), `None` when the source is never scheduled.
     pub schedule: Option<cron::Schedule>,
     /// Text of the schedule as configured.
@@ -81,6 +162,18 @@ pub fn resolve_sources(
                 })?,
                 None => spec.default_base_url.to_owned(),
             };
+            let secondary_variable = spec.secondary_url_env_var();
+            let secondary_url = if spec.default_secondary_url.is_empty() {
+                String::new()
+            } else {
+                match lookup(&secondary_variable).filter(|value| !value.trim().is_empty()) {
+                    Some(value) => validate_base_url(&value).map_err(|reason| ConfigError {
+                        variable: secondary_variable.clone(),
+                        reason: format!("{reason}; expected scheme://host[:port]"),
+                    })?,
+                    None => spec.default_secondary_url.to_owned(),
+                }
+            };
             let schedule_variable = spec.schedule_env_var();
             let schedule_text = lookup(&schedule_variable)
                 .map(|value| value.trim().to_owned())
@@ -109,6 +202,7 @@ pub fn resolve_sources(
             Ok(SourceSettings {
                 spec,
                 base_url,
+                secondary_url,
                 schedule_text: if schedule.is_some() { schedule_text } else { String::new() },
                 schedule,
                 secret,

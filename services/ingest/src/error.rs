@@ -28,9 +28,6 @@ pub enum Error {
     /// A dependency (database, upstream) cannot be reached.
     #[error("{0}")]
     Unavailable(String),
-    /// The operation is not built yet.
-    #[error("{0}")]
-    Unimplemented(String),
     /// Anything else; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -75,7 +72,6 @@ impl From<Error> for Status {
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
             Error::Busy(message) => Status::aborted(message),
             Error::Unavailable(message) => Status::unavailable(message),
-            Error::Unimplemented(message) => Status::unimplemented(message),
             Error::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "internal error");
                 benchhub_common::status::internal()

@@ -5,17 +5,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use benchhub_common::auth::{self, Role};
-use benchhub_common::convert::{date_text, optional_timestamp, timestamp};
+use benchhub_common::convert::{date_text, from_timestamp, optional_timestamp, timestamp};
 use benchhub_common::paging;
 use benchhub_proto::pb;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
-use crate::domain::sources::Availability;
+use crate::domain::matcher::ANY_SOURCE;
+use crate::domain::naming::normalize;
+use crate::domain::sources::{self, Availability};
 use crate::error::Error;
-use crate::repo::{self, RunRow, SourceState};
+use crate::pipeline::{IngestOutcome, Ingestor, OutcomeStatus, Trigger};
+use crate::repo::catalog::{self, AliasRow};
+use crate::repo::{self, RunFilter, RunRow, SourceState};
 
 /// Shared state of the ingest handlers.
 pub struct IngestState {
@@ -23,6 +27,8 @@ pub struct IngestState {
     pub pool: sqlx::PgPool,
     /// Every source as configured.
     pub sources: Vec<SourceSettings>,
+    /// The ingest pipeline.
+    pub ingestor: Arc<Ingestor>,
 }
 
 /// Implements `benchhub.v1.IngestService`.
@@ -38,10 +44,143 @@ impl IngestApi {
     }
 }
 
-fn not_built(method: &str) -> Status {
-    Status::from(Error::Unimplemented(format!(
-        "ingest: {method} is not available yet (ingest service issue)"
-    )))
+/// Largest ReingestAll concurrency accepted.
+const MAX_CONCURRENCY: i32 = 16;
+/// Longest alias accepted.
+const MAX_ALIAS_CHARS: usize = 256;
+
+fn source_name(field: &str, value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(
+            field,
+            format!("is required; one of: {}", sources::names()),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn actor<T>(request: &Request<T>) -> String {
+    benchhub_common::rpc::principal(request).subject
+}
+
+fn status_to_proto_outcome(status: OutcomeStatus) -> pb::RunStatus {
+    match status {
+        OutcomeStatus::Succeeded => pb::RunStatus::Succeeded,
+        OutcomeStatus::Failed => pb::RunStatus::Failed,
+        OutcomeStatus::Skipped => pb::RunStatus::Skipped,
+    }
+}
+
+fn trigger_from_domain(trigger: Trigger) -> pb::Trigger {
+    match trigger {
+        Trigger::Manual => pb::Trigger::Manual,
+        Trigger::Schedule => pb::Trigger::Schedule,
+        Trigger::Startup => pb::Trigger::Startup,
+        Trigger::Detect => pb::Trigger::Detect,
+    }
+}
+
+fn clamp(value: i64) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// Converts an ingest outcome to its wire form.
+pub fn outcome_to_proto(outcome: &IngestOutcome) -> pb::IngestResult {
+    pb::IngestResult {
+        source: outcome.source.clone(),
+        run_id: outcome.run_id.map(|id| id.to_string()).unwrap_or_default(),
+        status: status_to_proto_outcome(outcome.status) as i32,
+        fetched: clamp(outcome.fetched),
+        inserted: clamp(outcome.inserted),
+        updated: clamp(outcome.updated),
+        unmatched: clamp(outcome.unmatched),
+        skipped: clamp(outcome.skipped),
+        failed: clamp(outcome.failed),
+        duration_ms: outcome.duration_ms,
+        stale: outcome.stale,
+        error: outcome.error.clone().unwrap_or_default(),
+        dry_run: outcome.dry_run,
+        snapshot_date: date_text(outcome.snapshot_date),
+        trigger: trigger_from_domain(outcome.trigger) as i32,
+        models_created: clamp(outcome.models_created),
+        models_updated: clamp(outcome.models_updated),
+    }
+}
+
+fn alias_to_proto(alias: &AliasRow) -> pb::ModelAlias {
+    pb::ModelAlias {
+        source: alias.source.clone(),
+        alias: alias.alias.clone(),
+        model_id: alias.model_id.clone(),
+        created_at: Some(timestamp(alias.created_at)),
+    }
+}
+
+fn alias_fields(source: &str, alias: &str) -> Result<(String, String), Error> {
+    let source = source.trim();
+    if source.is_empty() {
+        return Err(Error::invalid(
+            "source",
+            format!(
+                "is required; one of: {}, or * for every source",
+                sources::names()
+            ),
+        ));
+    }
+    let alias = alias.trim();
+    if alias.is_empty() || alias.chars().count() > MAX_ALIAS_CHARS {
+        return Err(Error::invalid(
+            "alias",
+            format!("must be 1 to {MAX_ALIAS_CHARS} characters"),
+        ));
+    }
+    if alias.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "alias",
+            "must not contain control characters",
+        ));
+    }
+    Ok((source.to_owned(), alias.to_owned()))
+}
+
+fn run_status_filter(value: i32) -> Result<Option<&'static str>, Error> {
+    match pb::RunStatus::try_from(value) {
+        Ok(pb::RunStatus::Unspecified) => Ok(None),
+        Ok(pb::RunStatus::Running) => Ok(Some("running")),
+        Ok(pb::RunStatus::Succeeded) => Ok(Some("succeeded")),
+        Ok(pb::RunStatus::Failed) => Ok(Some("failed")),
+        Ok(pb::RunStatus::Skipped) => Ok(Some("skipped")),
+        Err(_) => Err(Error::invalid(
+            "status",
+            "must be RUN_STATUS_RUNNING, RUN_STATUS_SUCCEEDED, RUN_STATUS_FAILED or RUN_STATUS_SKIPPED (or unset)",
+        )),
+    }
+}
+
+fn trigger_filter(value: i32) -> Result<Option<&'static str>, Error> {
+    match pb::Trigger::try_from(value) {
+        Ok(pb::Trigger::Unspecified) => Ok(None),
+        Ok(pb::Trigger::Manual) => Ok(Some("manual")),
+        Ok(pb::Trigger::Schedule) => Ok(Some("schedule")),
+        Ok(pb::Trigger::Startup) => Ok(Some("startup")),
+        Ok(pb::Trigger::Detect) => Ok(Some("detect")),
+        Err(_) => Err(Error::invalid(
+            "trigger",
+            "must be TRIGGER_MANUAL, TRIGGER_SCHEDULE, TRIGGER_STARTUP or TRIGGER_DETECT (or unset)",
+        )),
+    }
+}
+
+fn instant(
+    field: &str,
+    value: Option<&prost_types::Timestamp>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+    value
+        .map(|value| {
+            from_timestamp(value).ok_or_else(|| Error::invalid(field, "is not a valid timestamp"))
+        })
+        .transpose()
 }
 
 type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -50,18 +189,78 @@ type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'st
 impl pb::ingest_service_server::IngestService for IngestApi {
     async fn reingest_source(
         &self,
-        _request: Request<pb::ReingestSourceRequest>,
+        request: Request<pb::ReingestSourceRequest>,
     ) -> Result<Response<pb::ReingestSourceResponse>, Status> {
-        Err(not_built("ReingestSource"))
+        let actor = actor(&request);
+        let request = request.into_inner();
+        let source = source_name("source", &request.source)?;
+        let outcome = self
+            .state
+            .ingestor
+            .ingest(&source, Trigger::Manual, Some(&actor), request.dry_run)
+            .await?;
+        Ok(Response::new(pb::ReingestSourceResponse {
+            result: Some(outcome_to_proto(&outcome)),
+        }))
     }
 
     type ReingestAllStream = ResultStream<pb::ReingestAllResponse>;
 
     async fn reingest_all(
         &self,
-        _request: Request<pb::ReingestAllRequest>,
+        request: Request<pb::ReingestAllRequest>,
     ) -> Result<Response<Self::ReingestAllStream>, Status> {
-        Err(not_built("ReingestAll"))
+        let actor = actor(&request);
+        let request = request.into_inner();
+        let mut names = Vec::new();
+        for name in &request.sources {
+            let name = name.trim();
+            if sources::find(name).is_none() {
+                return Err(Error::invalid(
+                    "sources",
+                    format!(
+                        "'{name}' is not a source; known sources: {}",
+                        sources::names()
+                    ),
+                )
+                .into());
+            }
+            if !names.iter().any(|known: &String| known == name) {
+                names.push(name.to_owned());
+            }
+        }
+        if names.is_empty() {
+            names = self
+                .state
+                .sources
+                .iter()
+                .filter(|settings| settings.spec.availability != Availability::Unavailable)
+                .map(|settings| settings.spec.name.to_owned())
+                .collect();
+        }
+        let concurrency = match request.max_concurrency {
+            0 => self.state.ingestor.source_concurrency(),
+            value if value < 0 => {
+                return Err(Error::invalid(
+                    "max_concurrency",
+                    format!(
+                        "must be between 0 and {MAX_CONCURRENCY} (0 means the service default)"
+                    ),
+                )
+                .into());
+            }
+            value => value.min(MAX_CONCURRENCY) as usize,
+        };
+        let receiver =
+            self.state
+                .ingestor
+                .ingest_all(names, request.dry_run, concurrency, Some(actor));
+        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|outcome| {
+            Ok(pb::ReingestAllResponse {
+                result: Some(outcome_to_proto(&outcome)),
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn list_sources(
@@ -121,37 +320,194 @@ impl pb::ingest_service_server::IngestService for IngestApi {
 
     async fn list_ingestion_runs(
         &self,
-        _request: Request<pb::ListIngestionRunsRequest>,
+        request: Request<pb::ListIngestionRunsRequest>,
     ) -> Result<Response<pb::ListIngestionRunsResponse>, Status> {
-        Err(not_built("ListIngestionRuns"))
+        let request = request.into_inner();
+        let size = paging::page_size(request.page_size)
+            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
+        let source = request.source.trim();
+        if !source.is_empty() && sources::find(source).is_none() {
+            return Err(Error::invalid(
+                "source",
+                format!(
+                    "'{source}' is not a source; known sources: {}",
+                    sources::names()
+                ),
+            )
+            .into());
+        }
+        let filter = RunFilter {
+            source: (!source.is_empty()).then(|| source.to_owned()),
+            status: run_status_filter(request.status)?,
+            trigger: trigger_filter(request.trigger)?,
+            started_after: instant("started_after", request.started_after.as_ref())?,
+            started_before: instant("started_before", request.started_before.as_ref())?,
+        };
+        let fingerprint = paging::fingerprint(&[
+            source,
+            &request.status.to_string(),
+            &request.trigger.to_string(),
+            &format!("{:?}", filter.started_after),
+            &format!("{:?}", filter.started_before),
+        ]);
+        let cursor = paging::decode_token(&request.page_token, &fingerprint)
+            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map(|cursor| parse_token_cursor(&cursor))
+            .transpose()?;
+        let mut runs = repo::list_runs(&self.state.pool, &filter, cursor, i64::from(size) + 1)
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = if runs.len() > size as usize {
+            runs.truncate(size as usize);
+            runs.last()
+                .map(|last| {
+                    paging::encode_token(
+                        &fingerprint,
+                        &format!("{}|{}", last.started_at.to_rfc3339(), last.id),
+                    )
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListIngestionRunsResponse {
+            runs: runs.iter().map(run_to_proto).collect(),
+            next_page_token,
+        }))
     }
 
     async fn list_unmatched_models(
         &self,
-        _request: Request<pb::ListUnmatchedModelsRequest>,
+        request: Request<pb::ListUnmatchedModelsRequest>,
     ) -> Result<Response<pb::ListUnmatchedModelsResponse>, Status> {
-        Err(not_built("ListUnmatchedModels"))
+        let request = request.into_inner();
+        let size = paging::page_size(request.page_size)
+            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
+        let source = request.source.trim();
+        if !source.is_empty() && sources::find(source).is_none() {
+            return Err(Error::invalid(
+                "source",
+                format!(
+                    "'{source}' is not a source; known sources: {}",
+                    sources::names()
+                ),
+            )
+            .into());
+        }
+        let fingerprint = paging::fingerprint(&[source]);
+        let offset = paging::decode_token(&request.page_token, &fingerprint)
+            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map(|cursor| cursor.parse::<i64>())
+            .transpose()
+            .map_err(|_| Error::invalid("page_token", "is not valid for this request"))?
+            .unwrap_or(0);
+        let filter = (!source.is_empty()).then_some(source);
+        let (rows, total) =
+            catalog::list_unmatched(&self.state.pool, filter, offset, i64::from(size))
+                .await
+                .map_err(Error::from)?;
+        let mut connection = self.state.pool.acquire().await.map_err(Error::from)?;
+        let matcher = catalog::load_matcher(&mut connection)
+            .await
+            .map_err(Error::from)?;
+        drop(connection);
+        let models = rows
+            .iter()
+            .map(|row| {
+                let name = row.match_name.as_deref().unwrap_or(&row.source_model_name);
+                pb::UnmatchedModel {
+                    source: row.source.clone(),
+                    source_model_name: row.source_model_name.clone(),
+                    normalized_name: normalize(name),
+                    observation_count: clamp(row.observation_count),
+                    first_seen_at: Some(timestamp(row.first_seen_at)),
+                    last_seen_at: Some(timestamp(row.last_seen_at)),
+                    candidates: matcher
+                        .candidates(name, 5)
+                        .into_iter()
+                        .map(|candidate| pb::ModelCandidate {
+                            model: Some(pb::ModelRef {
+                                id: candidate.model_id,
+                                display_name: candidate.display_name,
+                            }),
+                            similarity: candidate.similarity,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let end = offset + i64::from(size);
+        let next_page_token = if end < total {
+            paging::encode_token(&fingerprint, &end.to_string())
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListUnmatchedModelsResponse {
+            models,
+            next_page_token,
+            total_size: clamp(total),
+        }))
     }
 
     async fn add_model_alias(
         &self,
-        _request: Request<pb::AddModelAliasRequest>,
+        request: Request<pb::AddModelAliasRequest>,
     ) -> Result<Response<pb::AddModelAliasResponse>, Status> {
-        Err(not_built("AddModelAlias"))
+        let actor = actor(&request);
+        let request = request.into_inner();
+        let (source, alias) = alias_fields(&request.source, &request.alias)?;
+        let model_id = request.model_id.trim();
+        if model_id.is_empty() {
+            return Err(Error::invalid("model_id", "is required, e.g. openai/gpt-4o").into());
+        }
+        let (row, relinked) = self
+            .state
+            .ingestor
+            .add_alias(&source, &alias, model_id, &actor)
+            .await?;
+        tracing::info!(source = %source, alias = %alias, model_id, relinked, actor = %actor, "alias added");
+        Ok(Response::new(pb::AddModelAliasResponse {
+            alias: Some(alias_to_proto(&row)),
+            relinked_observations: clamp(relinked),
+        }))
     }
 
     async fn remove_model_alias(
         &self,
-        _request: Request<pb::RemoveModelAliasRequest>,
+        request: Request<pb::RemoveModelAliasRequest>,
     ) -> Result<Response<pb::RemoveModelAliasResponse>, Status> {
-        Err(not_built("RemoveModelAlias"))
+        let request = request.into_inner();
+        let (source, alias) = alias_fields(&request.source, &request.alias)?;
+        let (row, unlinked) = self.state.ingestor.remove_alias(&source, &alias).await?;
+        tracing::info!(source = %source, alias = %alias, unlinked, "alias removed");
+        Ok(Response::new(pb::RemoveModelAliasResponse {
+            alias: Some(alias_to_proto(&row)),
+            unlinked_observations: clamp(unlinked),
+        }))
     }
 
     async fn detect_new_models(
         &self,
-        _request: Request<pb::DetectNewModelsRequest>,
+        request: Request<pb::DetectNewModelsRequest>,
     ) -> Result<Response<pb::DetectNewModelsResponse>, Status> {
-        Err(not_built("DetectNewModels"))
+        let actor = actor(&request);
+        let request = request.into_inner();
+        let source = source_name("source", &request.source)?;
+        if source == ANY_SOURCE {
+            return Err(Error::invalid("source", "must name one live source").into());
+        }
+        let detection = self
+            .state
+            .ingestor
+            .detect(&source, request.auto_ingest, Some(&actor))
+            .await?;
+        Ok(Response::new(pb::DetectNewModelsResponse {
+            source,
+            new_model_names: detection.new_model_names,
+            known_count: clamp(detection.known_count),
+            upstream_count: clamp(detection.upstream_count),
+            ingest_result: detection.ingest.as_ref().map(outcome_to_proto),
+        }))
     }
 }
 

@@ -4,8 +4,11 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fetch;
 pub mod grpc;
+pub mod pipeline;
 pub mod repo;
+pub mod scheduler;
 
 use std::sync::Arc;
 
@@ -19,7 +22,8 @@ pub use config::Config;
 /// Fully qualified gRPC services this binary serves.
 pub const GRPC_SERVICES: [&str; 2] = ["benchhub.v1.IngestService", "benchhub.v1.TokenService"];
 
-/// Who may call what: source status is open, everything else needs an admin token.
+/// Who may call what: source status is open, the run and unmatched reports need any token, everything
+/// else needs an admin token.
 pub fn access_policy() -> AccessPolicy {
     AccessPolicy::new()
         .service("benchhub.v1.IngestService", Access::Role(Role::Admin))
@@ -27,6 +31,10 @@ pub fn access_policy() -> AccessPolicy {
         .method("/benchhub.v1.IngestService/ListSources", Access::Open)
         .method(
             "/benchhub.v1.IngestService/ListIngestionRuns",
+            Access::Role(Role::Reader),
+        )
+        .method(
+            "/benchhub.v1.IngestService/ListUnmatchedModels",
             Access::Role(Role::Reader),
         )
 }
@@ -39,17 +47,48 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let host = Host::new("ingest", &config.common, &GRPC_SERVICES, shutdown)?;
     let pool = host.pool().clone();
+    let ingestor = Arc::new(pipeline::Ingestor::new(
+        pool.clone(),
+        config.sources.clone(),
+        config.pipeline_settings(),
+    )?);
+    let ready = CancellationToken::new();
     let sources = config.sources.clone();
+    let apply_seeds = config.apply_seeds;
+    let startup_ingestor = Arc::clone(&ingestor);
+    let startup_ready = ready.clone();
     host.start(move |pool| {
         let sources = sources.clone();
+        let ingestor = Arc::clone(&startup_ingestor);
+        let ready = startup_ready.clone();
         async move {
             repo::sync_sources(&pool, &sources, chrono::Utc::now()).await?;
+            let interrupted = repo::close_interrupted_runs(&pool).await?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    interrupted,
+                    "closed ingestion runs left running by a stopped process"
+                );
+            }
+            if apply_seeds && let Err(error) = ingestor.apply_seeds().await {
+                tracing::warn!(error = %format!("{error:#}"), "seeds not applied");
+            }
+            ready.cancel();
             Ok(())
         }
     });
+    if config.scheduler {
+        tokio::spawn(scheduler::run(
+            Arc::clone(&ingestor),
+            config.scheduler_tick,
+            ready,
+            host.shutdown_token(),
+        ));
+    }
     let state = Arc::new(grpc::IngestState {
         pool: pool.clone(),
         sources: config.sources.clone(),
+        ingestor,
     });
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
     let routes = host

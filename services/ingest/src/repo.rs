@@ -1,10 +1,18 @@
-//! SQL of the ingest service.
+//! SQL of the ingest service: runs, per-source state, locks and the scheduler's claims here; the
+//! write path in [`snapshot`], the catalog and aliases in [`catalog`].
+
+pub mod catalog;
+pub mod snapshot;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
+use crate::fetch::StoredPayload;
 
 /// One row of `ingestion_runs`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -159,4 +167,300 @@ pub async fn source_states(
         );
     }
     Ok(states)
+}
+
+/// Key of the advisory lock held while a source is ingested (any replica).
+pub fn ingest_lock_key(source: &str) -> String {
+    format!("benchhub.ingest.{source}")
+}
+
+/// A pooled connection holding a source's session-level advisory lock; released by [`SourceLock::release`]
+/// (or, if the connection breaks, by Postgres when the session ends).
+pub struct SourceLock {
+    connection: Option<PoolConnection<Postgres>>,
+    key: String,
+}
+
+impl SourceLock {
+    /// Tries to take the lock of `source`; `None` when another session holds it.
+    pub async fn try_acquire(pool: &PgPool, source: &str) -> Result<Option<Self>, sqlx::Error> {
+        let mut connection = pool.acquire().await?;
+        let key = ingest_lock_key(source);
+        let acquired: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+                .bind(&key)
+                .fetch_one(&mut *connection)
+                .await?;
+        Ok(acquired.then_some(Self {
+            connection: Some(connection),
+            key,
+        }))
+    }
+
+    /// The locked connection, for the ingest's own queries and transaction.
+    pub fn connection(&mut self) -> &mut PgConnection {
+        self.connection
+            .as_deref_mut()
+            .expect("the connection is present until release")
+    }
+
+    /// Releases the lock and returns the connection to the pool (or closes it when unlocking fails).
+    pub async fn release(mut self) {
+        if let Some(mut connection) = self.connection.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+                .bind(&self.key)
+                .execute(&mut *connection)
+                .await;
+            if unlocked.is_err() {
+                // Closing the session is the only other way to drop a session-level lock.
+                let _ = connection.detach();
+            }
+        }
+    }
+}
+
+impl Drop for SourceLock {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            // Dropped without release (e.g. a cancelled task): close the session so the lock goes too.
+            drop(connection.detach());
+        }
+    }
+}
+
+/// Whether the lock of `source` is free right now (takes and drops a transaction-level lock).
+pub async fn try_lock_in_transaction(
+    connection: &mut PgConnection,
+    source: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(ingest_lock_key(source))
+        .fetch_one(connection)
+        .await
+}
+
+/// The latest stored payload of each URL of a source.
+pub async fn stored_payloads(
+    connection: &mut PgConnection,
+    source: &str,
+) -> Result<HashMap<String, StoredPayload>, sqlx::Error> {
+    type PayloadTuple = (String, i64, Option<String>, Option<String>, String);
+    let rows: Vec<PayloadTuple> = sqlx::query_as(
+        "SELECT DISTINCT ON (url) url, id, etag, last_modified, sha256 FROM raw_payloads \
+         WHERE source = $1 ORDER BY url, fetched_at DESC, id DESC",
+    )
+    .bind(source)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(url, id, etag, last_modified, sha256)| {
+            (
+                url,
+                StoredPayload {
+                    id,
+                    etag,
+                    last_modified,
+                    sha256,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Marks runs left `running` by a stopped process as failed; a run whose source lock is held (it is
+/// still going on another replica) is left alone. Returns how many were closed.
+pub async fn close_interrupted_runs(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE ingestion_runs SET status = 'failed', completed_at = now(), stale = true, \
+            error = 'interrupted: the ingest service stopped during the run; nothing was written' \
+         WHERE status = 'running' \
+           AND pg_try_advisory_xact_lock(hashtextextended('benchhub.ingest.' || source, 0))",
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Records the start of a run and returns its id.
+pub async fn insert_run(
+    connection: &mut PgConnection,
+    source: &str,
+    trigger: &str,
+    actor: Option<&str>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO ingestion_runs (source, trigger, actor, status) VALUES ($1, $2, $3, 'running') \
+         RETURNING id",
+    )
+    .bind(source)
+    .bind(trigger)
+    .bind(actor)
+    .fetch_one(connection)
+    .await
+}
+
+/// The final numbers of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunCompletion {
+    /// succeeded | failed | skipped.
+    pub status: &'static str,
+    /// Newest snapshot date written.
+    pub snapshot_date: Option<NaiveDate>,
+    /// Observations parsed.
+    pub fetched: i32,
+    /// Inserted.
+    pub inserted: i32,
+    /// Updated.
+    pub updated: i32,
+    /// Unmatched.
+    pub unmatched: i32,
+    /// Skipped.
+    pub skipped: i32,
+    /// Failed records.
+    pub failed: i32,
+    /// Wall time.
+    pub duration_ms: i64,
+    /// Whether readers keep the previous snapshot.
+    pub stale: bool,
+    /// Error text.
+    pub error: Option<String>,
+    /// Distinct upstream names in the run (for `source_state.models_found`).
+    pub models_found: i32,
+}
+
+/// Records a run's end and the source's state in one go.
+pub async fn complete_run(
+    connection: &mut PgConnection,
+    source: &str,
+    run_id: Uuid,
+    completion: &RunCompletion,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE ingestion_runs SET completed_at = now(), status = $2, snapshot_date = $3, \
+            fetched = $4, inserted = $5, updated = $6, unmatched = $7, skipped = $8, failed = $9, \
+            duration_ms = $10, stale = $11, error = $12 WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(completion.status)
+    .bind(completion.snapshot_date)
+    .bind(completion.fetched)
+    .bind(completion.inserted)
+    .bind(completion.updated)
+    .bind(completion.unmatched)
+    .bind(completion.skipped)
+    .bind(completion.failed)
+    .bind(completion.duration_ms)
+    .bind(completion.stale)
+    .bind(&completion.error)
+    .execute(&mut *connection)
+    .await?;
+    let succeeded = completion.status != "failed";
+    sqlx::query(
+        "INSERT INTO source_state (source, last_run_id, last_attempt_at, last_success_at, stale, \
+                                   newest_snapshot_date, models_found) \
+         VALUES ($1, $2, now(), CASE WHEN $3 THEN now() END, NOT $3, \
+                 (SELECT max(snapshot_date) FROM observations WHERE source = $1), \
+                 COALESCE($4, 0)) \
+         ON CONFLICT (source) DO UPDATE SET last_run_id = EXCLUDED.last_run_id, \
+            last_attempt_at = now(), \
+            last_success_at = CASE WHEN $3 THEN now() ELSE source_state.last_success_at END, \
+            stale = NOT $3, \
+            newest_snapshot_date = CASE WHEN $3 THEN EXCLUDED.newest_snapshot_date \
+                                        ELSE source_state.newest_snapshot_date END, \
+            models_found = COALESCE($4, source_state.models_found), updated_at = now()",
+    )
+    .bind(source)
+    .bind(run_id)
+    .bind(succeeded)
+    .bind((completion.status == "succeeded").then_some(completion.models_found))
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// `fetched` of the source's latest succeeded run (what an unchanged upstream would have given).
+pub async fn last_fetched(connection: &mut PgConnection, source: &str) -> Result<i32, sqlx::Error> {
+    let fetched: Option<i32> = sqlx::query_scalar(
+        "SELECT fetched FROM ingestion_runs WHERE source = $1 AND status = 'succeeded' \
+         ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(source)
+    .fetch_optional(connection)
+    .await?;
+    Ok(fetched.unwrap_or(0))
+}
+
+/// Announces a catalog change to rankings replicas.
+pub async fn notify_catalog(pool: &PgPool, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(benchhub_db::CATALOG_CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Claims a due scheduled run of `source`: moves `next_run_at` to `next` if it is due, in one statement
+/// guarded by a transaction-level advisory lock, so exactly one replica wins each firing.
+pub async fn claim_due(
+    pool: &PgPool,
+    source: &str,
+    now: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
+    let claimed: Option<String> = sqlx::query_scalar(
+        "UPDATE source_state SET next_run_at = $3, updated_at = now() \
+         WHERE source = $1 AND enabled AND next_run_at IS NOT NULL AND next_run_at <= $2 \
+           AND pg_try_advisory_xact_lock(hashtextextended('benchhub.schedule.' || $1, 0)) \
+         RETURNING source",
+    )
+    .bind(source)
+    .bind(now)
+    .bind(next)
+    .fetch_optional(pool)
+    .await?;
+    Ok(claimed.is_some())
+}
+
+/// Filters of the run list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this status.
+    pub status: Option<&'static str>,
+    /// Only this trigger.
+    pub trigger: Option<&'static str>,
+    /// Started at or after.
+    pub started_after: Option<DateTime<Utc>>,
+    /// Started before.
+    pub started_before: Option<DateTime<Utc>>,
+}
+
+/// Lists runs newest first, after the keyset cursor (started_at, id) when given.
+pub async fn list_runs(
+    pool: &PgPool,
+    filter: &RunFilter,
+    cursor: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<RunRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {RUN_COLUMNS} FROM ingestion_runs \
+         WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR status = $2) \
+           AND ($3::text IS NULL OR trigger = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
+           AND ($5::timestamptz IS NULL OR started_at < $5) \
+           AND ($6::timestamptz IS NULL OR (started_at, id) < ($6, $7)) \
+         ORDER BY started_at DESC, id DESC LIMIT $8"
+    ))
+    .bind(&filter.source)
+    .bind(filter.status)
+    .bind(filter.trigger)
+    .bind(filter.started_after)
+    .bind(filter.started_before)
+    .bind(cursor.map(|(time, _)| time))
+    .bind(cursor.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }

@@ -138,6 +138,32 @@ pub const METRICS: &[MetricSpec] = &[
     spec("artificialanalysis", QUALITY, "aime", "fraction", Up, false),
     spec(
         "artificialanalysis",
+        QUALITY,
+        "aime_25",
+        "fraction",
+        Up,
+        false,
+    ),
+    spec(
+        "artificialanalysis",
+        QUALITY,
+        "terminalbench_hard",
+        "fraction",
+        Up,
+        false,
+    ),
+    spec(
+        "artificialanalysis",
+        QUALITY,
+        "ifbench",
+        "fraction",
+        Up,
+        false,
+    ),
+    spec("artificialanalysis", QUALITY, "lcr", "fraction", Up, false),
+    spec("artificialanalysis", QUALITY, "tau2", "fraction", Up, false),
+    spec(
+        "artificialanalysis",
         PERFORMANCE,
         TTFT,
         "seconds",
@@ -228,6 +254,15 @@ pub const METRICS: &[MetricSpec] = &[
     spec("bigcodebench", CODING, "hard_instruct", "percent", Up, true),
     spec("swebench", CODING, "verified_resolved", "percent", Up, true),
     spec("swebench", CODING, "lite_resolved", "percent", Up, true),
+    // bash-only: every model in the same mini-SWE-agent scaffold, the board's model-to-model comparison.
+    spec(
+        "swebench",
+        CODING,
+        "bash_only_resolved",
+        "percent",
+        Up,
+        true,
+    ),
     spec("livecodebench", CODING, "pass_at_1", "percent", Up, true),
     spec("mteb", "embeddings", "main_score_mean", "score", Up, false),
     spec(
@@ -246,10 +281,19 @@ pub const METRICS: &[MetricSpec] = &[
         Up,
         false,
     ),
+    // cost_per_task_usd is ARC-AGI-1's; ARC-AGI-2 has its own.
     spec(
         "arc-agi",
         "reasoning",
         "cost_per_task_usd",
+        "usd",
+        Down,
+        false,
+    ),
+    spec(
+        "arc-agi",
+        "reasoning",
+        "arc_agi_2_cost_per_task_usd",
         "usd",
         Down,
         false,

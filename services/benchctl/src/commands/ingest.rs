@@ -238,7 +238,10 @@ pub async fn run_reingest(clients: &Clients, args: &ReingestArgs) -> anyhow::Res
         if args.dry_run {
             println!("dry run: nothing was written");
         }
-        println!("{}", results_table(std::slice::from_ref(&result), args.dry_run));
+        println!(
+            "{}",
+            results_table(std::slice::from_ref(&result), args.dry_run)
+        );
         if !result.error.is_empty() {
             println!("error: {}", result.error);
         }
@@ -520,10 +523,12 @@ mod tests {
         });
         assert!(line.starts_with("✗ evalplus"), "{line}");
         assert!(line.contains("HTTP 503"), "{line}");
-        assert!(failures(&[pb::IngestResult {
-            status: pb::RunStatus::Failed as i32,
-            ..Default::default()
-        }])
-        .is_err());
+        assert!(
+            failures(&[pb::IngestResult {
+                status: pb::RunStatus::Failed as i32,
+                ..Default::default()
+            }])
+            .is_err()
+        );
     }
 }

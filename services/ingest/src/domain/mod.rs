@@ -1,3 +1,10 @@
-//! Ingest rules in plain Rust: the source registry and how a source's state is presented.
+//! Ingest rules in plain Rust: the source registry, the adapters, name normalisation and matching,
+//! and the shape of parsed data. No SQL and no gRPC here; adapters fetch through the [`adapters::Http`]
+//! trait.
 
+pub mod adapters;
+pub mod matcher;
+pub mod naming;
+pub mod observation;
+pub mod seed;
 pub mod sources;

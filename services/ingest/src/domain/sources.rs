@@ -26,6 +26,8 @@ pub struct SourceSpec {
     pub categories: &'static [&'static str],
     /// Default upstream base URL (`scheme://host[:port]`), empty when the source has no upstream.
     pub default_base_url: &'static str,
+    /// Default base URL of a second upstream the adapter reads (ARC-AGI's task files), empty when none.
+    pub default_secondary_url: &'static str,
     /// Default cron schedule (UTC, with seconds field), empty when never scheduled.
     pub default_schedule: &'static str,
     /// Environment variable holding the source's secret, if any.
@@ -38,6 +40,12 @@ impl SourceSpec {
     /// Name of the environment variable overriding the base URL, e.g. `BENCHHUB_SOURCE_LMARENA_URL`.
     pub fn url_env_var(&self) -> String {
         format!("BENCHHUB_SOURCE_{}_URL", env_fragment(self.name))
+    }
+
+    /// Name of the environment variable overriding the secondary base URL, e.g.
+    /// `BENCHHUB_SOURCE_ARC_AGI_TASKS_URL`.
+    pub fn secondary_url_env_var(&self) -> String {
+        format!("BENCHHUB_SOURCE_{}_TASKS_URL", env_fragment(self.name))
     }
 
     /// Name of the environment variable overriding the schedule, e.g. `BENCHHUB_SOURCE_ARC_AGI_SCHEDULE`.
@@ -64,6 +72,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["arena"],
         default_base_url: "https://datasets-server.huggingface.co",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: Some("HF_TOKEN"),
         secret_required: false,
@@ -75,6 +84,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["performance", "quality", "pricing"],
         default_base_url: "https://artificialanalysis.ai",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: Some("ARTIFICIAL_ANALYSIS_API_KEY"),
         secret_required: true,
@@ -86,6 +96,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["energy"],
         default_base_url: "https://api.ecologits.ai",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -97,6 +108,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["pricing", "metadata"],
         default_base_url: "https://openrouter.ai",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -108,6 +120,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["metadata", "pricing"],
         default_base_url: "https://models.dev",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -119,6 +132,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["coding"],
         default_base_url: "https://evalplus.github.io",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -130,6 +144,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["coding"],
         default_base_url: "https://bigcode-bench.github.io",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -141,6 +156,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["coding"],
         default_base_url: "https://raw.githubusercontent.com",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -152,6 +168,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["coding"],
         default_base_url: "https://livecodebench.github.io",
+        default_secondary_url: "",
         default_schedule: WEEKLY,
         secret_env_var: None,
         secret_required: false,
@@ -163,6 +180,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "seed data: a curated list shipped with benchhub (the upstream dataset has no usable live API)",
         categories: &["embeddings"],
         default_base_url: "",
+        default_secondary_url: "",
         default_schedule: "",
         secret_env_var: None,
         secret_required: false,
@@ -174,6 +192,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["reasoning"],
         default_base_url: "https://huggingface.co",
+        default_secondary_url: "https://raw.githubusercontent.com",
         default_schedule: NIGHTLY,
         secret_env_var: Some("HF_TOKEN"),
         secret_required: false,
@@ -185,6 +204,7 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "licence pending",
         categories: &["coding", "reasoning"],
         default_base_url: "https://livebench.ai",
+        default_secondary_url: "",
         default_schedule: "",
         secret_env_var: None,
         secret_required: false,

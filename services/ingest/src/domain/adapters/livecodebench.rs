@@ -1,0 +1,184 @@
+//! LiveCodeBench code generation (`GET /performances_generation.json`:
+//! `{performances:[{question_id, model, date (epoch ms), difficulty, pass@1, platform}], models:[…],
+//! date_marks:[…]}`).
+//!
+//! The leaderboard score is computed the way the site's client does: the mean `pass@1` (percent) per
+//! model over the problems whose date falls in a window. benchhub's window is the trailing
+//! [`WINDOW_DAYS`] days ending at the newest problem date in the file (not the wall clock, so a frozen
+//! file always gives the same numbers); problems older than that are excluded as likely training-data
+//! contamination for recent models. The window, the problem count (the sample size) and the model's
+//! `model_name` are kept in `extra`. The join key is `model_repr` (`GPT-4O-2024-08-06`,
+//! `DeepSeek-V3`), not `model_name` (`deepseek-chat`). Older files spell the field `Pass@1`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration};
+use serde_json::Value;
+
+use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use crate::domain::observation::{Parsed, ParsedObservation};
+
+/// Path of the generation results.
+pub const PATH: &str = "/performances_generation.json";
+/// Length of the scoring window, in days, ending at the newest problem date.
+pub const WINDOW_DAYS: i64 = 180;
+
+/// The LiveCodeBench adapter.
+pub struct LiveCodeBench;
+
+#[async_trait::async_trait]
+impl Source for LiveCodeBench {
+    fn name(&self) -> &'static str {
+        "livecodebench"
+    }
+
+    async fn fetch(
+        &self,
+        http: &dyn Http,
+        context: &SourceContext,
+    ) -> Result<Vec<Document>, FetchError> {
+        let document = http
+            .get("performances", &format!("{}{PATH}", context.base_url), &[])
+            .await?;
+        Ok(vec![document])
+    }
+
+    fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
+        let document = super::document(documents, "performances")?;
+        let body: Value = json(document)?;
+        let performances = body
+            .get("performances")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ParseError::Malformed {
+                key: document.key.clone(),
+                reason: "missing field `performances`".to_owned(),
+            })?;
+        let mut parsed = Parsed::default();
+        let mut rows = Vec::with_capacity(performances.len());
+        for performance in performances {
+            let model = text(performance.get("model"));
+            let date = performance.get("date").and_then(Value::as_i64);
+            let score =
+                number(performance.get("pass@1")).or_else(|| number(performance.get("Pass@1")));
+            match (model, date, score) {
+                (Some(model), Some(date), Some(score)) => rows.push((model, date, score)),
+                _ => {
+                    parsed.records += 1;
+                    parsed.fail("performance needs `model`, `date` and `pass@1`");
+                }
+            }
+        }
+        let Some(newest) = rows.iter().map(|(_, date, _)| *date).max() else {
+            return parsed.check_drift();
+        };
+        let window_start = newest - Duration::days(WINDOW_DAYS).num_milliseconds();
+        let mut per_model: BTreeMap<String, (f64, i64)> = BTreeMap::new();
+        for (model, date, score) in &rows {
+            if *date >= window_start {
+                let entry = per_model.entry(model.clone()).or_default();
+                entry.0 += score;
+                entry.1 += 1;
+            }
+        }
+        let model_names: BTreeMap<String, String> = body
+            .get("models")
+            .and_then(Value::as_array)
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|model| {
+                        Some((
+                            text(model.get("model_repr"))?,
+                            text(model.get("model_name"))?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let day = |milliseconds: i64| {
+            DateTime::from_timestamp_millis(milliseconds)
+                .map(|time| time.date_naive().to_string())
+                .unwrap_or_default()
+        };
+        for (model, (sum, count)) in per_model {
+            parsed.records += 1;
+            let mut observation = ParsedObservation::new(
+                "coding",
+                "pass_at_1",
+                &model,
+                context.today,
+                sum / count as f64,
+            );
+            observation.sample_size = Some(count);
+            observation.extra = Some(serde_json::json!({
+                "window_start": day(window_start),
+                "window_end": day(newest),
+                "window_days": WINDOW_DAYS,
+                "problems": count,
+                "model_name": model_names.get(&model),
+            }));
+            parsed.observations.push(observation);
+        }
+        parsed.check_drift()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::adapters::testing::{context, fixture};
+
+    #[test]
+    fn computes_the_windowed_mean() {
+        let Some(document) = fixture("livecodebench/performances_generation.json", "performances")
+        else {
+            return;
+        };
+        let parsed = LiveCodeBench
+            .parse(&[document], &context())
+            .expect("parses");
+        assert_eq!(parsed.observations.len(), 16);
+        let find = |name: &str| {
+            parsed
+                .observations
+                .iter()
+                .find(|observation| observation.source_model_name == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        let deepseek = find("DeepSeek-V3");
+        assert!((deepseek.value - 14.89).abs() < 0.01, "{}", deepseek.value);
+        assert_eq!(deepseek.sample_size, Some(182));
+        assert_eq!(
+            deepseek.extra.as_ref().expect("extra")["model_name"],
+            "deepseek-chat"
+        );
+        assert_eq!(
+            deepseek.extra.as_ref().expect("extra")["window_end"],
+            "2025-04-07"
+        );
+        assert!((find("O4-Mini (High)").value - 71.429).abs() < 0.01);
+    }
+
+    #[test]
+    fn accepts_the_old_capitalised_field_and_applies_the_window() {
+        let day = 86_400_000i64;
+        let body = serde_json::json!({
+            "performances": [
+                {"model": "m", "date": 1000 * day, "Pass@1": 100.0},
+                {"model": "m", "date": 1000 * day - 10 * day, "Pass@1": 0.0},
+                {"model": "m", "date": 1000 * day - 400 * day, "Pass@1": 100.0},
+            ],
+            "models": []
+        });
+        let document = Document::from_body(
+            "performances",
+            "x",
+            serde_json::to_vec(&body).expect("json"),
+        );
+        let parsed = LiveCodeBench
+            .parse(&[document], &context())
+            .expect("parses");
+        assert_eq!(parsed.observations[0].value, 50.0);
+        assert_eq!(parsed.observations[0].sample_size, Some(2));
+    }
+}

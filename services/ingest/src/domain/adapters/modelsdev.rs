@@ -1,0 +1,338 @@
+//! models.dev (`GET /api.json`, one ~2.3 MB document: `{provider: {models: {id: {…}}}}`).
+//!
+//! Only first-party providers are read ([`FIRST_PARTY`]): resellers repeat the same models with their
+//! own ids and prices, and the labs' own entries are the canonical metadata. Each model becomes the
+//! source name `provider/model_id` with prices (USD per 1M tokens) when `cost` is present (missing for
+//! ~7% of models), context and output limits, and an authoritative metadata record (creator, family,
+//! release date — `YYYY-MM-DD` or `YYYY-MM`, context length, open weights). Dated and undated ids of
+//! one model (`claude-opus-4-5`, `claude-opus-4-5-20251101`) share one canonical model.
+//!
+//! The repository's source files (`providers/<p>/models/<m>.toml`, optionally inheriting a shared
+//! `models/<lab>/<m>.toml` through `base_model`) are read by [`parse_toml_model`] into the same
+//! records, for when api.json lags the repository.
+
+use benchhub_common::metrics;
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use crate::domain::naming;
+use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation};
+
+/// Path of the document.
+pub const PATH: &str = "/api.json";
+
+/// First-party provider ids and the canonical creator each stands for.
+pub const FIRST_PARTY: &[(&str, &str)] = &[
+    ("openai", "openai"),
+    ("anthropic", "anthropic"),
+    ("google", "google"),
+    ("deepseek", "deepseek"),
+    ("mistral", "mistral"),
+    ("xai", "xai"),
+    ("alibaba", "alibaba"),
+    ("moonshotai", "moonshotai"),
+    ("zai", "zai"),
+    ("cohere", "cohere"),
+    ("minimax", "minimax"),
+    ("llama", "meta"),
+    ("perplexity", "perplexity"),
+    ("inception", "inception"),
+    ("poolside", "poolside"),
+    ("stepfun", "stepfun"),
+    ("xiaomi", "xiaomi"),
+    ("upstage", "upstage"),
+    ("sarvam", "sarvam"),
+];
+
+/// The models.dev adapter.
+pub struct ModelsDev;
+
+fn release_date(value: Option<&Value>) -> Option<NaiveDate> {
+    let text = text(value)?;
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d"))
+        .ok()
+}
+
+#[async_trait::async_trait]
+impl Source for ModelsDev {
+    fn name(&self) -> &'static str {
+        "modelsdev"
+    }
+
+    async fn fetch(
+        &self,
+        http: &dyn Http,
+        context: &SourceContext,
+    ) -> Result<Vec<Document>, FetchError> {
+        let document = http
+            .get("api", &format!("{}{PATH}", context.base_url), &[])
+            .await?;
+        Ok(vec![document])
+    }
+
+    fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
+        let document = super::document(documents, "api")?;
+        let body: Value = json(document)?;
+        let providers = body.as_object().ok_or_else(|| ParseError::Malformed {
+            key: document.key.clone(),
+            reason: "expected an object of providers".to_owned(),
+        })?;
+        let mut parsed = Parsed::default();
+        for (provider, creator) in FIRST_PARTY {
+            let Some(entry) = providers.get(*provider) else {
+                continue;
+            };
+            let Some(models) = entry.get("models").and_then(Value::as_object) else {
+                parsed.records += 1;
+                parsed.fail(format!("{provider}: no `models` object"));
+                continue;
+            };
+            for (model_id, model) in models {
+                parsed.records += 1;
+                parse_model(provider, creator, model_id, model, context, &mut parsed);
+            }
+        }
+        parsed.check_drift()
+    }
+}
+
+fn parse_model(
+    provider: &str,
+    creator: &str,
+    model_id: &str,
+    model: &Value,
+    context: &SourceContext,
+    parsed: &mut Parsed,
+) {
+    if !model.is_object() {
+        parsed.fail(format!("{provider}/{model_id}: not an object"));
+        return;
+    }
+    let name = format!("{provider}/{model_id}");
+    let context_length = number(model.pointer("/limit/context")).filter(|length| *length > 0.0);
+    let output_limit = number(model.pointer("/limit/output")).filter(|length| *length > 0.0);
+    let mut extra = serde_json::Map::new();
+    for field in ["name", "status", "knowledge"] {
+        if let Some(value) = text(model.get(field)) {
+            extra.insert(field.to_owned(), Value::String(value));
+        }
+    }
+    for field in ["reasoning", "tool_call", "open_weights"] {
+        if let Some(flag) = model.get(field).and_then(Value::as_bool) {
+            extra.insert(field.to_owned(), Value::Bool(flag));
+        }
+    }
+    let extra = Value::Object(extra);
+    let values = [
+        (
+            metrics::PRICING,
+            metrics::INPUT_PRICE,
+            number(model.pointer("/cost/input")),
+        ),
+        (
+            metrics::PRICING,
+            metrics::OUTPUT_PRICE,
+            number(model.pointer("/cost/output")),
+        ),
+        ("metadata", "context_length", context_length),
+        ("metadata", "output_limit", output_limit),
+    ];
+    for (category, metric, value) in values {
+        if let Some(value) = value.filter(|value| *value >= 0.0) {
+            let mut observation =
+                ParsedObservation::new(category, metric, &name, context.today, value);
+            observation.extra = Some(extra.clone());
+            parsed.observations.push(observation);
+        }
+    }
+    parsed.models.push(ModelRecord {
+        upstream_name: name,
+        creator: creator.to_owned(),
+        slug: naming::strip_date_suffix(model_id),
+        display_name: text(model.get("name")).unwrap_or_else(|| model_id.to_owned()),
+        family: text(model.get("family")),
+        release_date: release_date(model.get("release_date")),
+        context_length: context_length.and_then(|length| i32::try_from(length as i64).ok()),
+        open_weights: model.get("open_weights").and_then(Value::as_bool),
+        authoritative: true,
+    });
+}
+
+/// Parses a provider's model TOML, merged over its `base_model` TOML when it names one (the provider's
+/// keys win; tables such as `cost` and `limit` merge key by key), into `parsed` as `provider/model_id`.
+pub fn parse_toml_model(
+    provider: &str,
+    model_id: &str,
+    model_toml: &str,
+    base_toml: Option<&str>,
+    context: &SourceContext,
+    parsed: &mut Parsed,
+) -> Result<(), ParseError> {
+    let malformed = |error: toml::de::Error| ParseError::Malformed {
+        key: format!("{provider}/{model_id}.toml"),
+        reason: error.message().to_owned(),
+    };
+    let own: Value = toml::from_str(model_toml).map_err(malformed)?;
+    let mut merged = match base_toml {
+        Some(base) => toml::from_str::<Value>(base).map_err(malformed)?,
+        None => Value::Object(serde_json::Map::new()),
+    };
+    if let (Some(target), Value::Object(own)) = (merged.as_object_mut(), own) {
+        for (key, value) in own {
+            match (target.get_mut(&key), value) {
+                (Some(Value::Object(existing)), Value::Object(overrides)) => {
+                    existing.extend(overrides);
+                }
+                (_, value) => {
+                    target.insert(key, value);
+                }
+            }
+        }
+    }
+    let creator = FIRST_PARTY
+        .iter()
+        .find(|(id, _)| *id == provider)
+        .map(|(_, creator)| *creator)
+        .unwrap_or(provider);
+    parsed.records += 1;
+    parse_model(provider, creator, model_id, &merged, context, parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::adapters::testing::{context, fixture};
+
+    #[test]
+    fn parses_the_full_and_subset_documents() {
+        let (Some(full), Some(subset)) = (
+            fixture("modelsdev/api.json", "api"),
+            fixture("modelsdev/api.subset.json", "api"),
+        ) else {
+            return;
+        };
+        for document in [full, subset] {
+            let parsed = ModelsDev.parse(&[document], &context()).expect("parses");
+            assert_eq!(parsed.failed, 0);
+            let price = parsed
+                .observations
+                .iter()
+                .find(|observation| {
+                    observation.source_model_name == "openai/gpt-4o-2024-08-06"
+                        && observation.metric == metrics::INPUT_PRICE
+                })
+                .expect("gpt-4o price");
+            assert_eq!(price.value, 2.5);
+            let sonnet = parsed
+                .models
+                .iter()
+                .find(|model| model.upstream_name == "anthropic/claude-3-5-sonnet-20241022")
+                .expect("sonnet");
+            assert_eq!(sonnet.display_name, "Claude Sonnet 3.5 v2");
+            assert_eq!(sonnet.slug, "claude-3-5-sonnet");
+            assert_eq!(sonnet.context_length, Some(200_000));
+            assert_eq!(sonnet.open_weights, Some(false));
+            assert_eq!(sonnet.family.as_deref(), Some("claude-sonnet"));
+            let deepseek = parsed
+                .models
+                .iter()
+                .find(|model| model.upstream_name == "deepseek/deepseek-chat")
+                .expect("deepseek");
+            assert_eq!(deepseek.open_weights, Some(true));
+            assert!(parsed.models.iter().any(|model| model.creator == "meta"));
+            // resellers are not read
+            assert!(
+                parsed
+                    .observations
+                    .iter()
+                    .all(|observation| !observation.source_model_name.starts_with("openrouter/"))
+            );
+        }
+    }
+
+    #[test]
+    fn parses_the_source_toml_files_with_inheritance() {
+        let Some(directory) = benchhub_testkit::fixtures_dir() else {
+            return;
+        };
+        let directory = directory.join("modelsdev/toml");
+        let read = |name: &str| {
+            std::fs::read_to_string(directory.join(name))
+                .unwrap_or_else(|error| panic!("{name}: {error}"))
+        };
+        let mut parsed = Parsed::default();
+        let mut files: Vec<String> = std::fs::read_dir(&directory)
+            .expect("toml directory")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .collect();
+        files.sort();
+        for file in &files {
+            let text = read(file);
+            if let Some(rest) = file.strip_prefix("providers_")
+                && let Some((provider, model)) =
+                    rest.trim_end_matches(".toml").split_once("_models_")
+            {
+                let own: Value = toml::from_str(&text).expect("toml");
+                let base = own
+                    .get("base_model")
+                    .and_then(Value::as_str)
+                    .map(|base| read(&format!("models_{}.toml", base.replace('/', "_"))));
+                parse_toml_model(
+                    provider,
+                    model,
+                    &text,
+                    base.as_deref(),
+                    &context(),
+                    &mut parsed,
+                )
+                .expect("parses");
+            } else {
+                // provider.toml and shared model files are plain TOML tables
+                let table: Value = toml::from_str(&text).expect("toml");
+                assert!(table.get("name").is_some(), "{file}");
+            }
+        }
+        let value = |name: &str, metric: &str| {
+            parsed
+                .observations
+                .iter()
+                .find(|observation| {
+                    observation.source_model_name == name && observation.metric == metric
+                })
+                .map(|observation| observation.value)
+        };
+        assert_eq!(
+            value("anthropic/claude-opus-4-5", metrics::INPUT_PRICE),
+            Some(5.0)
+        );
+        assert_eq!(
+            value("anthropic/claude-opus-4-5", "context_length"),
+            Some(200_000.0)
+        );
+        // gpt-5's provider file sets the price; the context comes from its base model
+        assert_eq!(value("openai/gpt-5", metrics::INPUT_PRICE), Some(1.25));
+        assert_eq!(value("openai/gpt-5", "context_length"), Some(400_000.0));
+        let record = parsed
+            .models
+            .iter()
+            .find(|model| model.upstream_name == "openai/gpt-5")
+            .expect("gpt-5 record");
+        assert_eq!(record.display_name, "GPT-5");
+        assert_eq!(
+            record.release_date.map(|date| date.to_string()).as_deref(),
+            Some("2025-08-07")
+        );
+        assert_eq!(parsed.failed, 0);
+    }
+
+    #[test]
+    fn month_only_release_dates_parse() {
+        assert_eq!(
+            release_date(Some(&Value::String("2024-09".to_owned()))).map(|date| date.to_string()),
+            Some("2024-09-01".to_owned())
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! SQL of the model catalog: loading it for the matcher, upserting metadata, the seed, aliases,
+//! re-linking stored observations and the unmatched-name report.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::matcher::{ANY_SOURCE, AliasEntry, CatalogModel, Matcher};
+use crate::domain::naming::normalize;
+
+type ModelTuple = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<i32>,
+    Option<bool>,
+);
+
+/// Loads every model and alias into a matcher.
+pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx::Error> {
+    let models: Vec<ModelTuple> = sqlx::query_as(
+        "SELECT id, display_name, creator, family, release_date, context_length, open_weights \
+         FROM models",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    let aliases: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT source, alias, model_id FROM model_aliases")
+            .fetch_all(&mut *connection)
+            .await?;
+    Ok(Matcher::new(
+        models
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    display_name,
+                    creator,
+                    family,
+                    release_date,
+                    context_length,
+                    open_weights,
+                )| {
+                    CatalogModel {
+                        id,
+                        display_name,
+                        creator,
+                        family,
+                        release_date,
+                        context_length,
+                        open_weights,
+                    }
+                },
+            )
+            .collect(),
+        aliases
+            .into_iter()
+            .map(|(source, alias, model_id)| AliasEntry {
+                source,
+                alias,
+                model_id,
+            })
+            .collect(),
+    ))
+}
+
+/// Inserts or updates models (final values computed by the matcher).
+pub async fn upsert_models(
+    connection: &mut PgConnection,
+    models: &[CatalogModel],
+) -> Result<(), sqlx::Error> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::new();
+    let mut names = Vec::new();
+    let mut creators = Vec::new();
+    let mut families = Vec::new();
+    let mut dates = Vec::new();
+    let mut contexts = Vec::new();
+    let mut open = Vec::new();
+    for model in models {
+        ids.push(model.id.as_str());
+        names.push(model.display_name.as_str());
+        creators.push(model.creator.as_deref());
+        families.push(model.family.as_deref());
+        dates.push(model.release_date);
+        contexts.push(model.context_length);
+        open.push(model.open_weights);
+    }
+    sqlx::query(
+        "INSERT INTO models AS m (id, display_name, creator, family, release_date, context_length, \
+                                  open_weights) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
+                              $6::int4[], $7::bool[]) \
+         ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, \
+            creator = EXCLUDED.creator, family = EXCLUDED.family, \
+            release_date = EXCLUDED.release_date, context_length = EXCLUDED.context_length, \
+            open_weights = EXCLUDED.open_weights, updated_at = now() \
+         WHERE (m.display_name, m.creator, m.family, m.release_date, m.context_length, m.open_weights) \
+               IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.creator, EXCLUDED.family, \
+                                 EXCLUDED.release_date, EXCLUDED.context_length, EXCLUDED.open_weights)",
+    )
+    .bind(ids)
+    .bind(names)
+    .bind(creators)
+    .bind(families)
+    .bind(dates)
+    .bind(contexts)
+    .bind(open)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Applies the catalog seed: missing models and aliases are added; existing rows are never changed.
+pub async fn apply_seed(
+    pool: &PgPool,
+    models: &[CatalogModel],
+    aliases: &[AliasEntry],
+) -> Result<(), sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    for model in models {
+        sqlx::query(
+            "INSERT INTO models (id, display_name, creator, family, release_date, context_length, \
+                                 open_weights) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&model.id)
+        .bind(&model.display_name)
+        .bind(&model.creator)
+        .bind(&model.family)
+        .bind(model.release_date)
+        .bind(model.context_length)
+        .bind(model.open_weights)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    for alias in aliases {
+        sqlx::query(
+            "INSERT INTO model_aliases (source, alias, normalized_alias, model_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT ON CONSTRAINT model_aliases_source_alias_key DO NOTHING",
+        )
+        .bind(&alias.source)
+        .bind(&alias.alias)
+        .bind(normalize(&alias.alias))
+        .bind(&alias.model_id)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    transaction.commit().await
+}
+
+/// Re-matches every distinct stored name of `source` (all sources when `None`) against `matcher` and
+/// rewrites `model_id` where it changed. Returns the rows changed as (rows now linked to
+/// `focus_model` that were not before, rows that left `focus_model`, total rows changed).
+pub async fn relink(
+    connection: &mut PgConnection,
+    source: Option<&str>,
+    matcher: &Matcher,
+    focus_model: Option<&str>,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    let stored: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT DISTINCT source, source_model_name, extra->>'match_name', model_id \
+         FROM observations WHERE ($1::text IS NULL OR source = $1)",
+    )
+    .bind(source)
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut desired: HashMap<(String, String), Option<String>> = HashMap::new();
+    let mut stale = Vec::new();
+    for (row_source, name, match_name, current) in stored {
+        let key = (row_source.clone(), name.clone());
+        let target = desired
+            .entry(key.clone())
+            .or_insert_with(|| matcher.resolve(&row_source, &name, match_name.as_deref()))
+            .clone();
+        if target != current {
+            stale.push(key);
+        }
+    }
+    stale.sort();
+    stale.dedup();
+    if stale.is_empty() {
+        return Ok((0, 0, 0));
+    }
+    let mut sources = Vec::with_capacity(stale.len());
+    let mut names = Vec::with_capacity(stale.len());
+    let mut targets = Vec::with_capacity(stale.len());
+    for key in &stale {
+        targets.push(desired.get(key).cloned().flatten());
+        sources.push(key.0.as_str());
+        names.push(key.1.as_str());
+    }
+    // Joining the table to itself by id exposes each row's value from before the update.
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "WITH wanted AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) \
+                           AS w(source, source_model_name, model_id)), \
+              changed AS ( \
+                UPDATE observations o SET model_id = w.model_id, updated_at = now() \
+                FROM wanted w, observations previous \
+                WHERE previous.id = o.id AND o.source = w.source \
+                  AND o.source_model_name = w.source_model_name \
+                  AND o.model_id IS DISTINCT FROM w.model_id \
+                RETURNING previous.model_id AS old_model, o.model_id AS new_model) \
+         SELECT count(*) FILTER (WHERE new_model = $4), count(*) FILTER (WHERE old_model = $4), \
+                count(*) FROM changed",
+    )
+    .bind(sources)
+    .bind(names)
+    .bind(targets)
+    .bind(focus_model)
+    .fetch_one(&mut *connection)
+    .await?;
+    Ok(counts)
+}
+
+/// A stored alias.
+#[derive(Debug, Clone)]
+pub struct AliasRow {
+    /// Source or `*`.
+    pub source: String,
+    /// Upstream spelling.
+    pub alias: String,
+    /// Target model.
+    pub model_id: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether a model exists.
+pub async fn model_exists(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM models WHERE id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Finds an alias.
+pub async fn find_alias(
+    connection: &mut PgConnection,
+    source: &str,
+    alias: &str,
+) -> Result<Option<AliasRow>, sqlx::Error> {
+    let row: Option<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT source, alias, model_id, created_at FROM model_aliases WHERE source = $1 AND alias = $2",
+    )
+    .bind(source)
+    .bind(alias)
+    .fetch_optional(&mut *connection)
+    .await?;
+    Ok(row.map(|(source, alias, model_id, created_at)| AliasRow {
+        source,
+        alias,
+        model_id,
+        created_at,
+    }))
+}
+
+/// Inserts an alias (the caller checked it does not exist).
+pub async fn insert_alias(
+    connection: &mut PgConnection,
+    source: &str,
+    alias: &str,
+    model_id: &str,
+    actor: &str,
+) -> Result<AliasRow, sqlx::Error> {
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO model_aliases (source, alias, normalized_alias, model_id, created_by) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
+    )
+    .bind(source)
+    .bind(alias)
+    .bind(normalize(alias))
+    .bind(model_id)
+    .bind(actor)
+    .fetch_one(&mut *connection)
+    .await?;
+    Ok(AliasRow {
+        source: source.to_owned(),
+        alias: alias.to_owned(),
+        model_id: model_id.to_owned(),
+        created_at,
+    })
+}
+
+/// Deletes an alias.
+pub async fn delete_alias(
+    connection: &mut PgConnection,
+    source: &str,
+    alias: &str,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM model_aliases WHERE source = $1 AND alias = $2")
+        .bind(source)
+        .bind(alias)
+        .execute(&mut *connection)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// One unmatched name with its counts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnmatchedRow {
+    /// Source.
+    pub source: String,
+    /// Upstream name.
+    pub source_model_name: String,
+    /// The name actually matched (e.g. a SWE-bench model tag), when different.
+    pub match_name: Option<String>,
+    /// Stored observations.
+    pub observation_count: i64,
+    /// First ingestion.
+    pub first_seen_at: DateTime<Utc>,
+    /// Last ingestion.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Lists unmatched names, most observations first, with the total for the filter.
+pub async fn list_unmatched(
+    pool: &PgPool,
+    source: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UnmatchedRow>, i64), sqlx::Error> {
+    let rows: Vec<UnmatchedRow> = sqlx::query_as(
+        "SELECT source, source_model_name, max(extra->>'match_name') AS match_name, \
+                count(*) AS observation_count, min(created_at) AS first_seen_at, \
+                max(updated_at) AS last_seen_at \
+         FROM observations WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1) \
+         GROUP BY source, source_model_name \
+         ORDER BY count(*) DESC, source, source_model_name OFFSET $2 LIMIT $3",
+    )
+    .bind(source)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT DISTINCT source, source_model_name FROM observations \
+         WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1)) names",
+    )
+    .bind(source)
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
+}
+
+/// Distinct stored names of a source.
+pub async fn stored_names(pool: &PgPool, source: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT source_model_name FROM observations WHERE source = $1")
+        .bind(source)
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether an alias source value is acceptable: a registered source or [`ANY_SOURCE`].
+pub fn is_alias_scope(source: &str) -> bool {
+    source == ANY_SOURCE || crate::domain::sources::find(source).is_some()
+}

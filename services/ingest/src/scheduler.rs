@@ -1,0 +1,84 @@
+//! The in-service scheduler: every tick, each scheduled live source whose `next_run_at` has passed is
+//! claimed with one UPDATE guarded by an advisory lock (so across any number of replicas exactly one
+//! claims each firing) and ingested with trigger `schedule`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::domain::sources::Availability;
+use crate::error::Error;
+use crate::pipeline::{Ingestor, Trigger};
+use crate::repo;
+
+/// Actor recorded on scheduled runs.
+pub const ACTOR: &str = "scheduler";
+
+/// Runs until `shutdown`, starting after `ready` fires (the database is migrated).
+pub async fn run(
+    ingestor: Arc<Ingestor>,
+    tick: Duration,
+    ready: CancellationToken,
+    shutdown: CancellationToken,
+) {
+    tokio::select! {
+        _ = ready.cancelled() => {}
+        _ = shutdown.cancelled() => return,
+    }
+    let tasks = TaskTracker::new();
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.cancelled() => break,
+        }
+        fire_due(&ingestor, &tasks).await;
+    }
+    tasks.close();
+    tasks.wait().await;
+}
+
+/// Claims and starts every due source once.
+pub async fn fire_due(ingestor: &Arc<Ingestor>, tasks: &TaskTracker) {
+    for settings in ingestor.sources() {
+        let Some(schedule) = &settings.schedule else {
+            continue;
+        };
+        if settings.spec.availability != Availability::Live {
+            continue;
+        }
+        let name = settings.spec.name;
+        let now = Utc::now();
+        let next = schedule.after(&now).next();
+        match repo::claim_due(ingestor.pool(), name, now, next).await {
+            Ok(true) => {
+                let ingestor = Arc::clone(ingestor);
+                tasks.spawn(async move {
+                    match ingestor
+                        .ingest(name, Trigger::Schedule, Some(ACTOR), false)
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(Error::Busy(_)) => {
+                            tracing::info!(
+                                source = name,
+                                "scheduled run skipped: already ingesting"
+                            )
+                        }
+                        Err(error) => {
+                            tracing::warn!(source = name, error = %error, "scheduled run refused")
+                        }
+                    }
+                });
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(source = name, error = %benchhub_db::describe(&error), "schedule check failed")
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the ingest service over real gRPC, a real Postgres and the replay server over
+//! real HTTP. One test binary (modules below) to keep link time down.
+
+mod admin;
+mod faults;
+mod fixtures;
+mod normalisation;
+mod pipeline;
+mod spelling;
+mod support;
