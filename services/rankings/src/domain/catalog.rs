@@ -1,0 +1,1072 @@
+//! The fused catalog: one entry per canonical model with every source's latest values, prices, speed,
+//! freshness dates, tier and component scores, plus per-source status and per-metric coverage.
+//!
+//! A catalog is immutable once built; the service swaps whole catalogs, so readers never see a half-built
+//! one.
+
+use std::collections::{BTreeSet, HashMap};
+
+use benchhub_common::metrics::{self, Direction};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::grades::{CategoryDates, PerformanceTier, data_category};
+use super::records::{AliasRecord, CatalogInput, ModelRecord, ObservationRecord};
+use super::scores::{self, ComponentSet, Components, PerformanceInputs, ValueInputs, Weights};
+use super::sources::{self, Availability};
+use super::tiers::{self, ModelTier};
+
+/// One source's latest value of one metric for a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValue {
+    /// Source name.
+    pub source: String,
+    /// Observation category.
+    pub category: String,
+    /// Metric name.
+    pub metric: String,
+    /// Value as published.
+    pub value: f64,
+    /// Lower CI bound.
+    pub ci_low: Option<f64>,
+    /// Upper CI bound.
+    pub ci_high: Option<f64>,
+    /// Sample size.
+    pub sample_size: Option<i64>,
+    /// Cohort-normalised value.
+    pub normalized: Option<f64>,
+    /// Snapshot date.
+    pub snapshot_date: NaiveDate,
+    /// Unit (empty when dimensionless or unknown).
+    pub unit: String,
+}
+
+/// A model's price from one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    /// USD per million input tokens.
+    pub input: Option<f64>,
+    /// USD per million output tokens.
+    pub output: Option<f64>,
+    /// Whether the model is offered free of charge (zero price or a free variant).
+    pub free: bool,
+    /// Source of the price.
+    pub source: String,
+    /// Snapshot date of the newest of the two prices.
+    pub snapshot_date: NaiveDate,
+}
+
+impl Price {
+    /// The price the `max_price` filter and `input_price` ordering use: 0 when free, else the input price.
+    pub fn effective_input(&self) -> Option<f64> {
+        if self.free { Some(0.0) } else { self.input }
+    }
+}
+
+/// A model's speed measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Performance {
+    /// Median TTFT, seconds.
+    pub ttft_seconds: Option<f64>,
+    /// Median output tokens per second.
+    pub tokens_per_second: Option<f64>,
+    /// Quality index, 0–100.
+    pub quality_index: Option<f64>,
+    /// Tier by TTFT.
+    pub tier: Option<PerformanceTier>,
+    /// Snapshot date of the newest measurement.
+    pub snapshot_date: NaiveDate,
+}
+
+/// One catalog model.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Identity and metadata as stored.
+    pub model: ModelRecord,
+    /// Resolved capability tier.
+    pub tier: Option<ModelTier>,
+    /// Context length: OpenRouter, else models.dev, else the stored value.
+    pub context_length: Option<i64>,
+    /// Aliases mapping onto the model.
+    pub aliases: Vec<AliasRecord>,
+    /// Latest value of every metric, sorted by (source, category, metric).
+    pub metrics: Vec<MetricValue>,
+    /// Latest price per source, in preference order.
+    pub prices: Vec<Price>,
+    /// Speed measurements.
+    pub performance: Option<Performance>,
+    /// Newest snapshot date per data category.
+    pub dates: CategoryDates,
+    /// Sources with data, sorted.
+    pub sources: Vec<String>,
+    /// Categories with data, sorted.
+    pub categories: Vec<String>,
+    /// Component scores.
+    pub components: Components,
+    /// Overall score under the default weights.
+    pub default_overall: Option<(f64, ComponentSet)>,
+    /// Position in the default rankings (overall desc, no filter).
+    pub default_rank: Option<u32>,
+    /// Source of the model's first observation.
+    pub first_source: Option<String>,
+    /// Lowercase id, names and aliases joined, for text search.
+    pub search_text: String,
+    /// Lowercase creator (empty when unknown).
+    pub creator_lower: String,
+    /// Lowercase display name, for ordering.
+    pub display_name_lower: String,
+}
+
+impl Entry {
+    /// The preferred price (first of [`sources::PRICE_SOURCES`] with one).
+    pub fn price(&self) -> Option<&Price> {
+        self.prices.first()
+    }
+
+    /// Finds the latest value of a metric.
+    pub fn metric(&self, source: &str, category: &str, metric: &str) -> Option<&MetricValue> {
+        self.metrics
+            .binary_search_by(|value| {
+                (
+                    value.source.as_str(),
+                    value.category.as_str(),
+                    value.metric.as_str(),
+                )
+                    .cmp(&(source, category, metric))
+            })
+            .ok()
+            .map(|index| &self.metrics[index])
+    }
+}
+
+/// How current one source's data is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    /// Source name.
+    pub source: String,
+    /// Availability.
+    pub availability: Availability,
+    /// Error of the latest failed attempt, else the availability reason.
+    pub reason: String,
+    /// Newest snapshot date with data (up to the catalog's date).
+    pub last_good_snapshot: Option<NaiveDate>,
+    /// Whether the latest ingest failed and older data is served.
+    pub stale: bool,
+    /// When the latest attempt started.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Catalog models with data from the source.
+    pub model_count: usize,
+}
+
+/// Coverage of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchmarkMetric {
+    /// Source name.
+    pub source: String,
+    /// Observation category.
+    pub category: String,
+    /// Metric name.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Whether higher raw values are better.
+    pub higher_is_better: bool,
+    /// Catalog models with a value in the newest snapshot.
+    pub model_count: usize,
+    /// Unmatched upstream names in the newest snapshot.
+    pub unmatched_count: i64,
+    /// Newest snapshot date.
+    pub newest: NaiveDate,
+    /// Oldest snapshot date.
+    pub oldest: NaiveDate,
+    /// Distinct snapshot dates.
+    pub snapshot_count: i64,
+}
+
+/// An immutable fused catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Version number, unique within the process; page tokens name it.
+    pub version: u64,
+    /// When it was built.
+    pub built_at: DateTime<Utc>,
+    /// The date it shows the rankings as of; `None` for the live catalog (every snapshot).
+    pub as_of: Option<NaiveDate>,
+    /// Models sorted by id.
+    pub entries: Vec<Entry>,
+    /// Every source's status, sorted by name.
+    pub sources: Vec<SourceStatus>,
+    /// Every metric's coverage, sorted by (category, source, metric).
+    pub benchmarks: Vec<BenchmarkMetric>,
+    /// Every (source, category, metric) any entry has, sorted.
+    pub metric_keys: Vec<(String, String, String)>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Finds a model by canonical id, alias or display name (case-insensitive, in that order).
+    pub fn find(&self, name: &str) -> Option<&Entry> {
+        self.by_name
+            .get(&name.trim().to_lowercase())
+            .map(|index| &self.entries[*index])
+    }
+
+    /// Returns whether the model id is in the catalog.
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.entries
+            .binary_search_by(|entry| entry.model.id.as_str().cmp(id))
+            .is_ok()
+    }
+}
+
+/// Whether an upstream model name is an OpenRouter-style free variant.
+fn is_free_variant(name: &str) -> bool {
+    name.ends_with(sources::FREE_VARIANT_SUFFIX)
+}
+
+/// Picks the observation that represents a (model, source, category, metric): the newest snapshot,
+/// then a paid rather than a free variant, then the smallest upstream name.
+fn preferred<'a>(candidates: &[&'a ObservationRecord]) -> &'a ObservationRecord {
+    let mut best = candidates[0];
+    for candidate in &candidates[1..] {
+        let better = (
+            candidate.snapshot_date,
+            !is_free_variant(&candidate.source_model_name),
+            std::cmp::Reverse(candidate.source_model_name.as_str()),
+        ) > (
+            best.snapshot_date,
+            !is_free_variant(&best.source_model_name),
+            std::cmp::Reverse(best.source_model_name.as_str()),
+        );
+        if better {
+            best = candidate;
+        }
+    }
+    best
+}
+
+/// The 0–100 value a coding metric contributes: the cohort-normalised value, else a percent value.
+fn coding_value(value: &MetricValue) -> Option<f64> {
+    value.normalized.or_else(|| {
+        (value.unit == "percent" || value.unit == "%").then(|| value.value.clamp(0.0, 100.0))
+    })
+}
+
+fn is_coding_metric(value: &MetricValue) -> bool {
+    metrics::find(&value.source, &value.category, &value.metric)
+        .map(|spec| spec.coding)
+        .unwrap_or(value.category == metrics::CODING)
+}
+
+struct Fused {
+    entry: Entry,
+    arena: Option<(usize, f64)>,
+}
+
+fn fuse_model(
+    model: ModelRecord,
+    observations: Vec<ObservationRecord>,
+    aliases: Vec<AliasRecord>,
+    first_source: Option<String>,
+) -> Fused {
+    let mut grouped: HashMap<(&str, &str, &str), Vec<&ObservationRecord>> = HashMap::new();
+    let mut free_variant = is_free_variant(&model.id);
+    for observation in &observations {
+        if observation.category == metrics::PRICING
+            && is_free_variant(&observation.source_model_name)
+        {
+            free_variant = true;
+        }
+        grouped
+            .entry((
+                observation.source.as_str(),
+                observation.category.as_str(),
+                observation.metric.as_str(),
+            ))
+            .or_default()
+            .push(observation);
+    }
+    let mut values: Vec<MetricValue> = grouped
+        .values()
+        .map(|candidates| {
+            let chosen = preferred(candidates);
+            let unit = chosen
+                .unit
+                .clone()
+                .filter(|unit| !unit.is_empty())
+                .or_else(|| {
+                    metrics::find(&chosen.source, &chosen.category, &chosen.metric)
+                        .map(|spec| spec.unit.to_owned())
+                })
+                .unwrap_or_default();
+            MetricValue {
+                source: chosen.source.clone(),
+                category: chosen.category.clone(),
+                metric: chosen.metric.clone(),
+                value: chosen.value,
+                ci_low: chosen.ci_low,
+                ci_high: chosen.ci_high,
+                sample_size: chosen.sample_size,
+                normalized: chosen.normalized,
+                snapshot_date: chosen.snapshot_date,
+                unit,
+            }
+        })
+        .collect();
+    values.sort_by(|left, right| {
+        (&left.source, &left.category, &left.metric).cmp(&(
+            &right.source,
+            &right.category,
+            &right.metric,
+        ))
+    });
+
+    let mut entry = Entry {
+        tier: None,
+        context_length: None,
+        aliases,
+        metrics: values,
+        prices: Vec::new(),
+        performance: None,
+        dates: CategoryDates::default(),
+        sources: Vec::new(),
+        categories: Vec::new(),
+        components: Components::default(),
+        default_overall: None,
+        default_rank: None,
+        first_source,
+        search_text: String::new(),
+        creator_lower: model.creator.as_deref().unwrap_or("").to_lowercase(),
+        display_name_lower: model.display_name.to_lowercase(),
+        model,
+    };
+
+    let mut source_set = BTreeSet::new();
+    let mut category_set = BTreeSet::new();
+    for value in &entry.metrics {
+        source_set.insert(value.source.clone());
+        category_set.insert(value.category.clone());
+        if let Some(category) = data_category(&value.source, &value.category, &value.metric) {
+            entry.dates.observe(category, value.snapshot_date);
+        }
+    }
+    entry.sources = source_set.into_iter().collect();
+    entry.categories = category_set.into_iter().collect();
+
+    for source in sources::PRICE_SOURCES {
+        let input = entry.metric(source, metrics::PRICING, metrics::INPUT_PRICE);
+        let output = entry.metric(source, metrics::PRICING, metrics::OUTPUT_PRICE);
+        if input.is_none() && output.is_none() {
+            continue;
+        }
+        let snapshot_date = input
+            .iter()
+            .chain(output.iter())
+            .map(|value| value.snapshot_date)
+            .max()
+            .unwrap_or(NaiveDate::MIN);
+        let input_price = input.map(|value| value.value);
+        let output_price = output.map(|value| value.value);
+        let zero_price = input_price.is_some_and(|price| price == 0.0)
+            && output_price.is_none_or(|price| price == 0.0);
+        let free = zero_price
+            || (free_variant && source == "openrouter")
+            || is_free_variant(&entry.model.id);
+        entry.prices.push(Price {
+            input: input_price,
+            output: output_price,
+            free,
+            source: source.to_owned(),
+            snapshot_date,
+        });
+    }
+
+    let ttft = entry.metric(
+        sources::PERFORMANCE_SOURCE,
+        metrics::PERFORMANCE,
+        metrics::TTFT,
+    );
+    let throughput = entry.metric(
+        sources::PERFORMANCE_SOURCE,
+        metrics::PERFORMANCE,
+        metrics::THROUGHPUT,
+    );
+    let quality = entry.metric(
+        sources::PERFORMANCE_SOURCE,
+        metrics::QUALITY,
+        metrics::QUALITY_INDEX,
+    );
+    let newest_performance = [ttft, throughput, quality]
+        .into_iter()
+        .flatten()
+        .map(|value| value.snapshot_date)
+        .max();
+    let performance_inputs = PerformanceInputs {
+        ttft_seconds: ttft.map(|value| value.value),
+        tokens_per_second: throughput.map(|value| value.value),
+        quality_index: quality.map(|value| value.value),
+    };
+    entry.performance = newest_performance.map(|snapshot_date| Performance {
+        ttft_seconds: performance_inputs.ttft_seconds,
+        tokens_per_second: performance_inputs.tokens_per_second,
+        quality_index: performance_inputs.quality_index,
+        tier: performance_inputs
+            .ttft_seconds
+            .map(PerformanceTier::from_ttft),
+        snapshot_date,
+    });
+
+    entry.context_length = sources::CONTEXT_SOURCES
+        .iter()
+        .find_map(|source| entry.metric(source, "metadata", "context_length"))
+        .map(|value| value.value.round() as i64)
+        .filter(|tokens| *tokens > 0)
+        .or(entry.model.context_length);
+
+    let coding_values: Vec<f64> = entry
+        .metrics
+        .iter()
+        .filter(|value| is_coding_metric(value))
+        .filter_map(coding_value)
+        .collect();
+    let coding = scores::coding_composite(&coding_values);
+    let price = entry.price();
+    entry.components = Components {
+        coding,
+        performance: scores::performance_score(&performance_inputs),
+        value: scores::value_score(&ValueInputs {
+            coding,
+            quality_index: performance_inputs.quality_index,
+            input_usd_per_million: price.and_then(|price| price.input),
+            free: price.is_some_and(|price| price.free),
+            context_length: entry.context_length.map(|tokens| tokens as f64),
+        }),
+    };
+    entry.default_overall = scores::overall(&entry.components, &Weights::DEFAULT);
+
+    let arena = sources::ARENA_CATEGORIES
+        .iter()
+        .enumerate()
+        .find_map(|(index, category)| {
+            entry
+                .metric(sources::ARENA_SOURCE, category, metrics::ELO)
+                .map(|value| (index, value.value))
+        });
+
+    let mut search = String::new();
+    for part in [
+        entry.model.id.as_str(),
+        entry.model.display_name.as_str(),
+        entry.model.creator.as_deref().unwrap_or(""),
+        entry.model.family.as_deref().unwrap_or(""),
+    ] {
+        search.push_str(&part.to_lowercase());
+        search.push('\n');
+    }
+    for alias in &entry.aliases {
+        search.push_str(&alias.alias.to_lowercase());
+        search.push('\n');
+    }
+    entry.search_text = search;
+    Fused { entry, arena }
+}
+
+/// Builds a catalog from database records. `as_of` is the date the input was cut at (`None` for the live
+/// catalog); models first seen after it and without observations up to it are left out.
+pub fn build(
+    input: CatalogInput,
+    as_of: Option<NaiveDate>,
+    version: u64,
+    built_at: DateTime<Utc>,
+) -> Catalog {
+    let CatalogInput {
+        models,
+        aliases,
+        observations,
+        sources: states,
+        coverage,
+        first_sources,
+    } = input;
+
+    let mut observations_by_model: HashMap<String, Vec<ObservationRecord>> = HashMap::new();
+    for observation in observations {
+        observations_by_model
+            .entry(observation.model_id.clone())
+            .or_default()
+            .push(observation);
+    }
+    let mut aliases_by_model: HashMap<String, Vec<AliasRecord>> = HashMap::new();
+    for alias in aliases {
+        aliases_by_model
+            .entry(alias.model_id.clone())
+            .or_default()
+            .push(alias);
+    }
+    let mut first_source_by_model: HashMap<String, String> = first_sources.into_iter().collect();
+
+    let mut fused: Vec<Fused> = Vec::with_capacity(models.len());
+    for model in models {
+        let observations = observations_by_model.remove(&model.id).unwrap_or_default();
+        let seen_by_date = as_of.is_none_or(|date| model.first_seen_at.date_naive() <= date);
+        if observations.is_empty() && !seen_by_date {
+            continue;
+        }
+        let mut model_aliases = aliases_by_model.remove(&model.id).unwrap_or_default();
+        model_aliases
+            .sort_by(|left, right| (&left.source, &left.alias).cmp(&(&right.source, &right.alias)));
+        let first_source = first_source_by_model.remove(&model.id);
+        fused.push(fuse_model(model, observations, model_aliases, first_source));
+    }
+
+    let mut best_elo = [f64::NEG_INFINITY; 3];
+    for item in &fused {
+        if let Some((index, elo)) = item.arena {
+            best_elo[index] = best_elo[index].max(elo);
+        }
+    }
+    let mut entries: Vec<Entry> = fused
+        .into_iter()
+        .map(|item| {
+            let mut entry = item.entry;
+            let model = &entry.model;
+            entry.tier = tiers::resolve_tier(
+                item.arena.map(|(index, elo)| (elo, best_elo[index])),
+                ModelTier::parse(&model.tier),
+                &model.id,
+                &model.display_name,
+                model.family.as_deref(),
+                model.creator.as_deref(),
+            );
+            entry
+        })
+        .collect();
+    entries.sort_by(|left, right| left.model.id.cmp(&right.model.id));
+
+    let mut ranked: Vec<(f64, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| entry.default_overall.map(|(score, _)| (score, index)))
+        .collect();
+    ranked.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+    for (position, (_, index)) in ranked.iter().enumerate() {
+        entries[*index].default_rank = Some(position as u32 + 1);
+    }
+
+    let mut by_name = HashMap::new();
+    for (index, entry) in entries.iter().enumerate() {
+        by_name.insert(entry.model.id.to_lowercase(), index);
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        for alias in &entry.aliases {
+            by_name.entry(alias.alias.to_lowercase()).or_insert(index);
+        }
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        by_name
+            .entry(entry.display_name_lower.clone())
+            .or_insert(index);
+    }
+
+    let mut metric_keys: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+    let mut models_per_source: HashMap<&str, usize> = HashMap::new();
+    let mut newest_coverage: HashMap<(&str, &str, &str), NaiveDate> = HashMap::new();
+    for record in &coverage {
+        newest_coverage.insert(
+            (
+                record.source.as_str(),
+                record.category.as_str(),
+                record.metric.as_str(),
+            ),
+            record.newest,
+        );
+    }
+    let mut models_in_newest: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    for entry in &entries {
+        for source in &entry.sources {
+            *models_per_source.entry(source.as_str()).or_default() += 1;
+        }
+        for value in &entry.metrics {
+            let key = (
+                value.source.as_str(),
+                value.category.as_str(),
+                value.metric.as_str(),
+            );
+            metric_keys.insert(key);
+            if newest_coverage.get(&key) == Some(&value.snapshot_date) {
+                *models_in_newest.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    let mut benchmarks: Vec<BenchmarkMetric> = coverage
+        .iter()
+        .map(|record| {
+            let key = (
+                record.source.as_str(),
+                record.category.as_str(),
+                record.metric.as_str(),
+            );
+            BenchmarkMetric {
+                source: record.source.clone(),
+                category: record.category.clone(),
+                metric: record.metric.clone(),
+                unit: record
+                    .unit
+                    .clone()
+                    .filter(|unit| !unit.is_empty())
+                    .or_else(|| {
+                        metrics::find(&record.source, &record.category, &record.metric)
+                            .map(|spec| spec.unit.to_owned())
+                    })
+                    .unwrap_or_default(),
+                higher_is_better: metrics::direction(
+                    &record.source,
+                    &record.category,
+                    &record.metric,
+                ) == Direction::HigherIsBetter,
+                model_count: models_in_newest.get(&key).copied().unwrap_or(0),
+                unmatched_count: record.unmatched_newest,
+                newest: record.newest,
+                oldest: record.oldest,
+                snapshot_count: record.snapshot_count,
+            }
+        })
+        .collect();
+    benchmarks.sort_by(|left, right| {
+        (&left.category, &left.source, &left.metric).cmp(&(
+            &right.category,
+            &right.source,
+            &right.metric,
+        ))
+    });
+
+    let mut newest_per_source: HashMap<&str, NaiveDate> = HashMap::new();
+    for record in &coverage {
+        let slot = newest_per_source
+            .entry(record.source.as_str())
+            .or_insert(record.newest);
+        if *slot < record.newest {
+            *slot = record.newest;
+        }
+    }
+    let mut names: BTreeSet<String> = sources::KNOWN_SOURCES
+        .iter()
+        .map(|(name, _, _)| (*name).to_owned())
+        .collect();
+    names.extend(states.iter().map(|state| state.source.clone()));
+    names.extend(coverage.iter().map(|record| record.source.clone()));
+    let metric_keys: Vec<(String, String, String)> = metric_keys
+        .into_iter()
+        .map(|(source, category, metric)| {
+            (source.to_owned(), category.to_owned(), metric.to_owned())
+        })
+        .collect();
+    let source_statuses = names
+        .into_iter()
+        .map(|name| {
+            let state = states.iter().find(|state| state.source == name);
+            let (availability, availability_reason) = sources::availability(&name);
+            let failed_error = state
+                .filter(|state| state.last_run_status.as_deref() == Some("failed"))
+                .and_then(|state| state.last_run_error.clone())
+                .filter(|error| !error.is_empty());
+            let last_good_snapshot = newest_per_source.get(name.as_str()).copied().or_else(|| {
+                state
+                    .and_then(|state| state.newest_snapshot_date)
+                    .filter(|date| as_of.is_none_or(|as_of| *date <= as_of))
+            });
+            SourceStatus {
+                availability,
+                reason: failed_error.unwrap_or_else(|| availability_reason.to_owned()),
+                last_good_snapshot,
+                stale: state.is_some_and(|state| state.stale),
+                last_attempt_at: state.and_then(|state| state.last_attempt_at),
+                model_count: models_per_source.get(name.as_str()).copied().unwrap_or(0),
+                source: name,
+            }
+        })
+        .collect();
+
+    Catalog {
+        version,
+        built_at,
+        as_of,
+        entries,
+        sources: source_statuses,
+        benchmarks,
+        metric_keys,
+        by_name,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::records::{CoverageRecord, SourceStateRecord};
+    use chrono::TimeZone;
+
+    pub(crate) fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    pub(crate) fn model(id: &str, name: &str) -> ModelRecord {
+        ModelRecord {
+            id: id.to_owned(),
+            display_name: name.to_owned(),
+            creator: id.split_once('/').map(|(creator, _)| creator.to_owned()),
+            family: None,
+            release_date: None,
+            context_length: None,
+            open_weights: None,
+            first_seen_at: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .expect("time"),
+            tier: "unknown".to_owned(),
+        }
+    }
+
+    pub(crate) fn observation(
+        model_id: &str,
+        source: &str,
+        category: &str,
+        metric: &str,
+        snapshot: &str,
+        value: f64,
+        normalized: Option<f64>,
+    ) -> ObservationRecord {
+        ObservationRecord {
+            model_id: model_id.to_owned(),
+            source: source.to_owned(),
+            category: category.to_owned(),
+            metric: metric.to_owned(),
+            source_model_name: model_id.to_owned(),
+            snapshot_date: date(snapshot),
+            value,
+            ci_low: None,
+            ci_high: None,
+            sample_size: None,
+            normalized,
+            unit: None,
+        }
+    }
+
+    /// The seed's example model plus two others.
+    pub(crate) fn example_input() -> CatalogInput {
+        let example = "acme/example-1";
+        let observations = vec![
+            observation(
+                example,
+                "evalplus",
+                "coding",
+                "humaneval_plus",
+                "2026-01-05",
+                91.0,
+                Some(80.0),
+            ),
+            observation(
+                example,
+                "swebench",
+                "coding",
+                "verified_resolved",
+                "2026-01-04",
+                60.0,
+                Some(90.0),
+            ),
+            observation(
+                example,
+                "artificialanalysis",
+                "performance",
+                "ttft_seconds",
+                "2026-01-06",
+                0.4,
+                Some(70.0),
+            ),
+            observation(
+                example,
+                "artificialanalysis",
+                "performance",
+                "tokens_per_second",
+                "2026-01-06",
+                120.0,
+                Some(60.0),
+            ),
+            observation(
+                example,
+                "artificialanalysis",
+                "quality",
+                "intelligence_index",
+                "2026-01-06",
+                88.0,
+                Some(95.0),
+            ),
+            observation(
+                example,
+                "openrouter",
+                "pricing",
+                "input_usd_per_mtok",
+                "2026-01-07",
+                5.0,
+                None,
+            ),
+            observation(
+                example,
+                "openrouter",
+                "pricing",
+                "output_usd_per_mtok",
+                "2026-01-07",
+                15.0,
+                None,
+            ),
+            observation(
+                example,
+                "openrouter",
+                "metadata",
+                "context_length",
+                "2026-01-07",
+                131072.0,
+                None,
+            ),
+            observation(
+                example,
+                "modelsdev",
+                "pricing",
+                "input_usd_per_mtok",
+                "2026-01-02",
+                6.0,
+                None,
+            ),
+            observation(
+                example,
+                "lmarena",
+                "text",
+                "elo",
+                "2026-01-03",
+                1400.0,
+                Some(100.0),
+            ),
+            observation(
+                "acme/old-1",
+                "lmarena",
+                "text",
+                "elo",
+                "2025-11-01",
+                1200.0,
+                Some(10.0),
+            ),
+            observation(
+                "acme/old-1",
+                "lmarena",
+                "text",
+                "elo",
+                "2025-10-01",
+                1190.0,
+                Some(10.0),
+            ),
+            observation(
+                "free/llama-3.3-70b",
+                "openrouter",
+                "pricing",
+                "input_usd_per_mtok",
+                "2026-01-07",
+                0.0,
+                None,
+            ),
+            observation(
+                "free/llama-3.3-70b",
+                "evalplus",
+                "coding",
+                "humaneval_plus",
+                "2026-01-05",
+                40.0,
+                Some(40.0),
+            ),
+        ];
+        let mut free_variant = observation(
+            "free/llama-3.3-70b",
+            "openrouter",
+            "pricing",
+            "output_usd_per_mtok",
+            "2026-01-07",
+            0.0,
+            None,
+        );
+        free_variant.source_model_name = "free/llama-3.3-70b:free".to_owned();
+        let mut observations = observations;
+        observations.push(free_variant);
+        CatalogInput {
+            models: vec![
+                model(example, "Example One"),
+                model("acme/old-1", "Old One"),
+                model("free/llama-3.3-70b", "Free Llama"),
+            ],
+            aliases: vec![AliasRecord {
+                source: "lmarena".to_owned(),
+                alias: "example-1-20260101".to_owned(),
+                model_id: example.to_owned(),
+                created_at: Utc
+                    .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                    .single()
+                    .expect("time"),
+            }],
+            observations,
+            sources: vec![SourceStateRecord {
+                source: "lmarena".to_owned(),
+                last_attempt_at: None,
+                newest_snapshot_date: Some(date("2026-01-03")),
+                stale: true,
+                last_run_status: Some("failed".to_owned()),
+                last_run_error: Some("upstream answered 503".to_owned()),
+            }],
+            coverage: vec![CoverageRecord {
+                source: "lmarena".to_owned(),
+                category: "text".to_owned(),
+                metric: "elo".to_owned(),
+                unit: Some("elo".to_owned()),
+                oldest: date("2025-10-01"),
+                newest: date("2026-01-03"),
+                snapshot_count: 3,
+                unmatched_newest: 2,
+            }],
+            first_sources: vec![(example.to_owned(), "lmarena".to_owned())],
+        }
+    }
+
+    fn close(actual: f64, expected: f64) {
+        assert!(
+            (actual - expected).abs() < 1e-9,
+            "expected {expected}, got {actual}"
+        );
+    }
+
+    #[test]
+    fn fuses_the_seed_example_model() {
+        let catalog = build(example_input(), None, 1, Utc::now());
+        assert_eq!(catalog.entries.len(), 3);
+        let entry = catalog.find("acme/example-1").expect("entry");
+        close(entry.components.coding.expect("coding"), 85.0);
+        close(entry.components.performance.expect("performance"), 79.8);
+        let efficiency = 40.0 + 30.0 * 1.7f64.log10();
+        close(
+            entry.components.value.expect("value"),
+            0.6 * efficiency + 0.4 * 80.0,
+        );
+        let (overall, used) = entry.default_overall.expect("overall");
+        close(overall, 42.5 + 0.3 * 79.8 + 0.2 * (0.6 * efficiency + 32.0));
+        assert_eq!(used.iter().count(), 3);
+        let price = entry.price().expect("price");
+        assert_eq!(price.source, "openrouter");
+        assert_eq!(price.input, Some(5.0));
+        assert_eq!(price.output, Some(15.0));
+        assert!(!price.free);
+        assert_eq!(entry.prices.len(), 2);
+        assert_eq!(entry.context_length, Some(131072));
+        let performance = entry.performance.expect("performance");
+        assert_eq!(performance.tier, Some(PerformanceTier::Fast));
+        assert_eq!(performance.snapshot_date, date("2026-01-06"));
+        assert_eq!(entry.dates.benchmarks, Some(date("2026-01-05")));
+        assert_eq!(entry.dates.pricing, Some(date("2026-01-07")));
+        assert_eq!(entry.tier, Some(ModelTier::Frontier));
+        assert_eq!(entry.default_rank, Some(1));
+        assert_eq!(entry.first_source.as_deref(), Some("lmarena"));
+        assert_eq!(
+            entry.sources,
+            vec![
+                "artificialanalysis",
+                "evalplus",
+                "lmarena",
+                "modelsdev",
+                "openrouter",
+                "swebench"
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_models_by_id_alias_and_name() {
+        let catalog = build(example_input(), None, 1, Utc::now());
+        for name in [
+            "acme/example-1",
+            "ACME/Example-1",
+            "example-1-20260101",
+            "Example One",
+        ] {
+            assert_eq!(
+                catalog.find(name).map(|entry| entry.model.id.as_str()),
+                Some("acme/example-1"),
+                "{name}"
+            );
+        }
+        assert!(catalog.find("nobody").is_none());
+    }
+
+    #[test]
+    fn keeps_the_newest_value_and_tiers_by_arena_gap() {
+        let catalog = build(example_input(), None, 1, Utc::now());
+        let old = catalog.find("acme/old-1").expect("old");
+        assert_eq!(old.metrics.len(), 1);
+        close(old.metrics[0].value, 1200.0);
+        // 200 points behind the leader.
+        assert_eq!(old.tier, Some(ModelTier::Efficient));
+        assert_eq!(old.components, Components::default());
+        assert_eq!(old.default_rank, None);
+    }
+
+    #[test]
+    fn free_variants_make_a_model_free() {
+        let catalog = build(example_input(), None, 1, Utc::now());
+        let free = catalog.find("free/llama-3.3-70b").expect("free");
+        let price = free.price().expect("price");
+        assert!(price.free);
+        assert_eq!(price.effective_input(), Some(0.0));
+        // Free: efficiency 100, no context: value 100.
+        close(free.components.value.expect("value"), 100.0);
+        // Coding 40 and value 100 re-weighted over 0.7.
+        close(
+            free.default_overall.expect("overall").0,
+            (0.5 * 40.0 + 0.2 * 100.0) / 0.7,
+        );
+        assert_eq!(free.default_rank, Some(2));
+    }
+
+    #[test]
+    fn source_status_and_coverage() {
+        let catalog = build(example_input(), None, 1, Utc::now());
+        let lmarena = catalog
+            .sources
+            .iter()
+            .find(|status| status.source == "lmarena")
+            .expect("lmarena");
+        assert!(lmarena.stale);
+        assert_eq!(lmarena.reason, "upstream answered 503");
+        assert_eq!(lmarena.last_good_snapshot, Some(date("2026-01-03")));
+        assert_eq!(lmarena.model_count, 2);
+        let livebench = catalog
+            .sources
+            .iter()
+            .find(|status| status.source == "livebench")
+            .expect("livebench");
+        assert_eq!(livebench.availability, Availability::Unavailable);
+        assert_eq!(livebench.reason, "licence pending");
+        assert_eq!(catalog.benchmarks.len(), 1);
+        let elo = &catalog.benchmarks[0];
+        // Only the example model has a value in the newest snapshot.
+        assert_eq!(elo.model_count, 1);
+        assert_eq!(elo.unmatched_count, 2);
+        assert!(elo.higher_is_better);
+    }
+
+    #[test]
+    fn historical_catalogs_leave_out_models_not_seen_yet() {
+        let mut input = example_input();
+        let mut late = model("acme/late", "Late");
+        late.first_seen_at = Utc
+            .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        input.models.push(late);
+        let catalog = build(input, Some(date("2026-02-01")), 2, Utc::now());
+        assert!(catalog.find("acme/late").is_none());
+        assert!(catalog.contains_id("acme/old-1"));
+        assert!(!catalog.contains_id("acme/late"));
+    }
+}

@@ -1,0 +1,123 @@
+//! Plain records read from the database, the inputs of a catalog build.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// One row of `models`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRecord {
+    /// Canonical id, e.g. `openai/gpt-4o`.
+    pub id: String,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Organisation that made the model.
+    pub creator: Option<String>,
+    /// Model family.
+    pub family: Option<String>,
+    /// Release date.
+    pub release_date: Option<NaiveDate>,
+    /// Context length in tokens as stored on the model.
+    pub context_length: Option<i64>,
+    /// Whether the weights are open.
+    pub open_weights: Option<bool>,
+    /// When benchhub first ingested the model.
+    pub first_seen_at: DateTime<Utc>,
+    /// Stored tier (`frontier`, `strong`, `efficient` or `unknown`).
+    pub tier: String,
+}
+
+/// One row of `model_aliases`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasRecord {
+    /// Source the alias applies to (`*` for any).
+    pub source: String,
+    /// The name as the source spells it.
+    pub alias: String,
+    /// Canonical model id.
+    pub model_id: String,
+    /// When the alias was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A matched observation: one source's value of one metric for one model on one snapshot date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationRecord {
+    /// Canonical model id.
+    pub model_id: String,
+    /// Source name.
+    pub source: String,
+    /// Observation category.
+    pub category: String,
+    /// Metric name.
+    pub metric: String,
+    /// The upstream's name of the model.
+    pub source_model_name: String,
+    /// Snapshot date.
+    pub snapshot_date: NaiveDate,
+    /// Value as published.
+    pub value: f64,
+    /// Lower CI bound.
+    pub ci_low: Option<f64>,
+    /// Upper CI bound.
+    pub ci_high: Option<f64>,
+    /// Sample size.
+    pub sample_size: Option<i64>,
+    /// Cohort-normalised value, 0–100, higher is better.
+    pub normalized: Option<f64>,
+    /// Unit of `value`.
+    pub unit: Option<String>,
+}
+
+/// One source's bookkeeping (`source_state` joined with its latest run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceStateRecord {
+    /// Source name.
+    pub source: String,
+    /// When the latest ingest attempt started.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Newest snapshot date stored.
+    pub newest_snapshot_date: Option<NaiveDate>,
+    /// Whether the latest attempt failed and an older snapshot is served.
+    pub stale: bool,
+    /// Status of the latest run (`running`, `succeeded`, `failed`, `skipped`).
+    pub last_run_status: Option<String>,
+    /// Error of the latest run.
+    pub last_run_error: Option<String>,
+}
+
+/// Snapshot coverage of one (source, category, metric).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRecord {
+    /// Source name.
+    pub source: String,
+    /// Observation category.
+    pub category: String,
+    /// Metric name.
+    pub metric: String,
+    /// Unit of the values.
+    pub unit: Option<String>,
+    /// Oldest snapshot date.
+    pub oldest: NaiveDate,
+    /// Newest snapshot date.
+    pub newest: NaiveDate,
+    /// Distinct snapshot dates.
+    pub snapshot_count: i64,
+    /// Distinct unmatched upstream names in the newest snapshot.
+    pub unmatched_newest: i64,
+}
+
+/// Everything a catalog is built from, read in one consistent database snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogInput {
+    /// Every model.
+    pub models: Vec<ModelRecord>,
+    /// Every alias.
+    pub aliases: Vec<AliasRecord>,
+    /// The latest observation per (model, source, category, metric, upstream name) up to the date.
+    pub observations: Vec<ObservationRecord>,
+    /// Per-source bookkeeping.
+    pub sources: Vec<SourceStateRecord>,
+    /// Coverage per metric up to the date.
+    pub coverage: Vec<CoverageRecord>,
+    /// (model id, source) of each model's first observation.
+    pub first_sources: Vec<(String, String)>,
+}

@@ -1,0 +1,225 @@
+//! Conversion of catalog values into response messages.
+
+use benchhub_common::convert::{date_text, optional_timestamp, timestamp};
+use benchhub_proto::pb;
+use chrono::NaiveDate;
+
+use crate::domain::catalog::{
+    BenchmarkMetric, Catalog, Entry, MetricValue, Performance, Price, SourceStatus,
+};
+use crate::domain::grades::{CategoryDates, Freshness, Graded, PerformanceTier};
+use crate::domain::query::RankedRow;
+use crate::domain::scores::{Component, ComponentSet, Components};
+use crate::domain::sources::Availability;
+use crate::domain::tiers::ModelTier;
+
+fn model_tier(tier: Option<ModelTier>) -> i32 {
+    match tier {
+        None => pb::ModelTier::Unspecified,
+        Some(ModelTier::Frontier) => pb::ModelTier::Frontier,
+        Some(ModelTier::Strong) => pb::ModelTier::Strong,
+        Some(ModelTier::Efficient) => pb::ModelTier::Efficient,
+    }
+    .into()
+}
+
+fn performance_tier(tier: Option<PerformanceTier>) -> i32 {
+    match tier {
+        None => pb::PerformanceTier::Unspecified,
+        Some(PerformanceTier::Fast) => pb::PerformanceTier::Fast,
+        Some(PerformanceTier::Medium) => pb::PerformanceTier::Medium,
+        Some(PerformanceTier::Slow) => pb::PerformanceTier::Slow,
+    }
+    .into()
+}
+
+fn freshness(grade: Option<Freshness>) -> i32 {
+    match grade {
+        None => pb::Freshness::Unspecified,
+        Some(Freshness::Fresh) => pb::Freshness::Fresh,
+        Some(Freshness::Aging) => pb::Freshness::Aging,
+        Some(Freshness::Stale) => pb::Freshness::Stale,
+    }
+    .into()
+}
+
+fn component(component: Component) -> i32 {
+    match component {
+        Component::Coding => pb::ScoreComponent::Coding,
+        Component::Performance => pb::ScoreComponent::Performance,
+        Component::Value => pb::ScoreComponent::Value,
+    }
+    .into()
+}
+
+/// The components an overall score used, as enum values.
+pub fn components_used(used: Option<ComponentSet>) -> Vec<i32> {
+    used.map(|used| used.iter().map(component).collect())
+        .unwrap_or_default()
+}
+
+/// Identity and metadata of an entry.
+pub fn model_info(entry: &Entry) -> pb::ModelInfo {
+    let model = &entry.model;
+    pb::ModelInfo {
+        id: model.id.clone(),
+        display_name: model.display_name.clone(),
+        creator: model.creator.clone().unwrap_or_default(),
+        family: model.family.clone().unwrap_or_default(),
+        release_date: date_text(model.release_date),
+        context_length: entry.context_length,
+        open_weights: model.open_weights,
+        tier: model_tier(entry.tier),
+        first_seen_at: Some(timestamp(model.first_seen_at)),
+    }
+}
+
+/// Component scores plus an overall score.
+pub fn scores(components: &Components, overall: Option<f64>) -> pb::Scores {
+    pb::Scores {
+        overall,
+        coding: components.coding,
+        performance: components.performance,
+        value: components.value,
+    }
+}
+
+/// One metric value.
+pub fn metric_value(value: &MetricValue) -> pb::MetricValue {
+    pb::MetricValue {
+        source: value.source.clone(),
+        category: value.category.clone(),
+        metric: value.metric.clone(),
+        value: value.value,
+        ci_low: value.ci_low,
+        ci_high: value.ci_high,
+        sample_size: value.sample_size,
+        normalized: value.normalized,
+        snapshot_date: date_text(Some(value.snapshot_date)),
+        unit: value.unit.clone(),
+    }
+}
+
+/// One source's price.
+pub fn price(price: &Price) -> pb::Price {
+    pb::Price {
+        input_usd_per_million: price.input,
+        output_usd_per_million: price.output,
+        free: price.free,
+        source: price.source.clone(),
+        snapshot_date: date_text(Some(price.snapshot_date)),
+    }
+}
+
+/// Speed measurements.
+pub fn performance(performance: &Performance) -> pb::PerformanceMetrics {
+    pb::PerformanceMetrics {
+        ttft_seconds: performance.ttft_seconds,
+        tokens_per_second: performance.tokens_per_second,
+        quality_index: performance.quality_index,
+        performance_tier: performance_tier(performance.tier),
+        snapshot_date: date_text(Some(performance.snapshot_date)),
+    }
+}
+
+fn freshness_info(graded: Option<Graded>) -> pb::FreshnessInfo {
+    match graded {
+        None => pb::FreshnessInfo::default(),
+        Some(graded) => pb::FreshnessInfo {
+            freshness: freshness(Some(graded.freshness)),
+            newest_snapshot_date: date_text(Some(graded.newest)),
+            age_days: Some(i32::try_from(graded.age_days).unwrap_or(i32::MAX)),
+        },
+    }
+}
+
+/// Freshness per category, graded at `reference`.
+pub fn model_freshness(dates: &CategoryDates, reference: NaiveDate) -> pb::ModelFreshness {
+    let graded = dates.grade(reference);
+    pb::ModelFreshness {
+        benchmarks: Some(freshness_info(graded.benchmarks)),
+        performance: Some(freshness_info(graded.performance)),
+        pricing: Some(freshness_info(graded.pricing)),
+        overall: freshness(graded.overall),
+    }
+}
+
+fn clamp_rank(rank: u32) -> i32 {
+    i32::try_from(rank).unwrap_or(i32::MAX)
+}
+
+/// One ranked row; `full` includes every metric.
+pub fn ranking_row(
+    catalog: &Catalog,
+    row: &RankedRow,
+    reference: NaiveDate,
+    full: bool,
+) -> pb::RankingRow {
+    let entry = &catalog.entries[row.index];
+    pb::RankingRow {
+        rank: clamp_rank(row.rank),
+        previous_rank: row.previous_rank.map(clamp_rank),
+        rank_change: row
+            .rank_change()
+            .map(|change| i32::try_from(change).unwrap_or(0)),
+        new_entry: row.new_entry,
+        model: Some(model_info(entry)),
+        scores: Some(scores(
+            &entry.components,
+            row.overall.map(|(score, _)| score),
+        )),
+        components_used: components_used(row.overall.map(|(_, used)| used)),
+        metrics: if full {
+            entry.metrics.iter().map(metric_value).collect()
+        } else {
+            Vec::new()
+        },
+        price: entry.price().map(price),
+        performance: entry.performance.as_ref().map(performance),
+        freshness: Some(model_freshness(&entry.dates, reference)),
+        sources: entry.sources.clone(),
+    }
+}
+
+fn availability(availability: Availability) -> i32 {
+    match availability {
+        Availability::Live => pb::Availability::Live,
+        Availability::Seed => pb::Availability::Seed,
+        Availability::Unavailable => pb::Availability::Unavailable,
+    }
+    .into()
+}
+
+/// One source's status.
+pub fn source_status(status: &SourceStatus) -> pb::SourceStatus {
+    pb::SourceStatus {
+        source: status.source.clone(),
+        availability: availability(status.availability),
+        last_good_snapshot_date: date_text(status.last_good_snapshot),
+        stale: status.stale,
+        reason: status.reason.clone(),
+        last_attempt_at: optional_timestamp(status.last_attempt_at),
+        model_count: i32::try_from(status.model_count).unwrap_or(i32::MAX),
+    }
+}
+
+/// Every source's status.
+pub fn source_statuses(catalog: &Catalog) -> Vec<pb::SourceStatus> {
+    catalog.sources.iter().map(source_status).collect()
+}
+
+/// One metric's coverage.
+pub fn benchmark_metric(metric: &BenchmarkMetric) -> pb::BenchmarkMetric {
+    pb::BenchmarkMetric {
+        source: metric.source.clone(),
+        category: metric.category.clone(),
+        metric: metric.metric.clone(),
+        unit: metric.unit.clone(),
+        higher_is_better: metric.higher_is_better,
+        model_count: i32::try_from(metric.model_count).unwrap_or(i32::MAX),
+        unmatched_count: i32::try_from(metric.unmatched_count).unwrap_or(i32::MAX),
+        newest_snapshot_date: date_text(Some(metric.newest)),
+        oldest_snapshot_date: date_text(Some(metric.oldest)),
+        snapshot_count: i32::try_from(metric.snapshot_count).unwrap_or(i32::MAX),
+    }
+}

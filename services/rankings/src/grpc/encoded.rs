@@ -1,0 +1,404 @@
+//! ListRankings answered with pre-encoded bytes.
+//!
+//! Ranking pages are read far more often than the catalog changes, and a page of 50 rows with every
+//! metric is tens of kilobytes of protobuf that takes longer to build and encode than the ranking itself.
+//! So ListRankings is routed to a codec whose responses are already-encoded `ListRankingsResponse` bytes,
+//! and encoded pages are cached per (catalog versions, query fingerprint, date, rows, view, staleness):
+//! a repeated page costs one lookup and a copy into the HTTP/2 frame. Every other method goes to the
+//! generated server. The bytes on the wire are exactly what the generated code would send.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use benchhub_proto::pb;
+use bytes::{BufMut, Bytes};
+use chrono::NaiveDate;
+use prost::Message;
+use tonic::Status;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{Body, BoxFuture, Context, Poll, Service, StdError, http};
+use tonic::server::{NamedService, UnaryService};
+
+use super::{ListedPage, RankingsApi, convert};
+use crate::domain::catalog::Catalog;
+
+/// Path of the method served here.
+pub const LIST_RANKINGS_PATH: &str = "/benchhub.v1.RankingsService/ListRankings";
+
+/// Encoded pages kept.
+pub const PAGE_CACHE_ENTRIES: usize = 256;
+
+/// Codec decoding requests with prost and sending responses that are already protobuf bytes.
+pub struct EncodedCodec<Request>(PhantomData<fn() -> Request>);
+
+impl<Request> Default for EncodedCodec<Request> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<Request: Message + Default + Send + 'static> Codec for EncodedCodec<Request> {
+    type Encode = Bytes;
+    type Decode = Request;
+    type Encoder = BytesEncoder;
+    type Decoder = MessageDecoder<Request>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        MessageDecoder(PhantomData)
+    }
+}
+
+/// Writes pre-encoded message bytes.
+pub struct BytesEncoder;
+
+impl Encoder for BytesEncoder {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        destination.put(item);
+        Ok(())
+    }
+}
+
+/// Decodes a request message with prost.
+pub struct MessageDecoder<Request>(PhantomData<fn() -> Request>);
+
+impl<Request: Message + Default> Decoder for MessageDecoder<Request> {
+    type Item = Request;
+    type Error = Status;
+
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Request>, Status> {
+        Request::decode(source).map(Some).map_err(|error| {
+            Status::invalid_argument(format!("malformed request message: {error}"))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    catalog_version: u64,
+    previous_version: Option<u64>,
+    fingerprint: String,
+    as_of: NaiveDate,
+    start: usize,
+    end: usize,
+    full: bool,
+    stale: bool,
+}
+
+impl PageKey {
+    fn of(listed: &ListedPage) -> Self {
+        let ranked = &listed.page.ranked;
+        Self {
+            catalog_version: ranked.catalog.version,
+            previous_version: ranked.previous_version,
+            fingerprint: listed.fingerprint.clone(),
+            as_of: ranked.as_of,
+            start: listed.page.range.start,
+            end: listed.page.range.end,
+            full: listed.full,
+            stale: ranked.stale,
+        }
+    }
+}
+
+/// Least-recently-used cache of encoded pages.
+pub struct PageCache {
+    entries: Mutex<HashMap<PageKey, (u64, Bytes)>>,
+    clock: AtomicU64,
+    capacity: usize,
+}
+
+impl PageCache {
+    /// Creates a cache of at most `capacity` pages.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            clock: AtomicU64::new(0),
+            capacity,
+        }
+    }
+
+    fn get(&self, key: &PageKey) -> Option<Bytes> {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get_mut(key).map(|(used, bytes)| {
+            *used = tick;
+            bytes.clone()
+        })
+    }
+
+    fn insert(&self, key: PageKey, bytes: Bytes) {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.insert(key, (tick, bytes));
+        if entries.len() > self.capacity {
+            // Evict the least recently used eighth at once, so eviction stays rare.
+            let mut ticks: Vec<u64> = entries.values().map(|(used, _)| *used).collect();
+            ticks.sort_unstable();
+            let cutoff = ticks[(self.capacity / 8).max(1).min(ticks.len() - 1)];
+            entries.retain(|_, (used, _)| *used >= cutoff);
+        }
+    }
+}
+
+/// Field number of `RankingRow.metrics` and of `ListRankingsResponse.rows`.
+const ROW_METRICS_FIELD: u32 = 8;
+const RESPONSE_ROWS_FIELD: u32 = 1;
+
+/// Catalogs whose encoded metrics are kept.
+const METRIC_CATALOGS: usize = 4;
+
+/// The encoded `metrics` fields of every entry of one catalog, each built on first use. A model's metrics
+/// are the bulk of a full row and the same in every ranking of the catalog.
+struct CatalogMetrics {
+    version: u64,
+    entries: Vec<OnceLock<Bytes>>,
+}
+
+/// Encoded metrics of the most recently used catalogs.
+#[derive(Default)]
+pub struct MetricsCache {
+    catalogs: Mutex<VecDeque<Arc<CatalogMetrics>>>,
+}
+
+impl MetricsCache {
+    fn for_catalog(&self, catalog: &Catalog) -> Arc<CatalogMetrics> {
+        let mut catalogs = self
+            .catalogs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = catalogs
+            .iter()
+            .find(|metrics| metrics.version == catalog.version)
+        {
+            return found.clone();
+        }
+        let metrics = Arc::new(CatalogMetrics {
+            version: catalog.version,
+            entries: (0..catalog.entries.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+        });
+        catalogs.push_front(metrics.clone());
+        catalogs.truncate(METRIC_CATALOGS);
+        metrics
+    }
+}
+
+fn encoded_metrics(catalog: &Catalog, index: usize) -> Bytes {
+    let mut buffer = Vec::new();
+    for value in &catalog.entries[index].metrics {
+        prost::encoding::message::encode(
+            ROW_METRICS_FIELD,
+            &convert::metric_value(value),
+            &mut buffer,
+        );
+    }
+    Bytes::from(buffer)
+}
+
+/// Encodes a page as `ListRankingsResponse` bytes: each row is encoded without its metrics, followed by
+/// its cached encoded metrics (protobuf allows a message's fields in any order and concatenates repeated
+/// fields), then the response's other fields.
+fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
+    let ranked = &listed.page.ranked;
+    let catalog = &ranked.catalog;
+    let cached = listed.full.then(|| metrics.for_catalog(catalog));
+    let mut buffer = Vec::with_capacity(if listed.full { 80 * 1024 } else { 24 * 1024 });
+    for row in &ranked.rows[listed.page.range.clone()] {
+        let message = convert::ranking_row(catalog, row, ranked.as_of, false);
+        let blob = cached.as_ref().map(|cached| {
+            cached.entries[row.index]
+                .get_or_init(|| encoded_metrics(catalog, row.index))
+                .clone()
+        });
+        let length = message.encoded_len() + blob.as_ref().map_or(0, Bytes::len);
+        prost::encoding::encode_key(
+            RESPONSE_ROWS_FIELD,
+            prost::encoding::WireType::LengthDelimited,
+            &mut buffer,
+        );
+        prost::encoding::encode_varint(length as u64, &mut buffer);
+        // Encoding into a Vec cannot run out of space.
+        let _ = message.encode(&mut buffer);
+        if let Some(blob) = blob {
+            buffer.extend_from_slice(&blob);
+        }
+    }
+    let _ = listed.render_without_rows().encode(&mut buffer);
+    Bytes::from(buffer)
+}
+
+impl RankingsApi {
+    /// Answers ListRankings with the encoded response, from the page cache when possible.
+    pub async fn list_rankings_encoded(
+        &self,
+        request: pb::ListRankingsRequest,
+    ) -> Result<Bytes, Status> {
+        let listed = self.list_page(request).await?;
+        let key = PageKey::of(&listed);
+        if let Some(bytes) = self.pages.get(&key) {
+            return Ok(bytes);
+        }
+        let bytes = encode_page(&listed, &self.metrics);
+        self.pages.insert(key, bytes.clone());
+        Ok(bytes)
+    }
+}
+
+struct ListRankingsEncoded(RankingsApi);
+
+impl UnaryService<pb::ListRankingsRequest> for ListRankingsEncoded {
+    type Response = Bytes;
+    type Future = BoxFuture<tonic::Response<Bytes>, Status>;
+
+    fn call(&mut self, request: tonic::Request<pb::ListRankingsRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move {
+            api.list_rankings_encoded(request.into_inner())
+                .await
+                .map(tonic::Response::new)
+        })
+    }
+}
+
+/// `benchhub.v1.RankingsService`: ListRankings from pre-encoded bytes, every other method through the
+/// generated server.
+#[derive(Clone)]
+pub struct RankingsRoutes {
+    generated: pb::rankings_service_server::RankingsServiceServer<RankingsApi>,
+    api: RankingsApi,
+    max_decoding_message_size: usize,
+}
+
+impl RankingsRoutes {
+    /// Serves `api`, accepting requests up to `max_decoding_message_size` bytes.
+    pub fn new(api: RankingsApi, max_decoding_message_size: usize) -> Self {
+        Self {
+            generated: pb::rankings_service_server::RankingsServiceServer::new(api.clone())
+                .max_decoding_message_size(max_decoding_message_size),
+            api,
+            max_decoding_message_size,
+        }
+    }
+}
+
+impl NamedService for RankingsRoutes {
+    const NAME: &'static str = pb::rankings_service_server::SERVICE_NAME;
+}
+
+impl<B> Service<http::Request<B>> for RankingsRoutes
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if request.uri().path() != LIST_RANKINGS_PATH {
+            return self.generated.call(request);
+        }
+        let api = self.api.clone();
+        let limit = self.max_decoding_message_size;
+        Box::pin(async move {
+            let mut grpc =
+                tonic::server::Grpc::new(EncodedCodec::<pb::ListRankingsRequest>::default())
+                    .max_decoding_message_size(limit);
+            Ok(grpc.unary(ListRankingsEncoded(api), request).await)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(start: usize) -> PageKey {
+        PageKey {
+            catalog_version: 1,
+            previous_version: None,
+            fingerprint: "f".to_owned(),
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            start,
+            end: start + 50,
+            full: true,
+            stale: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn encoded_pages_decode_to_the_rendered_message() {
+        use crate::domain::catalog::{build, tests::example_input};
+        use crate::domain::query::{RankingQuery, default_order, rank};
+        use crate::domain::scores::Weights;
+        use crate::service::{Ranked, RankingsPage};
+
+        let catalog = Arc::new(build(example_input(), None, 1, chrono::Utc::now()));
+        let query = RankingQuery {
+            filter: Default::default(),
+            order: default_order(),
+            weights: Weights::DEFAULT,
+        };
+        let as_of = NaiveDate::from_ymd_opt(2026, 1, 10).expect("date");
+        let rows = Arc::new(rank(&catalog, &query, as_of, None));
+        let metrics = MetricsCache::default();
+        for (range, full) in [(0..3, true), (1..2, true), (0..3, false), (0..0, true)] {
+            let listed = ListedPage {
+                page: RankingsPage {
+                    ranked: Ranked {
+                        catalog: catalog.clone(),
+                        rows: rows.clone(),
+                        as_of,
+                        stale: false,
+                        previous_version: None,
+                    },
+                    range,
+                    next_page_token: "next".to_owned(),
+                },
+                full,
+                weights: Weights::DEFAULT,
+                fingerprint: "f".to_owned(),
+            };
+            // Twice: the second time from the cached metrics.
+            for _ in 0..2 {
+                let bytes = encode_page(&listed, &metrics);
+                let decoded = pb::ListRankingsResponse::decode(bytes).expect("decodes");
+                assert_eq!(decoded, listed.render());
+            }
+        }
+    }
+
+    #[test]
+    fn page_cache_keeps_recent_pages_within_capacity() {
+        let cache = PageCache::new(16);
+        for start in 0..40 {
+            cache.insert(key(start), Bytes::from(vec![start as u8]));
+        }
+        let kept = (0..40)
+            .filter(|start| cache.get(&key(*start)).is_some())
+            .count();
+        assert!(kept <= 17, "{kept}");
+        assert_eq!(cache.get(&key(39)), Some(Bytes::from(vec![39u8])));
+    }
+}

@@ -1,0 +1,299 @@
+//! gRPC handlers of `RankingsService`: validate and convert the request, call the service, convert back.
+//! The only place that deals in `tonic::Status`.
+
+pub mod convert;
+pub mod encoded;
+pub mod request;
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use benchhub_common::convert::{date_text, timestamp};
+use benchhub_common::paging;
+use benchhub_proto::pb;
+use futures::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::domain::export::CsvChunks;
+use crate::domain::grades::age_days;
+use crate::domain::history::relative_day_label;
+use crate::domain::scores::Weights;
+use crate::error::Error;
+use crate::service::{Rankings, RankingsPage, today};
+
+/// Implements `benchhub.v1.RankingsService`.
+#[derive(Clone)]
+pub struct RankingsApi {
+    rankings: Arc<Rankings>,
+    pages: Arc<encoded::PageCache>,
+    metrics: Arc<encoded::MetricsCache>,
+}
+
+impl RankingsApi {
+    /// Creates the handlers over the service state.
+    pub fn new(rankings: Arc<Rankings>) -> Self {
+        Self {
+            rankings,
+            pages: Arc::new(encoded::PageCache::new(encoded::PAGE_CACHE_ENTRIES)),
+            metrics: Arc::new(encoded::MetricsCache::default()),
+        }
+    }
+}
+
+type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// AIP-158 page size: 0 means the default, values above the maximum are lowered to it, negative
+/// values are rejected.
+fn page_size(requested: i32) -> Result<usize, Error> {
+    if requested < 0 {
+        return Err(paging::PageError::Size.into());
+    }
+    let clamped = requested.min(paging::MAX_PAGE_SIZE as i32);
+    Ok(paging::page_size(clamped)? as usize)
+}
+
+fn weights_message(weights: &Weights) -> pb::Weights {
+    pb::Weights {
+        coding: weights.coding,
+        performance: weights.performance,
+        value: weights.value,
+    }
+}
+
+/// A validated and computed page of ListRankings, before conversion.
+pub struct ListedPage {
+    /// The page.
+    pub page: RankingsPage,
+    /// Whether rows carry their metrics.
+    pub full: bool,
+    /// The normalised weights applied.
+    pub weights: Weights,
+    /// Fingerprint of the query (filter, ordering, weights, dates).
+    pub fingerprint: String,
+}
+
+impl ListedPage {
+    /// Converts the page into the response message.
+    pub fn render(&self) -> pb::ListRankingsResponse {
+        let ranked = &self.page.ranked;
+        let catalog = &ranked.catalog;
+        let rows = ranked.rows[self.page.range.clone()]
+            .iter()
+            .map(|row| convert::ranking_row(catalog, row, ranked.as_of, self.full))
+            .collect();
+        pb::ListRankingsResponse {
+            rows,
+            ..self.render_without_rows()
+        }
+    }
+
+    /// The response message without its rows.
+    pub fn render_without_rows(&self) -> pb::ListRankingsResponse {
+        let ranked = &self.page.ranked;
+        let catalog = &ranked.catalog;
+        pb::ListRankingsResponse {
+            rows: Vec::new(),
+            next_page_token: self.page.next_page_token.clone(),
+            total_size: i32::try_from(ranked.rows.len()).unwrap_or(i32::MAX),
+            source_status: convert::source_statuses(catalog),
+            catalog_built_at: Some(timestamp(catalog.built_at)),
+            catalog_stale: ranked.stale,
+            weights: Some(weights_message(&self.weights)),
+            as_of: date_text(Some(ranked.as_of)),
+        }
+    }
+}
+
+impl RankingsApi {
+    /// Validates a ListRankings request and computes its page.
+    pub async fn list_page(&self, request: pb::ListRankingsRequest) -> Result<ListedPage, Status> {
+        let page_size = page_size(request.page_size)?;
+        let full = match pb::RankingView::try_from(request.view) {
+            Ok(pb::RankingView::Basic | pb::RankingView::Unspecified) => false,
+            Ok(pb::RankingView::Full) => true,
+            Err(_) => {
+                return Err(Error::invalid(
+                    "view",
+                    format!(
+                        "{} is not a known value; allowed: RANKING_VIEW_BASIC, RANKING_VIEW_FULL",
+                        request.view
+                    ),
+                )
+                .into());
+            }
+        };
+        let params = request::rankings_params(
+            request.filter,
+            &request.order_by,
+            request.weights,
+            &request.as_of,
+            &request.compare_to,
+        )?;
+        let page = self
+            .rankings
+            .list(&params, page_size, &request.page_token)
+            .await?;
+        Ok(ListedPage {
+            page,
+            full,
+            weights: params.query.weights,
+            fingerprint: params.fingerprint,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl pb::rankings_service_server::RankingsService for RankingsApi {
+    async fn list_rankings(
+        &self,
+        request: Request<pb::ListRankingsRequest>,
+    ) -> Result<Response<pb::ListRankingsResponse>, Status> {
+        let listed = self.list_page(request.into_inner()).await?;
+        Ok(Response::new(listed.render()))
+    }
+
+    async fn get_model(
+        &self,
+        request: Request<pb::GetModelRequest>,
+    ) -> Result<Response<pb::GetModelResponse>, Status> {
+        let request = request.into_inner();
+        let as_of = request::date("as_of", &request.as_of)?;
+        let (catalog, index, stale) = self.rankings.model(&request.model, as_of).await?;
+        let entry = &catalog.entries[index];
+        let reference = as_of.unwrap_or_else(today);
+        Ok(Response::new(pb::GetModelResponse {
+            model: Some(convert::model_info(entry)),
+            aliases: entry
+                .aliases
+                .iter()
+                .map(|alias| pb::ModelAlias {
+                    source: alias.source.clone(),
+                    alias: alias.alias.clone(),
+                    model_id: alias.model_id.clone(),
+                    created_at: Some(timestamp(alias.created_at)),
+                })
+                .collect(),
+            scores: Some(convert::scores(
+                &entry.components,
+                entry.default_overall.map(|(score, _)| score),
+            )),
+            components_used: convert::components_used(entry.default_overall.map(|(_, used)| used)),
+            rank: entry
+                .default_rank
+                .map(|rank| i32::try_from(rank).unwrap_or(i32::MAX)),
+            metrics: entry.metrics.iter().map(convert::metric_value).collect(),
+            price: entry.price().map(convert::price),
+            prices: entry.prices.iter().map(convert::price).collect(),
+            performance: entry.performance.as_ref().map(convert::performance),
+            freshness: Some(convert::model_freshness(&entry.dates, reference)),
+            sources: entry.sources.clone(),
+            catalog_built_at: Some(timestamp(catalog.built_at)),
+            catalog_stale: stale,
+            as_of: date_text(Some(reference)),
+        }))
+    }
+
+    async fn get_model_history(
+        &self,
+        request: Request<pb::GetModelHistoryRequest>,
+    ) -> Result<Response<pb::GetModelHistoryResponse>, Status> {
+        let request = request.into_inner();
+        let selection = request::history_selection(&request)?;
+        let (id, display_name, series) = self.rankings.history(&request.model, &selection).await?;
+        Ok(Response::new(pb::GetModelHistoryResponse {
+            model: Some(pb::ModelRef { id, display_name }),
+            series: series
+                .into_iter()
+                .map(|series| pb::MetricSeries {
+                    source: series.source,
+                    category: series.category,
+                    metric: series.metric,
+                    unit: series.unit,
+                    points: series
+                        .points
+                        .into_iter()
+                        .map(|point| pb::HistoryPoint {
+                            snapshot_date: date_text(Some(point.snapshot_date)),
+                            value: point.value,
+                            normalized: point.normalized,
+                            ci_low: point.ci_low,
+                            ci_high: point.ci_high,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_latest_model(
+        &self,
+        request: Request<pb::GetLatestModelRequest>,
+    ) -> Result<Response<pb::GetLatestModelResponse>, Status> {
+        let request = request.into_inner();
+        let source = request.source.trim();
+        let (catalog, index) = self
+            .rankings
+            .latest((!source.is_empty()).then_some(source))?;
+        let entry = &catalog.entries[index];
+        let days = age_days(entry.model.first_seen_at.date_naive(), today());
+        Ok(Response::new(pb::GetLatestModelResponse {
+            model: Some(convert::model_info(entry)),
+            ingested_at: Some(timestamp(entry.model.first_seen_at)),
+            days_ago: i32::try_from(days).unwrap_or(i32::MAX),
+            display_label: relative_day_label(days),
+            source: entry.first_source.clone().unwrap_or_default(),
+        }))
+    }
+
+    type ExportRankingsStream = ResultStream<pb::ExportRankingsResponse>;
+
+    async fn export_rankings(
+        &self,
+        request: Request<pb::ExportRankingsRequest>,
+    ) -> Result<Response<Self::ExportRankingsStream>, Status> {
+        let request = request.into_inner();
+        let params = request::rankings_params(
+            request.filter,
+            &request.order_by,
+            request.weights,
+            &request.as_of,
+            &request.compare_to,
+        )?;
+        let ranked = self.rankings.export(&params).await?;
+        let chunks = CsvChunks::new(ranked.catalog, ranked.rows, ranked.as_of).map(|chunk| {
+            Ok(pb::ExportRankingsResponse {
+                data: chunk.data,
+                row_count: i32::try_from(chunk.row_count).unwrap_or(i32::MAX),
+            })
+        });
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+
+    async fn list_benchmarks(
+        &self,
+        request: Request<pb::ListBenchmarksRequest>,
+    ) -> Result<Response<pb::ListBenchmarksResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = page_size(request.page_size)?;
+        let source = request.source.trim();
+        let page = self.rankings.benchmarks(
+            (!source.is_empty()).then_some(source),
+            page_size,
+            &request.page_token,
+        )?;
+        Ok(Response::new(pb::ListBenchmarksResponse {
+            categories: page
+                .categories
+                .iter()
+                .map(|(name, metrics, model_count)| pb::BenchmarkCategory {
+                    name: name.clone(),
+                    metrics: metrics.iter().map(convert::benchmark_metric).collect(),
+                    model_count: i32::try_from(*model_count).unwrap_or(i32::MAX),
+                })
+                .collect(),
+            next_page_token: page.next_page_token,
+            source_status: convert::source_statuses(&page.catalog),
+            catalog_model_count: i32::try_from(page.catalog.entries.len()).unwrap_or(i32::MAX),
+        }))
+    }
+}

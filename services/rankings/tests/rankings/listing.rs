@@ -1,0 +1,532 @@
+//! ListRankings: default order, filters, ordering, paging, weights, as_of and rank change.
+
+use benchhub_proto::pb;
+
+use crate::support::{Harness, days_ago, ids, request, seed_basic};
+
+const DEFAULT_ORDER: [&str; 6] = [
+    "deepseek/deepseek-v3",
+    "google/gemini-2.0-flash",
+    "anthropic/claude-sonnet-4",
+    "openai/gpt-4o",
+    "meta-llama/llama-3.3-70b",
+    "mistralai/mistral-small",
+];
+
+#[tokio::test]
+async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
+    let mut harness = Harness::start(seed_basic).await?;
+    let response = harness
+        .client
+        .list_rankings(request(None, ""))
+        .await?
+        .into_inner();
+    assert_eq!(ids(&response.rows), DEFAULT_ORDER);
+    assert_eq!(response.total_size, 6);
+    assert!(response.next_page_token.is_empty());
+    assert!(!response.catalog_stale);
+    assert!(response.catalog_built_at.is_some());
+    assert_eq!(
+        response.rows.iter().map(|row| row.rank).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    let weights = response.weights.expect("weights");
+    assert!((weights.coding - 0.5).abs() < 1e-9);
+    assert_eq!(response.as_of, crate::support::today().to_string());
+
+    // The model with only a (stale) coding score ranks on coding alone.
+    let deepseek = &response.rows[0];
+    let scores = deepseek.scores.as_ref().expect("scores");
+    assert_eq!(scores.overall, Some(90.0));
+    assert_eq!(
+        deepseek.components_used,
+        vec![pb::ScoreComponent::Coding as i32]
+    );
+    let freshness = deepseek.freshness.as_ref().expect("freshness");
+    assert_eq!(freshness.overall, pb::Freshness::Stale as i32);
+    assert_eq!(
+        freshness.benchmarks.as_ref().and_then(|info| info.age_days),
+        Some(40)
+    );
+
+    let gpt = &response.rows[3];
+    assert_eq!(gpt.components_used.len(), 3);
+    assert!(gpt.metrics.iter().any(|metric| metric.source == "swebench"));
+    let price = gpt.price.as_ref().expect("price");
+    assert_eq!(price.source, "openrouter");
+    assert_eq!(price.input_usd_per_million, Some(2.5));
+    let performance = gpt.performance.as_ref().expect("performance");
+    assert_eq!(
+        performance.performance_tier,
+        pb::PerformanceTier::Fast as i32
+    );
+    assert_eq!(
+        gpt.sources,
+        vec![
+            "artificialanalysis",
+            "evalplus",
+            "lmarena",
+            "modelsdev",
+            "openrouter",
+            "swebench"
+        ]
+    );
+    let mistral = &response.rows[5];
+    assert!(mistral.scores.as_ref().expect("scores").overall.is_none());
+    assert!(mistral.components_used.is_empty());
+
+    let lmarena = response
+        .source_status
+        .iter()
+        .find(|status| status.source == "lmarena")
+        .expect("lmarena status");
+    assert_eq!(lmarena.last_good_snapshot_date, days_ago(1).to_string());
+    assert_eq!(lmarena.model_count, 5);
+    assert!(!lmarena.stale);
+    let analysis = response
+        .source_status
+        .iter()
+        .find(|status| status.source == "artificialanalysis")
+        .expect("artificialanalysis status");
+    assert!(analysis.stale);
+    let livebench = response
+        .source_status
+        .iter()
+        .find(|status| status.source == "livebench")
+        .expect("livebench status");
+    assert_eq!(livebench.availability, pb::Availability::Unavailable as i32);
+    assert_eq!(livebench.last_good_snapshot_date, "");
+
+    // Pages of two concatenate to the full listing.
+    let mut paged = request(None, "");
+    paged.page_size = 2;
+    let rows = harness.list_all(paged).await?;
+    assert_eq!(ids(&rows), DEFAULT_ORDER);
+
+    // The basic view, also the default, leaves the metrics out.
+    for view in [pb::RankingView::Basic, pb::RankingView::Unspecified] {
+        let mut basic = request(None, "");
+        basic.view = view as i32;
+        let response = harness.client.list_rankings(basic).await?.into_inner();
+        assert!(response.rows.iter().all(|row| row.metrics.is_empty()));
+        assert!(response.rows[0].scores.is_some());
+        assert!(response.rows[3].price.is_some());
+    }
+    harness.server.stop().await
+}
+
+fn filter() -> pb::RankingsFilter {
+    pb::RankingsFilter::default()
+}
+
+#[tokio::test]
+async fn filters_select_models() -> anyhow::Result<()> {
+    let mut harness = Harness::start(seed_basic).await?;
+    let cases: Vec<(pb::RankingsFilter, Vec<&str>)> = vec![
+        (
+            pb::RankingsFilter {
+                search: "Claude".to_owned(),
+                ..filter()
+            },
+            vec!["anthropic/claude-sonnet-4"],
+        ),
+        (
+            pb::RankingsFilter {
+                search: "gpt-4o-2024".to_owned(),
+                ..filter()
+            },
+            vec!["openai/gpt-4o"],
+        ),
+        (
+            pb::RankingsFilter {
+                providers: vec!["OpenAI".to_owned(), "google".to_owned()],
+                ..filter()
+            },
+            vec!["google/gemini-2.0-flash", "openai/gpt-4o"],
+        ),
+        (
+            pb::RankingsFilter {
+                open_weights: Some(true),
+                ..filter()
+            },
+            vec!["deepseek/deepseek-v3", "meta-llama/llama-3.3-70b"],
+        ),
+        (
+            pb::RankingsFilter {
+                min_quality: Some(80.0),
+                ..filter()
+            },
+            vec!["anthropic/claude-sonnet-4", "openai/gpt-4o"],
+        ),
+        (
+            pb::RankingsFilter {
+                max_price: Some(0.11),
+                ..filter()
+            },
+            vec!["google/gemini-2.0-flash", "meta-llama/llama-3.3-70b"],
+        ),
+        (
+            pb::RankingsFilter {
+                performance_tiers: vec![pb::PerformanceTier::Fast as i32],
+                ..filter()
+            },
+            vec![
+                "google/gemini-2.0-flash",
+                "openai/gpt-4o",
+                "meta-llama/llama-3.3-70b",
+            ],
+        ),
+        (
+            pb::RankingsFilter {
+                performance_tiers: vec![pb::PerformanceTier::Medium as i32],
+                ..filter()
+            },
+            vec!["anthropic/claude-sonnet-4"],
+        ),
+        (
+            pb::RankingsFilter {
+                freshness: vec![pb::Freshness::Stale as i32],
+                ..filter()
+            },
+            vec!["deepseek/deepseek-v3"],
+        ),
+        (
+            pb::RankingsFilter {
+                has_sources: vec!["swebench".to_owned(), "lmarena".to_owned()],
+                ..filter()
+            },
+            vec!["anthropic/claude-sonnet-4", "openai/gpt-4o"],
+        ),
+        (
+            pb::RankingsFilter {
+                categories: vec!["performance".to_owned()],
+                ..filter()
+            },
+            vec![
+                "google/gemini-2.0-flash",
+                "anthropic/claude-sonnet-4",
+                "openai/gpt-4o",
+                "meta-llama/llama-3.3-70b",
+            ],
+        ),
+        (
+            pb::RankingsFilter {
+                tiers: vec![pb::ModelTier::Frontier as i32],
+                ..filter()
+            },
+            vec![
+                "deepseek/deepseek-v3",
+                "anthropic/claude-sonnet-4",
+                "openai/gpt-4o",
+            ],
+        ),
+        (
+            pb::RankingsFilter {
+                tiers: vec![pb::ModelTier::Efficient as i32],
+                ..filter()
+            },
+            vec!["mistralai/mistral-small"],
+        ),
+        (
+            pb::RankingsFilter {
+                min_overall_score: Some(80.0),
+                ..filter()
+            },
+            vec!["deepseek/deepseek-v3", "google/gemini-2.0-flash"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let rows = harness.list_all(request(Some(filter.clone()), "")).await?;
+        assert_eq!(ids(&rows), expected, "filter {filter:?}");
+    }
+
+    // Filters, ordering and paging together.
+    let mut combined = request(
+        Some(pb::RankingsFilter {
+            providers: vec![
+                "openai".to_owned(),
+                "anthropic".to_owned(),
+                "google".to_owned(),
+            ],
+            performance_tiers: vec![
+                pb::PerformanceTier::Fast as i32,
+                pb::PerformanceTier::Medium as i32,
+            ],
+            ..filter()
+        }),
+        "display_name desc",
+    );
+    combined.page_size = 1;
+    let rows = harness.list_all(combined).await?;
+    assert_eq!(
+        ids(&rows),
+        vec![
+            "openai/gpt-4o",
+            "google/gemini-2.0-flash",
+            "anthropic/claude-sonnet-4"
+        ]
+    );
+    assert_eq!(
+        rows.iter().map(|row| row.rank).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    harness.server.stop().await
+}
+
+#[tokio::test]
+async fn orderings() -> anyhow::Result<()> {
+    let mut harness = Harness::start(seed_basic).await?;
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "ttft_seconds",
+            vec![
+                "google/gemini-2.0-flash",
+                "meta-llama/llama-3.3-70b",
+                "openai/gpt-4o",
+                "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
+                "mistralai/mistral-small",
+            ],
+        ),
+        (
+            "metric.lmarena.text.elo desc",
+            vec![
+                "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
+                "openai/gpt-4o",
+                "google/gemini-2.0-flash",
+                "meta-llama/llama-3.3-70b",
+                "mistralai/mistral-small",
+            ],
+        ),
+        (
+            "creator, display_name",
+            vec![
+                "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
+                "google/gemini-2.0-flash",
+                "meta-llama/llama-3.3-70b",
+                "mistralai/mistral-small",
+                "openai/gpt-4o",
+            ],
+        ),
+        (
+            "input_price",
+            vec![
+                "meta-llama/llama-3.3-70b",
+                "google/gemini-2.0-flash",
+                "openai/gpt-4o",
+                "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
+                "mistralai/mistral-small",
+            ],
+        ),
+        (
+            "context_length desc",
+            vec![
+                "google/gemini-2.0-flash",
+                "anthropic/claude-sonnet-4",
+                "meta-llama/llama-3.3-70b",
+                "openai/gpt-4o",
+                "deepseek/deepseek-v3",
+                "mistralai/mistral-small",
+            ],
+        ),
+        (
+            "coding_score desc, id desc",
+            vec![
+                "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
+                "openai/gpt-4o",
+                "google/gemini-2.0-flash",
+                "meta-llama/llama-3.3-70b",
+                "mistralai/mistral-small",
+            ],
+        ),
+    ];
+    for (order_by, expected) in cases {
+        let mut paged = request(None, order_by);
+        paged.page_size = 4;
+        let rows = harness.list_all(paged).await?;
+        assert_eq!(ids(&rows), expected, "order_by {order_by}");
+    }
+    harness.server.stop().await
+}
+
+#[tokio::test]
+async fn custom_weights_reweight_and_report_components() -> anyhow::Result<()> {
+    let mut harness = Harness::start(seed_basic).await?;
+    let mut coding_only = request(None, "");
+    coding_only.weights = Some(pb::Weights {
+        coding: 2.0,
+        performance: 0.0,
+        value: 0.0,
+    });
+    let response = harness
+        .client
+        .list_rankings(coding_only)
+        .await?
+        .into_inner();
+    assert_eq!(
+        ids(&response.rows),
+        vec![
+            "anthropic/claude-sonnet-4",
+            "deepseek/deepseek-v3",
+            "openai/gpt-4o",
+            "google/gemini-2.0-flash",
+            "meta-llama/llama-3.3-70b",
+            "mistralai/mistral-small",
+        ]
+    );
+    let weights = response.weights.expect("weights");
+    assert_eq!(
+        (weights.coding, weights.performance, weights.value),
+        (1.0, 0.0, 0.0)
+    );
+    for row in &response.rows[..5] {
+        let scores = row.scores.as_ref().expect("scores");
+        assert_eq!(scores.overall, scores.coding);
+        assert_eq!(row.components_used, vec![pb::ScoreComponent::Coding as i32]);
+    }
+
+    let mut value_only = request(None, "");
+    value_only.weights = Some(pb::Weights {
+        coding: 0.0,
+        performance: 0.0,
+        value: 1.0,
+    });
+    let response = harness.client.list_rankings(value_only).await?.into_inner();
+    assert_eq!(
+        ids(&response.rows)[..2],
+        ["google/gemini-2.0-flash", "meta-llama/llama-3.3-70b"]
+    );
+    let llama = &response.rows[1];
+    assert!(llama.price.as_ref().expect("price").free);
+    // deepseek (no value inputs) has no overall under value-only weights.
+    let deepseek = response
+        .rows
+        .iter()
+        .find(|row| row.model.as_ref().expect("model").id == "deepseek/deepseek-v3")
+        .expect("deepseek");
+    assert!(deepseek.scores.as_ref().expect("scores").overall.is_none());
+    assert!(deepseek.components_used.is_empty());
+
+    // Equal weights give the plain mean of the three components.
+    let mut equal = request(
+        Some(pb::RankingsFilter {
+            search: "gpt-4o".to_owned(),
+            ..filter()
+        }),
+        "",
+    );
+    equal.weights = Some(pb::Weights {
+        coding: 1.0,
+        performance: 1.0,
+        value: 1.0,
+    });
+    let response = harness.client.list_rankings(equal).await?.into_inner();
+    let scores = response.rows[0].scores.expect("scores");
+    let mean = (scores.coding.expect("coding")
+        + scores.performance.expect("performance")
+        + scores.value.expect("value"))
+        / 3.0;
+    assert!((scores.overall.expect("overall") - mean).abs() < 1e-9);
+    harness.server.stop().await
+}
+
+#[tokio::test]
+async fn as_of_and_rank_change() -> anyhow::Result<()> {
+    let mut harness = Harness::start(seed_basic).await?;
+    let mut historical = request(None, "");
+    historical.as_of = days_ago(15).to_string();
+    let response = harness.client.list_rankings(historical).await?.into_inner();
+    assert_eq!(response.as_of, days_ago(15).to_string());
+    assert_eq!(
+        ids(&response.rows),
+        vec![
+            "deepseek/deepseek-v3",
+            "openai/gpt-4o",
+            "anthropic/claude-sonnet-4",
+            "meta-llama/llama-3.3-70b",
+        ]
+    );
+    // Only the stored context length scored for gpt-4o then: value alone.
+    let gpt = &response.rows[1];
+    assert_eq!(gpt.components_used, vec![pb::ScoreComponent::Value as i32]);
+    let elo = gpt
+        .metrics
+        .iter()
+        .find(|metric| metric.source == "lmarena")
+        .expect("elo as of then");
+    assert_eq!(elo.value, 1270.0);
+    assert_eq!(elo.snapshot_date, days_ago(20).to_string());
+    // Freshness is measured at as_of: the deepseek data was 25 days old then.
+    let deepseek = &response.rows[0];
+    let freshness = deepseek.freshness.as_ref().expect("freshness");
+    assert_eq!(freshness.overall, pb::Freshness::Aging as i32);
+
+    let mut compared = request(None, "");
+    compared.compare_to = days_ago(15).to_string();
+    let response = harness.client.list_rankings(compared).await?.into_inner();
+    let change = |id: &str| {
+        let row = response
+            .rows
+            .iter()
+            .find(|row| row.model.as_ref().expect("model").id == id)
+            .expect("row");
+        (row.rank, row.previous_rank, row.rank_change, row.new_entry)
+    };
+    assert_eq!(change("deepseek/deepseek-v3"), (1, Some(1), Some(0), false));
+    assert_eq!(change("google/gemini-2.0-flash"), (2, None, None, true));
+    assert_eq!(
+        change("anthropic/claude-sonnet-4"),
+        (3, Some(3), Some(0), false)
+    );
+    assert_eq!(change("openai/gpt-4o"), (4, Some(2), Some(-2), false));
+    assert_eq!(
+        change("meta-llama/llama-3.3-70b"),
+        (5, Some(4), Some(-1), false)
+    );
+    assert_eq!(change("mistralai/mistral-small"), (6, None, None, true));
+
+    // Ordered by the change: ranks stay the score ranks.
+    let mut by_change = request(None, "rank_change desc");
+    by_change.compare_to = days_ago(15).to_string();
+    by_change.page_size = 2;
+    let rows = harness.list_all(by_change).await?;
+    assert_eq!(
+        ids(&rows),
+        vec![
+            "anthropic/claude-sonnet-4",
+            "deepseek/deepseek-v3",
+            "meta-llama/llama-3.3-70b",
+            "openai/gpt-4o",
+            "google/gemini-2.0-flash",
+            "mistralai/mistral-small",
+        ]
+    );
+    assert_eq!(rows[1].rank, 1);
+    assert_eq!(rows[3].rank, 4);
+    harness.server.stop().await
+}
+
+#[tokio::test]
+async fn reads_can_require_a_token() -> anyhow::Result<()> {
+    let mut harness = Harness::start_with(seed_basic, |config| config.require_token = true).await?;
+    let status = harness
+        .client
+        .list_rankings(request(None, ""))
+        .await
+        .expect_err("no token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    let response = harness
+        .client
+        .list_rankings(benchhub_testkit::authorized(
+            request(None, ""),
+            crate::support::ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(response.total_size, 6);
+    harness.server.stop().await
+}

@@ -1,0 +1,184 @@
+//! Bad inputs: INVALID_ARGUMENT naming the field and what is allowed.
+
+use benchhub_proto::pb;
+use tonic_types::StatusExt;
+
+use crate::support::{Harness, days_ago, request, seed_basic, today};
+
+fn bad_field(status: &tonic::Status) -> String {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_error_details()
+        .bad_request()
+        .and_then(|bad| bad.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_field() -> anyhow::Result<()> {
+    let harness = Harness::start(seed_basic).await?;
+    let mut client = harness.client.clone();
+
+    let status = client
+        .list_rankings(request(None, "popularity desc"))
+        .await
+        .expect_err("unknown field");
+    assert_eq!(bad_field(&status), "order_by");
+    for allowed in [
+        "overall_score",
+        "coding_score",
+        "ttft_seconds",
+        "metric.SOURCE.CATEGORY.METRIC",
+    ] {
+        assert!(status.message().contains(allowed), "{}", status.message());
+    }
+    let status = client
+        .list_rankings(request(None, "metric.lmarena.text.nope"))
+        .await
+        .expect_err("unknown metric");
+    assert!(status.message().contains("metric.lmarena.text.elo"));
+    let status = client
+        .list_rankings(request(None, "id upwards"))
+        .await
+        .expect_err("bad direction");
+    assert_eq!(bad_field(&status), "order_by");
+
+    for weights in [
+        pb::Weights {
+            coding: -1.0,
+            performance: 1.0,
+            value: 1.0,
+        },
+        pb::Weights::default(),
+        pb::Weights {
+            coding: f64::NAN,
+            performance: 1.0,
+            value: 0.0,
+        },
+        pb::Weights {
+            coding: f64::INFINITY,
+            performance: 1.0,
+            value: 0.0,
+        },
+    ] {
+        let mut bad = request(None, "");
+        bad.weights = Some(weights);
+        let status = client.list_rankings(bad).await.expect_err("bad weights");
+        assert_eq!(bad_field(&status), "weights");
+    }
+
+    let mut bad = request(None, "");
+    bad.page_token = "not-a-token".to_owned();
+    let status = client.list_rankings(bad).await.expect_err("bad token");
+    assert_eq!(bad_field(&status), "page_token");
+
+    // A token is bound to its query.
+    let mut first = request(None, "");
+    first.page_size = 2;
+    let token = client
+        .list_rankings(first)
+        .await?
+        .into_inner()
+        .next_page_token;
+    let mut other = request(None, "id");
+    other.page_size = 2;
+    other.page_token = token;
+    let status = client.list_rankings(other).await.expect_err("other query");
+    assert_eq!(bad_field(&status), "page_token");
+
+    let mut bad = request(None, "");
+    bad.page_size = -1;
+    let status = client.list_rankings(bad).await.expect_err("negative size");
+    assert_eq!(bad_field(&status), "page_size");
+
+    let mut bad = request(None, "");
+    bad.as_of = "2026-13-01".to_owned();
+    let status = client.list_rankings(bad).await.expect_err("bad date");
+    assert_eq!(bad_field(&status), "as_of");
+    assert!(status.message().contains("YYYY-MM-DD"));
+
+    let mut bad = request(None, "");
+    bad.as_of = (today() + chrono::Duration::days(2)).to_string();
+    let status = client.list_rankings(bad).await.expect_err("future");
+    assert_eq!(bad_field(&status), "as_of");
+
+    let mut bad = request(None, "");
+    bad.as_of = days_ago(10).to_string();
+    bad.compare_to = days_ago(5).to_string();
+    let status = client.list_rankings(bad).await.expect_err("inverted");
+    assert_eq!(bad_field(&status), "compare_to");
+
+    let mut bad = request(None, "");
+    bad.view = 9;
+    let status = client.list_rankings(bad).await.expect_err("view");
+    assert_eq!(bad_field(&status), "view");
+
+    let status = client
+        .list_rankings(request(
+            Some(pb::RankingsFilter {
+                search: "x".repeat(201),
+                ..pb::RankingsFilter::default()
+            }),
+            "",
+        ))
+        .await
+        .expect_err("long search");
+    assert_eq!(bad_field(&status), "filter.search");
+    let status = client
+        .list_rankings(request(
+            Some(pb::RankingsFilter {
+                max_price: Some(-1.0),
+                ..pb::RankingsFilter::default()
+            }),
+            "",
+        ))
+        .await
+        .expect_err("negative price");
+    assert_eq!(bad_field(&status), "filter.max_price");
+    let status = client
+        .list_rankings(request(
+            Some(pb::RankingsFilter {
+                freshness: vec![17],
+                ..pb::RankingsFilter::default()
+            }),
+            "",
+        ))
+        .await
+        .expect_err("unknown freshness");
+    assert_eq!(bad_field(&status), "filter.freshness");
+    assert!(status.message().contains("FRESHNESS_FRESH"));
+
+    let status = client
+        .get_model(pb::GetModelRequest {
+            model: "openai/gpt-4o".to_owned(),
+            as_of: "last week".to_owned(),
+        })
+        .await
+        .expect_err("bad as_of");
+    assert_eq!(bad_field(&status), "as_of");
+
+    let status = client
+        .list_benchmarks(pb::ListBenchmarksRequest {
+            page_size: -5,
+            ..pb::ListBenchmarksRequest::default()
+        })
+        .await
+        .expect_err("page size");
+    assert_eq!(bad_field(&status), "page_size");
+    // Above the maximum is lowered to it (AIP-158), not rejected.
+    let mut large = request(None, "");
+    large.page_size = 100_000;
+    assert_eq!(
+        client.list_rankings(large).await?.into_inner().rows.len(),
+        6
+    );
+    let status = client
+        .list_benchmarks(pb::ListBenchmarksRequest {
+            page_token: "garbage".to_owned(),
+            ..pb::ListBenchmarksRequest::default()
+        })
+        .await
+        .expect_err("token");
+    assert_eq!(bad_field(&status), "page_token");
+    harness.server.stop().await
+}
