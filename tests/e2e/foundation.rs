@@ -159,14 +159,27 @@ async fn list_sources_shows_every_source_without_a_token() -> anyhow::Result<()>
         .await?
         .into_inner();
     assert_eq!(second.sources[0].name, sources[5].name);
+    let all = client
+        .list_sources(pb::ListSourcesRequest {
+            page_size: 5000,
+            page_token: String::new(),
+            availability: 0,
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        all.sources.len(),
+        12,
+        "page sizes over the maximum are lowered to it"
+    );
     let bad = client
         .list_sources(pb::ListSourcesRequest {
-            page_size: 501,
+            page_size: -1,
             page_token: String::new(),
             availability: 0,
         })
         .await
-        .expect_err("page_size over the limit");
+        .expect_err("negative page_size");
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().contains("page_size"), "{}", bad.message());
     let bad = client

@@ -35,12 +35,13 @@ impl PageError {
     }
 }
 
-/// Resolves the effective page size.
+/// Resolves the effective page size (AIP-158): 0 means the default, larger values than the maximum are
+/// lowered to it, negative values are rejected.
 pub fn page_size(requested: i32) -> Result<u32, PageError> {
     match u32::try_from(requested) {
         Ok(0) => Ok(DEFAULT_PAGE_SIZE),
-        Ok(size) if size <= MAX_PAGE_SIZE => Ok(size),
-        _ => Err(PageError::Size),
+        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+        Err(_) => Err(PageError::Size),
     }
 }
 
@@ -87,7 +88,7 @@ mod tests {
         assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size(7), Ok(7));
         assert_eq!(page_size(500), Ok(500));
-        assert_eq!(page_size(501), Err(PageError::Size));
+        assert_eq!(page_size(501), Ok(MAX_PAGE_SIZE));
         assert_eq!(page_size(-1), Err(PageError::Size));
     }
 

@@ -45,11 +45,7 @@ type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'st
 /// AIP-158 page size: 0 means the default, values above the maximum are lowered to it, negative
 /// values are rejected.
 fn page_size(requested: i32) -> Result<usize, Error> {
-    if requested < 0 {
-        return Err(paging::PageError::Size.into());
-    }
-    let clamped = requested.min(paging::MAX_PAGE_SIZE as i32);
-    Ok(paging::page_size(clamped)? as usize)
+    Ok(paging::page_size(requested)? as usize)
 }
 
 fn weights_message(weights: &Weights) -> pb::Weights {

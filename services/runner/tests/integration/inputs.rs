@@ -387,7 +387,7 @@ async fn bad_inputs_name_the_field() {
     expect_field(
         client
             .list_runs(admin(pb::ListRunsRequest {
-                page_size: 501,
+                page_size: -1,
                 ..pb::ListRunsRequest::default()
             }))
             .await,
