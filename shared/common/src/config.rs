@@ -123,38 +123,6 @@ pub fn validate_base_url(text: &str) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_durations_with_units() {
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("s"), None);
-        assert_eq!(parse_duration("5 days"), None);
-    }
-
-    #[test]
-    fn duration_error_names_the_allowed_units() {
-        let message = humantime_duration("soon").unwrap_err();
-        assert!(message.contains("ms, s, m or h"), "{message}");
-    }
-
-    #[test]
-    fn base_urls_need_a_scheme_and_host() {
-        assert_eq!(
-            validate_base_url("http://127.0.0.1:8080/").as_deref(),
-            Ok("http://127.0.0.1:8080")
-        );
-        assert!(validate_base_url("127.0.0.1:8080").is_err());
-        assert!(validate_base_url("https://").is_err());
-    }
-}
-
 /// Parses a service's configuration from the command line and environment. On a bad value it exits
 /// with code 2 and a message that names the environment variable the value came from (clap alone
 /// names only the flag).
@@ -217,4 +185,36 @@ fn env_hint<T: clap::CommandFactory>(
         }
     }
     (!notes.is_empty()).then(|| notes.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations_with_units() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("5"), None);
+        assert_eq!(parse_duration("s"), None);
+        assert_eq!(parse_duration("5 days"), None);
+    }
+
+    #[test]
+    fn duration_error_names_the_allowed_units() {
+        let message = humantime_duration("soon").unwrap_err();
+        assert!(message.contains("ms, s, m or h"), "{message}");
+    }
+
+    #[test]
+    fn base_urls_need_a_scheme_and_host() {
+        assert_eq!(
+            validate_base_url("http://127.0.0.1:8080/").as_deref(),
+            Ok("http://127.0.0.1:8080")
+        );
+        assert!(validate_base_url("127.0.0.1:8080").is_err());
+        assert!(validate_base_url("https://").is_err());
+    }
 }
