@@ -1,6 +1,9 @@
 //! End-to-end tests: every service in this process over real gRPC and a real Postgres, driven through
 //! benchctl's client code where it exists.
 
+mod catalog;
 mod foundation;
 mod grpcurl;
+mod hostile;
+mod processes;
 mod stack;

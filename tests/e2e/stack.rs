@@ -22,10 +22,19 @@ fn admin() -> Option<secrecy::SecretString> {
 
 impl Stack {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the stack; `configure_ingest` may adjust the ingest configuration (e.g. point the sources
+    /// at a replay server).
+    pub async fn start_with(
+        configure_ingest: impl FnOnce(&mut benchhub_ingest::Config),
+    ) -> anyhow::Result<Self> {
         benchhub_common::telemetry::init_for_tests();
         let db = TestDb::new().await?;
         let mut ingest_config = benchhub_ingest::Config::for_tests(&db.url);
         ingest_config.common.admin_token = admin();
+        configure_ingest(&mut ingest_config);
         let ingest = TestServer::start(|listener, shutdown| {
             benchhub_ingest::run(ingest_config, listener, shutdown)
         })

@@ -115,6 +115,31 @@ pub struct IngestOutcome {
     pub models_updated: i64,
 }
 
+/// Counts a finished ingest in the Prometheus metrics: runs by status, rows by kind, per source.
+fn record_metrics(outcome: &IngestOutcome) {
+    if outcome.dry_run {
+        return;
+    }
+    let source = outcome.source.clone();
+    ::metrics::counter!(
+        "benchhub_ingest_runs_total",
+        "source" => source.clone(),
+        "status" => outcome.status.as_str()
+    )
+    .increment(1);
+    for (kind, count) in [
+        ("inserted", outcome.inserted),
+        ("updated", outcome.updated),
+        ("unmatched", outcome.unmatched),
+        ("failed", outcome.failed),
+    ] {
+        ::metrics::counter!("benchhub_ingest_rows_total", "source" => source.clone(), "kind" => kind)
+            .increment(u64::try_from(count).unwrap_or(0));
+    }
+    ::metrics::histogram!("benchhub_ingest_duration_seconds", "source" => source)
+        .record(outcome.duration_ms as f64 / 1000.0);
+}
+
 impl IngestOutcome {
     fn new(source: &str, trigger: Trigger, dry_run: bool) -> Self {
         Self {
@@ -288,7 +313,11 @@ impl Ingestor {
         actor: Option<&str>,
         dry_run: bool,
     ) -> Result<IngestOutcome, Error> {
-        self.run(name, trigger, actor, dry_run, None).await
+        let outcome = self.run(name, trigger, actor, dry_run, None).await;
+        if let Ok(outcome) = &outcome {
+            record_metrics(outcome);
+        }
+        outcome
     }
 
     /// Runs everything after the fetch on documents the caller already has (benchmarks, replays of

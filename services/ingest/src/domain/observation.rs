@@ -116,7 +116,29 @@ impl Parsed {
 
     /// Checks the share of unusable records: when none is usable, or more than half fail, the
     /// upstream has drifted and the whole payload is rejected rather than half-applied.
-    pub fn check_drift(self) -> Result<Self, ParseError> {
+    /// Observations with a non-finite value or bound (an overflowing average, a `NaN` cell) are
+    /// dropped first and counted as unusable.
+    pub fn check_drift(mut self) -> Result<Self, ParseError> {
+        let finite = |observation: &ParsedObservation| {
+            [
+                Some(observation.value),
+                observation.ci_low,
+                observation.ci_high,
+            ]
+            .into_iter()
+            .flatten()
+            .all(f64::is_finite)
+        };
+        let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut self.observations)
+            .into_iter()
+            .partition(finite);
+        self.observations = kept;
+        for observation in dropped {
+            self.fail(format!(
+                "{} {}/{}: value is not a finite number",
+                observation.source_model_name, observation.category, observation.metric
+            ));
+        }
         let total = self.records.max(self.failed);
         let unusable = self.observations.is_empty() && self.models.is_empty();
         if self.failed > 0 && (unusable || self.failed * 2 > total) {

@@ -362,7 +362,19 @@ impl Judge {
                 let _permit = self.inner.permits.acquire().await.map_err(|_| {
                     ProviderError::Transport("the judge is shutting down".to_owned())
                 })?;
-                judge.model.provider.complete(request.clone()).await
+                let started = std::time::Instant::now();
+                let outcome = judge.model.provider.complete(request.clone()).await;
+                metrics::histogram!("benchhub_judge_call_duration_seconds", "judge" => judge.model.name.clone())
+                    .record(started.elapsed().as_secs_f64());
+                if let Err(error) = &outcome {
+                    metrics::counter!(
+                        "benchhub_judge_provider_errors_total",
+                        "judge" => judge.model.name.clone(),
+                        "kind" => error.kind()
+                    )
+                    .increment(1);
+                }
+                outcome
             };
             match outcome {
                 Ok(response) => return Ok(response),

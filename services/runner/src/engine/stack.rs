@@ -77,7 +77,24 @@ impl Service<Call> for ProviderService {
         let provider = self.provider.clone();
         Box::pin(async move {
             call.attempts.fetch_add(1, Ordering::Relaxed);
-            provider.complete(call.chat).await
+            let name = provider.name().to_owned();
+            let in_flight =
+                metrics::gauge!("benchhub_runner_calls_in_flight", "provider" => name.clone());
+            in_flight.increment(1.0);
+            let started = std::time::Instant::now();
+            let outcome = provider.complete(call.chat).await;
+            in_flight.decrement(1.0);
+            metrics::histogram!("benchhub_runner_call_duration_seconds", "provider" => name.clone())
+                .record(started.elapsed().as_secs_f64());
+            if let Err(error) = &outcome {
+                metrics::counter!(
+                    "benchhub_runner_provider_errors_total",
+                    "provider" => name,
+                    "kind" => error.kind()
+                )
+                .increment(1);
+            }
+            outcome
         })
     }
 }
@@ -266,6 +283,7 @@ impl Policy<Call, ChatResponse, ProviderError> for RetryPolicy {
             return None;
         }
         self.retries += 1;
+        metrics::counter!("benchhub_runner_retries_total", "kind" => error.kind()).increment(1);
         Some(tokio::time::sleep(self.delay(self.retries, error)))
     }
 

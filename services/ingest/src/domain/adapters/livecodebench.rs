@@ -71,7 +71,7 @@ impl Source for LiveCodeBench {
         let Some(newest) = rows.iter().map(|(_, date, _)| *date).max() else {
             return parsed.check_drift();
         };
-        let window_start = newest - Duration::days(WINDOW_DAYS).num_milliseconds();
+        let window_start = newest.saturating_sub(Duration::days(WINDOW_DAYS).num_milliseconds());
         let mut per_model: BTreeMap<String, (f64, i64)> = BTreeMap::new();
         for (model, date, score) in &rows {
             if *date >= window_start {

@@ -125,6 +125,19 @@ fn parse_model(
         }
     }
     let extra = Value::Object(extra);
+    // Prices above a prompt-size threshold (`cost.tiers`, older `cost.context_over_200k`) travel with
+    // the price observations; the runner costs long prompts with them.
+    let mut pricing_extra = extra.clone();
+    if let Value::Object(map) = &mut pricing_extra {
+        for field in ["tiers", "context_over_200k"] {
+            if let Some(value) = model
+                .pointer(&format!("/cost/{field}"))
+                .filter(|value| !value.is_null())
+            {
+                map.insert(field.to_owned(), value.clone());
+            }
+        }
+    }
     let values = [
         (
             metrics::PRICING,
@@ -143,7 +156,11 @@ fn parse_model(
         if let Some(value) = value.filter(|value| *value >= 0.0) {
             let mut observation =
                 ParsedObservation::new(category, metric, &name, context.today, value);
-            observation.extra = Some(extra.clone());
+            observation.extra = Some(if category == metrics::PRICING {
+                pricing_extra.clone()
+            } else {
+                extra.clone()
+            });
             parsed.observations.push(observation);
         }
     }
@@ -334,5 +351,56 @@ mod tests {
             release_date(Some(&Value::String("2024-09".to_owned()))).map(|date| date.to_string()),
             Some("2024-09-01".to_owned())
         );
+    }
+
+    #[test]
+    fn prompt_size_price_tiers_travel_with_the_prices() {
+        let Some(directory) = benchhub_testkit::fixtures_dir() else {
+            return;
+        };
+        let text = std::fs::read_to_string(directory.join("modelsdev/api.json")).expect("api.json");
+        let document: Value = serde_json::from_str(&text).expect("json");
+        let mut checked = 0;
+        for (provider, entry) in document.as_object().expect("providers") {
+            for (model_id, model) in entry["models"].as_object().into_iter().flatten() {
+                let Some(tiers) = model.pointer("/cost/tiers") else {
+                    continue;
+                };
+                let mut parsed = Parsed::default();
+                let source_context = context();
+                parse_model(
+                    provider,
+                    provider,
+                    model_id,
+                    model,
+                    &source_context,
+                    &mut parsed,
+                );
+                let input = parsed
+                    .observations
+                    .iter()
+                    .find(|observation| observation.metric == metrics::INPUT_PRICE)
+                    .expect("an input price");
+                assert_eq!(
+                    input.extra.as_ref().and_then(|extra| extra.get("tiers")),
+                    Some(tiers)
+                );
+                let context_length = parsed
+                    .observations
+                    .iter()
+                    .find(|observation| observation.metric == "context_length");
+                if let Some(observation) = context_length {
+                    assert!(
+                        observation
+                            .extra
+                            .as_ref()
+                            .and_then(|extra| extra.get("tiers"))
+                            .is_none()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "the dump has models with price tiers");
     }
 }

@@ -1,0 +1,776 @@
+//! Fault tolerance across real processes: the built service binaries run as separate OS processes on
+//! a fresh database, are killed with SIGKILL, run as two replicas, and lose their database, while the
+//! fake LLM provider runs in this process as a test double.
+//!
+//! The binaries are looked up in the target directory of this test executable (`target/debug`);
+//! `cargo test --workspace` builds them. When one is missing, each test prints a notice and passes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use benchhub_fake_provider::{FakeConfig, FakeProviderHandle};
+use benchhub_proto::pb;
+use benchhub_proto::pb::runner_service_client::RunnerServiceClient;
+use benchhub_testkit::{TestDb, authorized};
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+const ADMIN_TOKEN: &str = "e2e-processes-admin-token-0123456789";
+
+/// Returns the directory holding the service binaries, or `None` (with a notice) when one is missing.
+fn binaries_dir(needed: &[&str]) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    // target/debug/deps/e2e-<hash> -> target/debug
+    let dir = exe.parent()?.parent()?.to_path_buf();
+    for name in needed {
+        if !dir.join(name).is_file() {
+            eprintln!(
+                "skipping: binary `{name}` not found in {} (build it with `cargo build -p benchhub-{name} --bins`)",
+                dir.display()
+            );
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+/// Returns a port that was free a moment ago (bound on 127.0.0.1:0 and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// One child process; killed (SIGKILL) and reaped when dropped.
+struct Process {
+    name: String,
+    child: Child,
+    log: PathBuf,
+    url: String,
+}
+
+impl Process {
+    /// Starts binary `name` from `dir` listening on a free port (`BENCHHUB_<NAME>_ADDR`), with `env`
+    /// on top of this process's environment; output goes to a log file in the temp directory.
+    fn start(dir: &Path, name: &str, label: &str, env: &[(&str, String)]) -> anyhow::Result<Self> {
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!(
+            "benchhub-e2e-{}-{label}-{port}.log",
+            std::process::id()
+        ));
+        let out = File::create(&log)?;
+        let err = out.try_clone()?;
+        let mut command = Command::new(dir.join(name));
+        command
+            .env(
+                format!("BENCHHUB_{}_ADDR", name.to_uppercase()),
+                format!("127.0.0.1:{port}"),
+            )
+            .env("BENCHHUB_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("BENCHHUB_INGEST_SCHEDULER", "false")
+            .env("BENCHHUB_HEALTH_INTERVAL", "300ms")
+            .env("BENCHHUB_SHUTDOWN_GRACE", "1s")
+            .env("BENCHHUB_LOG_FORMAT", "json")
+            .env_remove("BENCHHUB_METRICS_ADDR")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn()?;
+        Ok(Self {
+            name: label.to_owned(),
+            child,
+            log,
+            url: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    /// Whether the process is still running.
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The last lines of the process's log, for failure messages.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.len().saturating_sub(20);
+        format!(
+            "--- {} ({}) ---\n{}",
+            self.name,
+            self.log.display(),
+            lines[start..].join("\n")
+        )
+    }
+
+    async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Channel::from_shared(self.url.clone())?
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .connect()
+            .await?)
+    }
+
+    /// The overall health status, or an error when the service does not answer.
+    async fn health(&self) -> anyhow::Result<i32> {
+        let mut client = HealthClient::new(self.channel().await?);
+        let response = client
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await?;
+        Ok(response.into_inner().status)
+    }
+
+    /// Waits until the service reports `status`, failing (with its log) on timeout or exit.
+    async fn wait_status(
+        &mut self,
+        status: ServingStatus,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !self.alive() {
+                anyhow::bail!("{} exited\n{}", self.name, self.log_tail());
+            }
+            if matches!(self.health().await, Ok(current) if current == status as i32) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "{} did not report {status:?} within {timeout:?}\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_serving(&mut self) -> anyhow::Result<()> {
+        self.wait_status(ServingStatus::Serving, Duration::from_secs(30))
+            .await
+    }
+
+    async fn runner(&self) -> anyhow::Result<RunnerServiceClient<Channel>> {
+        Ok(RunnerServiceClient::new(self.channel().await?))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A fresh database, the fake provider in this process and a judge process: what runner processes
+/// need.
+struct RunnerBed {
+    dir: PathBuf,
+    db: TestDb,
+    fake: FakeProviderHandle,
+    judge: Process,
+}
+
+impl RunnerBed {
+    async fn start() -> anyhow::Result<Option<Self>> {
+        let Some(dir) = binaries_dir(&["runner", "judge"]) else {
+            return Ok(None);
+        };
+        let db = TestDb::new().await?;
+        let (_, fake) = benchhub_fake_provider::spawn(FakeConfig::default()).await?;
+        let mut judge = Process::start(
+            &dir,
+            "judge",
+            "judge",
+            &[
+                ("DATABASE_URL", db.url.clone()),
+                ("BENCHHUB_FAKE_PROVIDER_URL", fake.url()),
+            ],
+        )?;
+        judge.wait_serving().await?;
+        Ok(Some(Self {
+            dir,
+            db,
+            fake,
+            judge,
+        }))
+    }
+
+    /// Starts a runner process named `replica` with a 2 s lease.
+    async fn runner(&self, replica: &str) -> anyhow::Result<Process> {
+        let mut runner = Process::start(
+            &self.dir,
+            "runner",
+            replica,
+            &[
+                ("DATABASE_URL", self.db.url.clone()),
+                ("BENCHHUB_JUDGE_URL", self.judge.url.clone()),
+                ("BENCHHUB_RUNNER_JUDGE_TOKEN", ADMIN_TOKEN.to_owned()),
+                ("BENCHHUB_FAKE_PROVIDER_URL", self.fake.url()),
+                ("BENCHHUB_RUNNER_REPLICA_ID", replica.to_owned()),
+                ("BENCHHUB_RUNNER_LEASE", "2s".to_owned()),
+                ("BENCHHUB_RUNNER_POLL_INTERVAL", "200ms".to_owned()),
+            ],
+        )?;
+        runner.wait_serving().await?;
+        Ok(runner)
+    }
+}
+
+fn exact() -> pb::Grader {
+    pb::Grader {
+        kind: Some(pb::grader::Kind::Exact(pb::ExactGrader::default())),
+    }
+}
+
+/// `count` cases whose oracle answer is known to the fake models; `tag` makes the prompts unique.
+fn cases(tag: &str, count: usize) -> Vec<pb::TestCaseSpec> {
+    (0..count)
+        .map(|index| pb::TestCaseSpec {
+            input: format!("{tag} question {index}: what is the answer? <<answer:answer {index}>>"),
+            expected_output: format!("answer {index}"),
+            ..pb::TestCaseSpec::default()
+        })
+        .collect()
+}
+
+fn limits(concurrency: i32) -> pb::RunLimits {
+    pb::RunLimits {
+        max_concurrency: concurrency,
+        per_provider_max_concurrency: concurrency,
+        max_retries: Some(0),
+        ..pb::RunLimits::default()
+    }
+}
+
+async fn get_run(runner: &Process, run_id: &str) -> anyhow::Result<pb::Run> {
+    runner
+        .runner()
+        .await?
+        .get_run(authorized(
+            pb::GetRunRequest {
+                run_id: run_id.to_owned(),
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner()
+        .run
+        .ok_or_else(|| anyhow::anyhow!("get_run returned no run"))
+}
+
+/// Polls until the run is COMPLETED (failing on FAILED/CANCELLED or timeout).
+async fn wait_completed(
+    runner: &mut Process,
+    run_id: &str,
+    timeout: Duration,
+) -> anyhow::Result<pb::Run> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if !runner.alive() {
+            anyhow::bail!("{} exited\n{}", runner.name, runner.log_tail());
+        }
+        if let Ok(run) = get_run(runner, run_id).await {
+            if run.status == pb::BenchmarkRunStatus::Completed as i32 {
+                return Ok(run);
+            }
+            if run.status == pb::BenchmarkRunStatus::Failed as i32 {
+                anyhow::bail!("run {run_id} failed: {}", run.error);
+            }
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "run {run_id} not completed within {timeout:?}\n{}",
+                runner.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Stored results of a run as (model, case input) with how many rows each pair has.
+async fn stored_pairs(
+    db: &TestDb,
+    run_id: &str,
+) -> anyhow::Result<BTreeMap<(String, String), i64>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT model, input, count(*) FROM benchmark_results WHERE run_id = $1::uuid GROUP BY model, input",
+    )
+    .bind(run_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(model, input, count)| ((model, input), count))
+        .collect())
+}
+
+/// Calls per (model as sent to the provider, user prompt), from the fake provider's stats and log.
+fn calls_by_prompt(fake: &FakeProviderHandle) -> BTreeMap<(String, String), u64> {
+    let stats = fake.stats();
+    let mut hash_to_prompt = BTreeMap::new();
+    for request in fake.requests() {
+        if let Some(message) = request.messages.iter().rev().find(|m| m.role == "user") {
+            hash_to_prompt.insert(
+                (request.model.clone(), request.input_hash.clone()),
+                message.content.clone(),
+            );
+        }
+    }
+    stats
+        .pairs
+        .iter()
+        .filter_map(|pair| {
+            let prompt = hash_to_prompt.get(&(pair.model.clone(), pair.input_hash.clone()))?;
+            Some(((pair.model.clone(), prompt.clone()), pair.calls))
+        })
+        .collect()
+}
+
+/// "fake/good+latency=300ms" -> "good+latency=300ms" (the model as the provider receives it).
+fn provider_model(model: &str) -> String {
+    model
+        .split_once('/')
+        .map_or(model, |(_, rest)| rest)
+        .to_owned()
+}
+
+#[tokio::test]
+async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyhow::Result<()> {
+    let Some(bed) = RunnerBed::start().await? else {
+        return Ok(());
+    };
+    let mut first = bed.runner("runner-a").await?;
+    let models = [
+        "fake/good+latency=300ms",
+        "fake/okay+latency=300ms",
+        "fake/bad+latency=300ms",
+    ];
+    let mut client = first.runner().await?;
+    let suite = client
+        .create_suite(authorized(
+            pb::CreateSuiteRequest {
+                name: "kill-nine".to_owned(),
+                description: String::new(),
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner()
+        .suite
+        .expect("suite");
+    client
+        .add_test_cases(authorized(
+            pb::AddTestCasesRequest {
+                suite_id: suite.id.clone(),
+                cases: cases("kill", 10),
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?;
+    let run = client
+        .create_run(authorized(
+            pb::CreateRunRequest {
+                suite_id: suite.id.clone(),
+                models: models.iter().map(|m| (*m).to_owned()).collect(),
+                grader: Some(exact()),
+                limits: Some(limits(3)),
+                ..pb::CreateRunRequest::default()
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner()
+        .run
+        .expect("run");
+    let total = 30;
+
+    // Kill the runner once some, but not all, results are stored.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = get_run(&first, &run.id).await?.counts.map_or(0, |c| c.done);
+        if done >= 6 {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no progress\n{}",
+            first.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill9();
+    let before = stored_pairs(&bed.db, &run.id).await?;
+    let calls_before = calls_by_prompt(&bed.fake);
+    assert!(
+        !before.is_empty() && before.len() < total,
+        "the kill should land mid-run: {} of {total} stored",
+        before.len()
+    );
+
+    let mut second = bed.runner("runner-b").await?;
+    let finished = wait_completed(&mut second, &run.id, Duration::from_secs(45)).await?;
+    let counts = finished.counts.expect("counts");
+    assert_eq!(counts.total, total as i32);
+    assert_eq!(counts.done, total as i32);
+    assert_eq!(counts.failed, 0, "{counts:?}");
+
+    let after = stored_pairs(&bed.db, &run.id).await?;
+    assert_eq!(after.len(), total, "every pair has a result");
+    assert!(
+        after.values().all(|count| *count == 1),
+        "a pair has two results: {after:?}"
+    );
+    let stored_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM benchmark_results WHERE run_id = $1::uuid")
+            .bind(&run.id)
+            .fetch_one(&bed.db.pool)
+            .await?;
+    assert_eq!(stored_rows, total as i64);
+
+    let calls_after = calls_by_prompt(&bed.fake);
+    assert_eq!(
+        calls_after.len(),
+        total,
+        "every pair was called: {calls_after:?}"
+    );
+    assert!(
+        bed.fake.stats().max_calls_per_pair <= 2,
+        "a pair was called more than twice: {:?}",
+        bed.fake.stats().pairs
+    );
+    for (model, input) in before.keys() {
+        let key = (provider_model(model), input.clone());
+        let earlier = calls_before.get(&key).copied().unwrap_or(0);
+        let later = calls_after.get(&key).copied().unwrap_or(0);
+        assert!(
+            earlier >= 1,
+            "stored before the kill but never called: {key:?}"
+        );
+        assert_eq!(
+            earlier, later,
+            "a pair stored before the kill was called again: {key:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
+    let Some(bed) = RunnerBed::start().await? else {
+        return Ok(());
+    };
+    let mut replicas = [
+        bed.runner("replica-one").await?,
+        bed.runner("replica-two").await?,
+    ];
+    let models = ["fake/good+latency=100ms", "fake/okay+latency=100ms"];
+    let mut run_ids = Vec::new();
+    for index in 0..6 {
+        // Alternate the replica that receives the request; any replica may execute the run.
+        let mut client = replicas[index % 2].runner().await?;
+        let run = client
+            .create_run(authorized(
+                pb::CreateRunRequest {
+                    ad_hoc_cases: cases(&format!("replicas run {index}"), 5),
+                    models: models.iter().map(|m| (*m).to_owned()).collect(),
+                    grader: Some(exact()),
+                    limits: Some(limits(4)),
+                    ..pb::CreateRunRequest::default()
+                },
+                ADMIN_TOKEN,
+            ))
+            .await?
+            .into_inner()
+            .run
+            .expect("run");
+        run_ids.push(run.id);
+    }
+    for run_id in &run_ids {
+        let run = wait_completed(&mut replicas[0], run_id, Duration::from_secs(45)).await?;
+        let counts = run.counts.expect("counts");
+        assert_eq!(
+            (counts.done, counts.failed),
+            (10, 0),
+            "{run_id}: {counts:?}"
+        );
+        let pairs = stored_pairs(&bed.db, run_id).await?;
+        assert_eq!(pairs.len(), 10);
+        assert!(pairs.values().all(|count| *count == 1), "{pairs:?}");
+    }
+    for replica in &mut replicas {
+        assert!(replica.alive(), "{}", replica.log_tail());
+    }
+    // Every prompt is unique to its run, so one call per (model, prompt) means each run's pairs were
+    // executed by one claim only.
+    let stats = bed.fake.stats();
+    assert_eq!(stats.total_calls, 60, "{:?}", stats.pairs);
+    assert_eq!(stats.max_calls_per_pair, 1, "{:?}", stats.pairs);
+    let claims: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT claimed_by FROM benchmark_runs ORDER BY created_at")
+            .fetch_all(&bed.db.pool)
+            .await?;
+    assert_eq!(claims.len(), run_ids.len());
+    let replica_names: BTreeSet<String> = claims
+        .iter()
+        .flatten()
+        .filter_map(|claim| claim.split('/').next().map(str::to_owned))
+        .collect();
+    assert!(
+        replica_names
+            .iter()
+            .all(|name| name == "replica-one" || name == "replica-two"),
+        "{claims:?}"
+    );
+    Ok(())
+}
+
+/// The server URL of `db` with the maintenance database `postgres` instead.
+fn maintenance_url(db: &TestDb) -> String {
+    let (base, _) = db.url.rsplit_once('/').expect("database url has a path");
+    let query = db
+        .url
+        .split_once('?')
+        .map(|(_, query)| format!("?{query}"))
+        .unwrap_or_default();
+    format!("{base}/postgres{query}")
+}
+
+#[tokio::test]
+async fn losing_the_database_flips_health_without_killing_the_service() -> anyhow::Result<()> {
+    use sqlx::Connection;
+    use sqlx::Executor;
+
+    let Some(dir) = binaries_dir(&["judge"]) else {
+        return Ok(());
+    };
+    let db = TestDb::new().await?;
+    let mut judge = Process::start(&dir, "judge", "judge", &[("DATABASE_URL", db.url.clone())])?;
+    judge.wait_serving().await?;
+
+    let mut admin = sqlx::PgConnection::connect(&maintenance_url(&db)).await?;
+    admin
+        .execute(format!("DROP DATABASE \"{}\" WITH (FORCE)", db.name).as_str())
+        .await?;
+    let outcome = async {
+        judge
+            .wait_status(ServingStatus::NotServing, Duration::from_secs(15))
+            .await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(judge.alive(), "{}", judge.log_tail());
+        anyhow::Ok(())
+    }
+    .await;
+    admin
+        .execute(format!("CREATE DATABASE \"{}\"", db.name).as_str())
+        .await?;
+    admin.close().await.ok();
+    outcome?;
+    judge
+        .wait_status(ServingStatus::Serving, Duration::from_secs(20))
+        .await?;
+    assert!(judge.alive(), "{}", judge.log_tail());
+    Ok(())
+}
+
+/// An in-process replay upstream with generated payloads of every source.
+async fn replay() -> anyhow::Result<benchhub_upstream::ReplayServer> {
+    use benchhub_upstream::{Backend, Generator, ReplayServer};
+    ReplayServer::start(
+        "127.0.0.1:0".parse()?,
+        Backend::Generator(Generator::new(7, 20, Generator::default_date())),
+    )
+    .await
+}
+
+/// Environment of an ingest process fetching every source from `replay`.
+fn ingest_env(db: &TestDb, replay: &benchhub_upstream::ReplayServer) -> Vec<(String, String)> {
+    let mut env = replay.env_vars();
+    env.push(("DATABASE_URL".to_owned(), db.url.clone()));
+    env.push(("BENCHHUB_INGEST_HTTP_RETRIES".to_owned(), "1".to_owned()));
+    env.push((
+        "BENCHHUB_INGEST_HTTP_BACKOFF".to_owned(),
+        "100ms".to_owned(),
+    ));
+    env
+}
+
+fn borrowed(env: &[(String, String)]) -> Vec<(&str, String)> {
+    env.iter()
+        .map(|(key, value)| (key.as_str(), value.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow()
+-> anyhow::Result<()> {
+    use benchhub_upstream::{Fault, FaultKind};
+    use pb::ingest_service_client::IngestServiceClient;
+
+    let Some(dir) = binaries_dir(&["ingest"]) else {
+        return Ok(());
+    };
+    let db = TestDb::new().await?;
+    let upstream = replay().await?;
+    let mut ingest = Process::start(
+        &dir,
+        "ingest",
+        "ingest",
+        &borrowed(&ingest_env(&db, &upstream)),
+    )?;
+    ingest.wait_serving().await?;
+    upstream
+        .control()
+        .add_fault(Fault::new("lmarena", FaultKind::Status { status: 503 }));
+    upstream
+        .control()
+        .add_fault(Fault::new("evalplus", FaultKind::Delay { millis: 1_500 }));
+
+    let sources = [
+        "lmarena",
+        "evalplus",
+        "bigcodebench",
+        "swebench",
+        "livecodebench",
+    ];
+    let mut client = IngestServiceClient::new(ingest.channel().await?);
+    let started = Instant::now();
+    let mut stream = client
+        .reingest_all(authorized(
+            pb::ReingestAllRequest {
+                sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+                max_concurrency: 4,
+                ..pb::ReingestAllRequest::default()
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner();
+    let mut results = BTreeMap::new();
+    while let Some(message) = stream.message().await? {
+        let result = message.result.expect("result");
+        results.insert(result.source.clone(), result);
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        results.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        sources.iter().copied().collect::<BTreeSet<_>>()
+    );
+
+    let failed = &results["lmarena"];
+    assert_eq!(failed.status, pb::RunStatus::Failed as i32, "{failed:?}");
+    assert!(
+        failed.error.contains("503"),
+        "unclear error: {}",
+        failed.error
+    );
+    assert!(failed.stale, "{failed:?}");
+    for source in &sources[1..] {
+        let result = &results[*source];
+        assert_eq!(
+            result.status,
+            pb::RunStatus::Succeeded as i32,
+            "{source}: {result:?}"
+        );
+        assert!(result.fetched > 0, "{source}: {result:?}");
+    }
+    assert!(
+        results["evalplus"].duration_ms >= 1_500,
+        "{:?}",
+        results["evalplus"]
+    );
+
+    let listed = client
+        .list_sources(authorized(pb::ListSourcesRequest::default(), ADMIN_TOKEN))
+        .await?
+        .into_inner()
+        .sources;
+    for source in listed.iter().filter(|s| sources.contains(&s.name.as_str())) {
+        assert_eq!(source.stale, source.name == "lmarena", "{source:?}");
+    }
+    assert!(ingest.alive(), "{}", ingest.log_tail());
+    drop(ingest);
+    upstream.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_ingest_replicas_fire_each_scheduled_run_once() -> anyhow::Result<()> {
+    let Some(dir) = binaries_dir(&["ingest"]) else {
+        return Ok(());
+    };
+    let db = TestDb::new().await?;
+    let upstream = replay().await?;
+    let mut env = ingest_env(&db, &upstream);
+    for source in benchhub_upstream::replay::SOURCES
+        .iter()
+        .chain(&["mteb"])
+        .filter(|source| **source != "evalplus")
+    {
+        env.push((
+            format!(
+                "BENCHHUB_SOURCE_{}_SCHEDULE",
+                source.to_uppercase().replace('-', "_")
+            ),
+            "off".to_owned(),
+        ));
+    }
+    env.push((
+        "BENCHHUB_SOURCE_EVALPLUS_SCHEDULE".to_owned(),
+        "*/3 * * * * *".to_owned(),
+    ));
+    env.push(("BENCHHUB_INGEST_SCHEDULER".to_owned(), "true".to_owned()));
+    env.push(("BENCHHUB_INGEST_SCHEDULER_TICK".to_owned(), "1s".to_owned()));
+    let env = borrowed(&env);
+    let mut replicas = [
+        Process::start(&dir, "ingest", "ingest-one", &env)?,
+        Process::start(&dir, "ingest", "ingest-two", &env)?,
+    ];
+    for replica in &mut replicas {
+        replica.wait_serving().await?;
+    }
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    for replica in &mut replicas {
+        assert!(replica.alive(), "{}", replica.log_tail());
+    }
+    drop(replicas);
+
+    let rows: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT source, extract(epoch FROM started_at)::float8 FROM ingestion_runs \
+         WHERE trigger = 'schedule' ORDER BY started_at",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    assert!(
+        rows.iter().all(|(source, _)| source == "evalplus"),
+        "{rows:?}"
+    );
+    assert!(rows.len() >= 2, "the schedule fired too rarely: {rows:?}");
+    // Firings are 3 s apart and each is claimed within a tick (1 s) of being due: a firing run
+    // twice would show two runs less than a tick apart, and two runs in one 3 s slot.
+    let slots: BTreeSet<i64> = rows
+        .iter()
+        .map(|(_, epoch)| (epoch / 3.0).floor() as i64)
+        .collect();
+    assert_eq!(slots.len(), rows.len(), "a firing ran twice: {rows:?}");
+    for pair in rows.windows(2) {
+        assert!(pair[1].1 - pair[0].1 >= 1.5, "a firing ran twice: {rows:?}");
+    }
+    upstream.stop().await;
+    Ok(())
+}
