@@ -344,11 +344,11 @@ fn main() {
         );
     }
     println!();
-    println!("peak memory of the process (runner + judge + fake provider): {peak:.1} MiB (VmHWM)");
+    println!("> peak memory of the process (runner + judge + fake provider): {peak:.1} MiB (VmHWM)");
     let clean = &measurements[0];
     let ratio = clean.wall.as_secs_f64() / theoretical;
     println!(
-        "target: clean ratio ≤ 1.20× — {}",
+        "> target: clean ratio ≤ 1.20× — {}",
         if ratio <= 1.2 { "met" } else { "NOT met" }
     );
     for measured in &measurements {
