@@ -43,6 +43,12 @@ impl Error {
     }
 }
 
+impl From<benchhub_common::paging::PageError> for Error {
+    fn from(error: benchhub_common::paging::PageError) -> Self {
+        Error::invalid(error.field(), error.to_string())
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         use benchhub_db::DbErrorKind;

@@ -279,11 +279,10 @@ impl pb::ingest_service_server::IngestService for IngestApi {
                 .into());
             }
         };
-        let size = paging::page_size(request.page_size)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
+        let size = paging::page_size(request.page_size).map_err(Error::from)?;
         let fingerprint = paging::fingerprint(&[&request.availability.to_string()]);
         let offset = paging::decode_token(&request.page_token, &fingerprint)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map_err(Error::from)?
             .map(|cursor| cursor.parse::<usize>())
             .transpose()
             .map_err(|_| Error::invalid("page_token", "is not valid for this request"))?
@@ -323,19 +322,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::ListIngestionRunsRequest>,
     ) -> Result<Response<pb::ListIngestionRunsResponse>, Status> {
         let request = request.into_inner();
-        let size = paging::page_size(request.page_size)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
-        let source = request.source.trim();
-        if !source.is_empty() && sources::find(source).is_none() {
-            return Err(Error::invalid(
-                "source",
-                format!(
-                    "'{source}' is not a source; known sources: {}",
-                    sources::names()
-                ),
-            )
-            .into());
-        }
+        let size = paging::page_size(request.page_size).map_err(Error::from)?;
+        let source = source_filter(&request.source)?;
         let filter = RunFilter {
             source: (!source.is_empty()).then(|| source.to_owned()),
             status: run_status_filter(request.status)?,
@@ -351,7 +339,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             &format!("{:?}", filter.started_before),
         ]);
         let cursor = paging::decode_token(&request.page_token, &fingerprint)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map_err(Error::from)?
             .map(|cursor| parse_token_cursor(&cursor))
             .transpose()?;
         let mut runs = repo::list_runs(&self.state.pool, &filter, cursor, i64::from(size) + 1)
@@ -381,22 +369,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::ListUnmatchedModelsRequest>,
     ) -> Result<Response<pb::ListUnmatchedModelsResponse>, Status> {
         let request = request.into_inner();
-        let size = paging::page_size(request.page_size)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
-        let source = request.source.trim();
-        if !source.is_empty() && sources::find(source).is_none() {
-            return Err(Error::invalid(
-                "source",
-                format!(
-                    "'{source}' is not a source; known sources: {}",
-                    sources::names()
-                ),
-            )
-            .into());
-        }
+        let size = paging::page_size(request.page_size).map_err(Error::from)?;
+        let source = source_filter(&request.source)?;
         let fingerprint = paging::fingerprint(&[source]);
         let offset = paging::decode_token(&request.page_token, &fingerprint)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map_err(Error::from)?
             .map(|cursor| cursor.parse::<i64>())
             .transpose()
             .map_err(|_| Error::invalid("page_token", "is not valid for this request"))?
@@ -704,8 +681,7 @@ impl pb::token_service_server::TokenService for TokenApi {
         request: Request<pb::ListTokensRequest>,
     ) -> Result<Response<pb::ListTokensResponse>, Status> {
         let request = request.into_inner();
-        let size = paging::page_size(request.page_size)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?;
+        let size = paging::page_size(request.page_size).map_err(Error::from)?;
         let tenant = if request.tenant_id.is_empty() {
             None
         } else {
@@ -716,7 +692,7 @@ impl pb::token_service_server::TokenService for TokenApi {
             tenant.as_deref().unwrap_or(""),
         ]);
         let cursor = paging::decode_token(&request.page_token, &fingerprint)
-            .map_err(|error| Error::invalid(error.field(), error.to_string()))?
+            .map_err(Error::from)?
             .map(|cursor| parse_token_cursor(&cursor))
             .transpose()?;
         let mut records = auth::list_tokens(
@@ -774,4 +750,19 @@ fn parse_token_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, Uu
         .with_timezone(&chrono::Utc);
     let id = Uuid::parse_str(id).map_err(|_| invalid())?;
     Ok((time, id))
+}
+
+/// Validates an optional `source` filter: empty means every source, otherwise a known source name.
+fn source_filter(text: &str) -> Result<&str, Error> {
+    let source = text.trim();
+    if !source.is_empty() && sources::find(source).is_none() {
+        return Err(Error::invalid(
+            "source",
+            format!(
+                "'{source}' is not a source; known sources: {}",
+                sources::names()
+            ),
+        ));
+    }
+    Ok(source)
 }
