@@ -344,7 +344,9 @@ fn main() {
         );
     }
     println!();
-    println!("> peak memory of the process (runner + judge + fake provider): {peak:.1} MiB (VmHWM)");
+    println!(
+        "> peak memory of the process (runner + judge + fake provider): {peak:.1} MiB (VmHWM)"
+    );
     let clean = &measurements[0];
     let ratio = clean.wall.as_secs_f64() / theoretical;
     println!(
