@@ -112,6 +112,19 @@ async fn ingested_fixtures_become_one_fused_ranked_catalog() -> anyhow::Result<(
         "every value is dated"
     );
 
+    // Any upstream spelling finds the model too.
+    let by_spelling = rankings
+        .get_model(pb::GetModelRequest {
+            model: "gpt-4o-2024-08-06".into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        by_spelling.model.map(|model| model.id).as_deref(),
+        Some("openai/gpt-4o")
+    );
+
     let page = rankings
         .list_rankings(pb::ListRankingsRequest {
             order_by: "coding_score desc".into(),

@@ -114,6 +114,9 @@ pub struct Entry {
     pub creator_lower: String,
     /// Lowercase display name, for ordering.
     pub display_name_lower: String,
+    /// Lowercase upstream spellings matched onto the model (e.g. lmarena's `gpt-4o-2024-08-06`), so
+    /// GetModel finds a model by any name a source uses for it.
+    pub upstream_names: Vec<String>,
 }
 
 impl Entry {
@@ -320,7 +323,14 @@ fn fuse_model(
         ))
     });
 
+    let mut upstream_names: Vec<String> = observations
+        .iter()
+        .map(|observation| observation.source_model_name.to_lowercase())
+        .collect();
+    upstream_names.sort();
+    upstream_names.dedup();
     let mut entry = Entry {
+        upstream_names,
         tier: None,
         context_length: None,
         aliases,
@@ -564,6 +574,11 @@ pub fn build(
         by_name
             .entry(entry.display_name_lower.clone())
             .or_insert(index);
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        for upstream in &entry.upstream_names {
+            by_name.entry(upstream.clone()).or_insert(index);
+        }
     }
 
     let mut metric_keys: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
