@@ -190,6 +190,13 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
             },
         ),
         (
+            "ReingestAll over-long source",
+            pb::ReingestAllRequest {
+                sources: vec![long.clone()],
+                ..Default::default()
+            },
+        ),
+        (
             "ReingestAll huge sources",
             pb::ReingestAllRequest {
                 sources: vec!["no-such-source".into(); 100_000],
@@ -364,15 +371,15 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
         ),
         (
             "CreateToken bad tenant_id",
-            token("ci", reader, "not-a-uuid"),
+            token("ci", reader, "bad tenant!"),
             INVALID,
             &["tenant_id"],
         ),
         (
-            "CreateToken unknown tenant",
-            token("ci", reader, &absent_id),
-            MISSING_OR_PRECONDITION,
-            &["tenant"],
+            "CreateToken over-long tenant_id",
+            token("ci", reader, &long),
+            INVALID,
+            &["tenant_id"],
         ),
     ] {
         verdicts.check(
@@ -454,8 +461,8 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
         tags: vec!["t".repeat(65)],
         ..case("2+2?")
     };
-    let bad_regex = pb::TestCaseSpec {
-        grader: regex("(unclosed"),
+    let long_regex = pb::TestCaseSpec {
+        grader: regex(&"a".repeat(4_097)),
         ..case("2+2?")
     };
     let bad_schema = pb::TestCaseSpec {
@@ -538,10 +545,10 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
             &["tags"],
         ),
         (
-            "AddTestCases bad regex",
-            add_cases(&suite_id, vec![bad_regex]),
+            "AddTestCases over-long regex",
+            add_cases(&suite_id, vec![long_regex]),
             INVALID,
-            &["pattern", "regex"],
+            &["pattern"],
         ),
         (
             "AddTestCases bad schema",
@@ -577,10 +584,11 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
             &["suite_id"][..],
         ),
         (
+            // Models are checked before the suite is looked up; this stack configures no provider.
             "CreateRun unknown suite",
             run(&absent_id),
-            MISSING,
-            &["suite"],
+            MISSING_OR_PRECONDITION,
+            &["suite", "models"],
         ),
         (
             "CreateRun no models",
@@ -718,13 +726,13 @@ async fn malformed_requests_answer_a_clear_status_and_change_nothing() -> anyhow
             &["label"],
         ),
         (
-            "CreateRun bad regex grader",
+            "CreateRun over-long regex grader",
             pb::CreateRunRequest {
-                grader: regex("[z-a]"),
+                grader: regex(&"a".repeat(4_097)),
                 ..valid.clone()
             },
             INVALID,
-            &["pattern", "regex"],
+            &["pattern"],
         ),
         (
             "CreateRun too many ad-hoc cases",

@@ -57,7 +57,29 @@ fn source_name(field: &str, value: &str) -> Result<String, Error> {
             format!("is required; one of: {}", sources::names()),
         ));
     }
+    if value.chars().count() > MAX_SOURCE_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "must be at most {MAX_SOURCE_CHARS} characters; one of: {}",
+                sources::names()
+            ),
+        ));
+    }
     Ok(value.to_owned())
+}
+
+/// Longest source name echoed back in an error (error messages travel in a size-capped header).
+const MAX_SOURCE_CHARS: usize = 64;
+
+/// Shortens an unknown name for an error message.
+fn shown(name: &str) -> String {
+    if name.chars().count() > MAX_SOURCE_CHARS {
+        let head: String = name.chars().take(MAX_SOURCE_CHARS).collect();
+        format!("{head}…")
+    } else {
+        name.to_owned()
+    }
 }
 
 fn actor<T>(request: &Request<T>) -> String {
@@ -219,7 +241,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
                 return Err(Error::invalid(
                     "sources",
                     format!(
-                        "'{name}' is not a source; known sources: {}",
+                        "'{}' is not a source; known sources: {}",
+                        shown(name),
                         sources::names()
                     ),
                 )
@@ -759,7 +782,8 @@ fn source_filter(text: &str) -> Result<&str, Error> {
         return Err(Error::invalid(
             "source",
             format!(
-                "'{source}' is not a source; known sources: {}",
+                "'{}' is not a source; known sources: {}",
+                shown(source),
                 sources::names()
             ),
         ));
