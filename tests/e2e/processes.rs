@@ -350,7 +350,7 @@ fn provider_model(model: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyhow::Result<()> {
     let Some(bed) = RunnerBed::start().await? else {
         return Ok(());
@@ -467,10 +467,11 @@ async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyho
             "a pair stored before the kill was called again: {key:?}"
         );
     }
+    bed.db.pool.close().await;
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
     let Some(bed) = RunnerBed::start().await? else {
         return Ok(());
@@ -537,6 +538,7 @@ async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
             .all(|name| name == "replica-one" || name == "replica-two"),
         "{claims:?}"
     );
+    bed.db.pool.close().await;
     Ok(())
 }
 
@@ -551,7 +553,7 @@ fn maintenance_url(db: &TestDb) -> String {
     format!("{base}/postgres{query}")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_the_database_flips_health_without_killing_the_service() -> anyhow::Result<()> {
     use sqlx::Connection;
     use sqlx::Executor;
@@ -585,6 +587,7 @@ async fn losing_the_database_flips_health_without_killing_the_service() -> anyho
         .wait_status(ServingStatus::Serving, Duration::from_secs(20))
         .await?;
     assert!(judge.alive(), "{}", judge.log_tail());
+    db.pool.close().await;
     Ok(())
 }
 
@@ -616,7 +619,7 @@ fn borrowed(env: &[(String, String)]) -> Vec<(&str, String)> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow()
 -> anyhow::Result<()> {
     use benchhub_upstream::{Fault, FaultKind};
@@ -705,11 +708,13 @@ async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow
     }
     assert!(ingest.alive(), "{}", ingest.log_tail());
     drop(ingest);
-    upstream.stop().await;
+    // The replay's graceful stop may wait on connections of the killed processes; bound it.
+    let _ = tokio::time::timeout(Duration::from_secs(2), upstream.stop()).await;
+    db.pool.close().await;
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_ingest_replicas_fire_each_scheduled_run_once() -> anyhow::Result<()> {
     let Some(dir) = binaries_dir(&["ingest"]) else {
         return Ok(());
@@ -771,6 +776,8 @@ async fn two_ingest_replicas_fire_each_scheduled_run_once() -> anyhow::Result<()
     for pair in rows.windows(2) {
         assert!(pair[1].1 - pair[0].1 >= 1.5, "a firing ran twice: {rows:?}");
     }
-    upstream.stop().await;
+    // The replay's graceful stop may wait on connections of the killed processes; bound it.
+    let _ = tokio::time::timeout(Duration::from_secs(2), upstream.stop()).await;
+    db.pool.close().await;
     Ok(())
 }

@@ -114,15 +114,15 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         let server_url = self.server_url.clone();
-        let pool = self.pool.clone();
-        // Drop needs async work: run it on a private runtime in its own thread and wait for it.
+        // The pool's connections belong to the test's runtime, which this thread is about to block:
+        // closing them here would wait on that runtime forever. `DROP DATABASE … WITH (FORCE)`
+        // terminates them on the server instead, from a private runtime in its own thread.
         let handle = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build();
             if let Ok(runtime) = runtime {
                 runtime.block_on(async move {
-                    pool.close().await;
                     if let Ok(mut admin) = PgConnection::connect(&server_url).await {
                         let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                         let _ = admin.execute(statement.as_str()).await;
