@@ -6,4 +6,5 @@ mod foundation;
 mod grpcurl;
 mod hostile;
 mod processes;
+mod replicas;
 mod stack;
