@@ -76,7 +76,8 @@ pub async fn run(
             ready.cancel();
             Ok(())
         }
-    });
+    })
+    .await;
     if config.scheduler {
         tokio::spawn(scheduler::run(
             Arc::clone(&ingestor),

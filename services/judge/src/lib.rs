@@ -38,7 +38,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let host = Host::new("judge", &config.common, &GRPC_SERVICES, shutdown)?;
-    host.start(|_pool| async { Ok(()) });
+    host.start(|_pool| async { Ok(()) }).await;
     let settings = config.judge_settings();
     if let Some(model) = &settings.default_model
         && let Err(error) = config.providers.resolve(model)

@@ -65,7 +65,8 @@ pub async fn run(
             tokio::spawn(rankings.follow_notifications(notifications, shutdown));
             Ok(())
         }
-    });
+    })
+    .await;
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
     let routes = host
         .routes()

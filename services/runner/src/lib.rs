@@ -72,7 +72,8 @@ pub async fn run(
             ready_sender.send_replace(true);
             Ok(())
         }
-    });
+    })
+    .await;
     // The worker has its own pool: the gRPC server closes its pool when it stops, which must not cut
     // the worker's drain short.
     let worker_pool =

@@ -86,7 +86,7 @@ impl Host {
     /// Spawns the start-up task: wait for the database with backoff, migrate, run `on_ready` (retried
     /// until it succeeds), report SERVING, then keep probing the database and report NOT_SERVING while
     /// it is unreachable.
-    pub fn start<F, Fut>(&self, on_ready: F)
+    pub async fn start<F, Fut>(&self, on_ready: F)
     where
         F: Fn(PgPool) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
@@ -98,8 +98,9 @@ impl Host {
         let shutdown = self.shutdown.clone();
         let interval = self.config.health_interval;
         let service = self.name;
+        // Before anything can ask: the reporter starts with the overall status SERVING.
+        set_status(&health, &names, ServingStatus::NotServing).await;
         tokio::spawn(async move {
-            set_status(&health, &names, ServingStatus::NotServing).await;
             let migrated = benchhub_db::wait_and_migrate(
                 &pool,
                 Duration::from_secs(10),
