@@ -30,10 +30,7 @@ impl Source for EvalPlus {
         http: &dyn Http,
         context: &SourceContext,
     ) -> Result<Vec<Document>, FetchError> {
-        let document = http
-            .get("results", &format!("{}{PATH}", context.base_url), &[])
-            .await?;
-        Ok(vec![document])
+        super::fetch_single(http, context, "results", PATH).await
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {

@@ -37,10 +37,7 @@ impl Source for LiveCodeBench {
         http: &dyn Http,
         context: &SourceContext,
     ) -> Result<Vec<Document>, FetchError> {
-        let document = http
-            .get("performances", &format!("{}{PATH}", context.base_url), &[])
-            .await?;
-        Ok(vec![document])
+        super::fetch_single(http, context, "performances", PATH).await
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {

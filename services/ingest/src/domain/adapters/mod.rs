@@ -257,6 +257,19 @@ pub fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
+/// Fetches the one document of a single-file source: `{base_url}{path}`, stored under `key`.
+pub async fn fetch_single(
+    http: &dyn Http,
+    context: &SourceContext,
+    key: &str,
+    path: &str,
+) -> Result<Vec<Document>, FetchError> {
+    let document = http
+        .get(key, &format!("{}{path}", context.base_url), &[])
+        .await?;
+    Ok(vec![document])
+}
+
 /// Finds the single document with `key`.
 pub fn document<'a>(documents: &'a [Document], key: &str) -> Result<&'a Document, ParseError> {
     documents

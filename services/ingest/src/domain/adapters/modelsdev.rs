@@ -66,10 +66,7 @@ impl Source for ModelsDev {
         http: &dyn Http,
         context: &SourceContext,
     ) -> Result<Vec<Document>, FetchError> {
-        let document = http
-            .get("api", &format!("{}{PATH}", context.base_url), &[])
-            .await?;
-        Ok(vec![document])
+        super::fetch_single(http, context, "api", PATH).await
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {

@@ -74,10 +74,7 @@ impl Source for OpenRouter {
         http: &dyn Http,
         context: &SourceContext,
     ) -> Result<Vec<Document>, FetchError> {
-        let document = http
-            .get("models", &format!("{}{PATH}", context.base_url), &[])
-            .await?;
-        Ok(vec![document])
+        super::fetch_single(http, context, "models", PATH).await
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {

@@ -57,10 +57,7 @@ impl Source for SweBench {
         http: &dyn Http,
         context: &SourceContext,
     ) -> Result<Vec<Document>, FetchError> {
-        let document = http
-            .get("leaderboards", &format!("{}{PATH}", context.base_url), &[])
-            .await?;
-        Ok(vec![document])
+        super::fetch_single(http, context, "leaderboards", PATH).await
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
