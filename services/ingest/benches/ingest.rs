@@ -12,6 +12,10 @@
 //!
 //! Run with `cargo bench -p benchhub-ingest`. Needs the test Postgres (DATABASE_URL or 127.0.0.1:5432).
 
+/// The allocator of the service binaries, so the in-process server runs as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use benchhub_ingest::Config;

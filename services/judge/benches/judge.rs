@@ -8,6 +8,10 @@
 //!
 //! Needs Postgres for the service host (TestDb: `DATABASE_URL` or 127.0.0.1:5432).
 
+/// The allocator of the service binaries, so the in-process server runs as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use benchhub_fake_provider::{FakeConfig, JudgeStyle, Latency, ModelBehavior};

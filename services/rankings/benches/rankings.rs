@@ -13,6 +13,10 @@
 //! `BENCH_MODELS` (default 5000), `BENCH_SECONDS` per throughput phase (default 4), `BENCH_CONCURRENCY`
 //! (default 16).
 
+/// The allocator of the service binaries, so the in-process server runs as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

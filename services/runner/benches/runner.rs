@@ -10,6 +10,10 @@
 //! `runner-worker`, `aux-worker`) so the runner's CPU can be told apart. Needs Postgres (DATABASE_URL or
 //! 127.0.0.1:5432). Run with `cargo bench -p benchhub-runner`.
 
+/// The allocator of the service binaries, so the in-process server runs as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use benchhub_fake_provider::{FakeConfig, Latency, ModelBehavior, Quality};
