@@ -148,15 +148,44 @@ fn clamp_rank(rank: u32) -> i32 {
     i32::try_from(rank).unwrap_or(i32::MAX)
 }
 
-/// One ranked row; `full` includes every metric.
+/// Which fields a ranked row carries (AIP-157 views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowView {
+    /// Ranks, scores, the model's id, name, creator and tier, prices, speed and freshness grades: the
+    /// numbers a leaderboard shows, without provenance text.
+    Basic,
+    /// Everything: also the model's family, release date and first-seen time, the source and snapshot
+    /// date of the price, speed and each freshness category, the list of sources, and every metric.
+    Full,
+}
+
+/// One ranked row under `view`, with every metric in the full view.
 pub fn ranking_row(
     catalog: &Catalog,
     row: &RankedRow,
     reference: NaiveDate,
-    full: bool,
+    view: RowView,
+) -> pb::RankingRow {
+    let mut message = ranking_row_without_metrics(catalog, row, reference, view);
+    if view == RowView::Full {
+        message.metrics = catalog.entries[row.index]
+            .metrics
+            .iter()
+            .map(metric_value)
+            .collect();
+    }
+    message
+}
+
+/// One ranked row under `view` with an empty metrics list (the encoder appends cached metrics).
+pub fn ranking_row_without_metrics(
+    catalog: &Catalog,
+    row: &RankedRow,
+    reference: NaiveDate,
+    view: RowView,
 ) -> pb::RankingRow {
     let entry = &catalog.entries[row.index];
-    pb::RankingRow {
+    let mut message = pb::RankingRow {
         rank: clamp_rank(row.rank),
         previous_rank: row.previous_rank.map(clamp_rank),
         rank_change: row
@@ -169,15 +198,45 @@ pub fn ranking_row(
             row.overall.map(|(score, _)| score),
         )),
         components_used: components_used(row.overall.map(|(_, used)| used)),
-        metrics: if full {
-            entry.metrics.iter().map(metric_value).collect()
-        } else {
-            Vec::new()
-        },
+        metrics: Vec::new(),
         price: entry.price().map(price),
         performance: entry.performance.as_ref().map(performance),
         freshness: Some(model_freshness(&entry.dates, reference)),
-        sources: entry.sources.clone(),
+        sources: Vec::new(),
+    };
+    match view {
+        RowView::Full => message.sources = entry.sources.clone(),
+        RowView::Basic => strip_provenance(&mut message),
+    }
+    message
+}
+
+/// Clears the text a basic row leaves out: most of a row's decoding cost is allocating strings, and a
+/// leaderboard needs the numbers.
+fn strip_provenance(row: &mut pb::RankingRow) {
+    if let Some(model) = row.model.as_mut() {
+        model.family = String::new();
+        model.release_date = String::new();
+        model.first_seen_at = None;
+    }
+    if let Some(price) = row.price.as_mut() {
+        price.source = String::new();
+        price.snapshot_date = String::new();
+    }
+    if let Some(performance) = row.performance.as_mut() {
+        performance.snapshot_date = String::new();
+    }
+    if let Some(freshness) = row.freshness.as_mut() {
+        for info in [
+            &mut freshness.benchmarks,
+            &mut freshness.performance,
+            &mut freshness.pricing,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            info.newest_snapshot_date = String::new();
+        }
     }
 }
 

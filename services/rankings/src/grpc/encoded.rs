@@ -90,7 +90,7 @@ struct PageKey {
     as_of: NaiveDate,
     start: usize,
     end: usize,
-    full: bool,
+    view: convert::RowView,
     stale: bool,
 }
 
@@ -104,7 +104,7 @@ impl PageKey {
             as_of: ranked.as_of,
             start: listed.page.range.start,
             end: listed.page.range.end,
-            full: listed.full,
+            view: listed.view,
             stale: ranked.stale,
         }
     }
@@ -218,10 +218,11 @@ fn encoded_metrics(catalog: &Catalog, index: usize) -> Bytes {
 fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
     let ranked = &listed.page.ranked;
     let catalog = &ranked.catalog;
-    let cached = listed.full.then(|| metrics.for_catalog(catalog));
-    let mut buffer = Vec::with_capacity(if listed.full { 80 * 1024 } else { 24 * 1024 });
+    let full = listed.view == convert::RowView::Full;
+    let cached = full.then(|| metrics.for_catalog(catalog));
+    let mut buffer = Vec::with_capacity(if full { 80 * 1024 } else { 12 * 1024 });
     for row in &ranked.rows[listed.page.range.clone()] {
-        let message = convert::ranking_row(catalog, row, ranked.as_of, false);
+        let message = convert::ranking_row_without_metrics(catalog, row, ranked.as_of, listed.view);
         let blob = cached.as_ref().map(|cached| {
             cached.entries[row.index]
                 .get_or_init(|| encoded_metrics(catalog, row.index))
@@ -342,7 +343,7 @@ mod tests {
             as_of: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
             start,
             end: start + 50,
-            full: true,
+            view: convert::RowView::Full,
             stale: false,
         }
     }
@@ -376,7 +377,11 @@ mod tests {
                     range,
                     next_page_token: "next".to_owned(),
                 },
-                full,
+                view: if full {
+                    convert::RowView::Full
+                } else {
+                    convert::RowView::Basic
+                },
                 weights: Weights::DEFAULT,
                 fingerprint: "f".to_owned(),
             };

@@ -60,8 +60,8 @@ fn weights_message(weights: &Weights) -> pb::Weights {
 pub struct ListedPage {
     /// The page.
     pub page: RankingsPage,
-    /// Whether rows carry their metrics.
-    pub full: bool,
+    /// Which fields rows carry.
+    pub view: convert::RowView,
     /// The normalised weights applied.
     pub weights: Weights,
     /// Fingerprint of the query (filter, ordering, weights, dates).
@@ -75,7 +75,7 @@ impl ListedPage {
         let catalog = &ranked.catalog;
         let rows = ranked.rows[self.page.range.clone()]
             .iter()
-            .map(|row| convert::ranking_row(catalog, row, ranked.as_of, self.full))
+            .map(|row| convert::ranking_row(catalog, row, ranked.as_of, self.view))
             .collect();
         pb::ListRankingsResponse {
             rows,
@@ -104,9 +104,9 @@ impl RankingsApi {
     /// Validates a ListRankings request and computes its page.
     pub async fn list_page(&self, request: pb::ListRankingsRequest) -> Result<ListedPage, Status> {
         let page_size = page_size(request.page_size)?;
-        let full = match pb::RankingView::try_from(request.view) {
-            Ok(pb::RankingView::Basic | pb::RankingView::Unspecified) => false,
-            Ok(pb::RankingView::Full) => true,
+        let view = match pb::RankingView::try_from(request.view) {
+            Ok(pb::RankingView::Basic | pb::RankingView::Unspecified) => convert::RowView::Basic,
+            Ok(pb::RankingView::Full) => convert::RowView::Full,
             Err(_) => {
                 return Err(Error::invalid(
                     "view",
@@ -131,7 +131,7 @@ impl RankingsApi {
             .await?;
         Ok(ListedPage {
             page,
-            full,
+            view,
             weights: params.query.weights,
             fingerprint: params.fingerprint,
         })

@@ -103,14 +103,82 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
     let rows = harness.list_all(paged).await?;
     assert_eq!(ids(&rows), DEFAULT_ORDER);
 
-    // The basic view, also the default, leaves the metrics out.
+    // The basic view, also the default, keeps the numbers and leaves the metrics and the provenance
+    // text out; otherwise its rows equal the full rows.
     for view in [pb::RankingView::Basic, pb::RankingView::Unspecified] {
         let mut basic = request(None, "");
         basic.view = view as i32;
-        let response = harness.client.list_rankings(basic).await?.into_inner();
-        assert!(response.rows.iter().all(|row| row.metrics.is_empty()));
-        assert!(response.rows[0].scores.is_some());
-        assert!(response.rows[3].price.is_some());
+        let basic_rows = harness.client.list_rankings(basic).await?.into_inner().rows;
+        assert_eq!(basic_rows.len(), response.rows.len());
+        for (basic, full) in basic_rows.iter().zip(&response.rows) {
+            assert!(basic.metrics.is_empty() && basic.sources.is_empty());
+            let model = basic.model.as_ref().expect("model");
+            assert!(model.family.is_empty() && model.release_date.is_empty());
+            assert!(model.first_seen_at.is_none());
+            assert!(
+                basic
+                    .price
+                    .iter()
+                    .all(|price| price.source.is_empty() && price.snapshot_date.is_empty())
+            );
+            assert!(
+                basic
+                    .performance
+                    .iter()
+                    .all(|performance| performance.snapshot_date.is_empty())
+            );
+            let freshness = basic.freshness.as_ref().expect("freshness");
+            for info in [
+                &freshness.benchmarks,
+                &freshness.performance,
+                &freshness.pricing,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(info.newest_snapshot_date.is_empty());
+            }
+
+            let mut expected = full.clone();
+            expected.metrics.clear();
+            expected.sources.clear();
+            if let Some(model) = expected.model.as_mut() {
+                model.family.clear();
+                model.release_date.clear();
+                model.first_seen_at = None;
+            }
+            if let Some(price) = expected.price.as_mut() {
+                price.source.clear();
+                price.snapshot_date.clear();
+            }
+            if let Some(performance) = expected.performance.as_mut() {
+                performance.snapshot_date.clear();
+            }
+            if let Some(freshness) = expected.freshness.as_mut() {
+                for info in [
+                    &mut freshness.benchmarks,
+                    &mut freshness.performance,
+                    &mut freshness.pricing,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    info.newest_snapshot_date.clear();
+                }
+            }
+            assert_eq!(basic, &expected);
+        }
+        assert!(basic_rows[0].scores.is_some());
+        let price = basic_rows[3].price.as_ref().expect("price");
+        assert_eq!(price.input_usd_per_million, Some(2.5));
+        assert_eq!(
+            basic_rows[0]
+                .freshness
+                .as_ref()
+                .and_then(|freshness| freshness.benchmarks.as_ref())
+                .and_then(|info| info.age_days),
+            Some(40)
+        );
     }
     harness.server.stop().await
 }
