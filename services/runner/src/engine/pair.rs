@@ -1,6 +1,7 @@
 //! One (case, model, repetition) pair: the response cache or a call through the provider's stack,
 //! grading by the judge, and the result recorded the moment it is ready.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
 use crate::engine::events::RunEvent;
 use crate::engine::executor::{ModelRuntime, RunContext};
 use crate::engine::stack::{self, Call};
+use crate::error::Error;
 use crate::repo;
 use crate::repo::results::{CachedResponse, NewResult};
 
@@ -314,22 +316,82 @@ pub(super) async fn run_pair(
     record(&context, &pair, result).await;
 }
 
+/// How long a finished pair keeps trying to record its result while the database is unavailable
+/// (Postgres restarting, a failover) before the result is given up: the call is paid for, so an outage
+/// shorter than this loses nothing. Past it the run ends FAILED and RetryRun resumes it.
+const RECORD_RETRY_WINDOW: Duration = Duration::from_secs(300);
+
+/// First and longest wait between two attempts to record a result.
+const RECORD_RETRY_DELAYS: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(5));
+
+/// Runs `attempt` until it succeeds or fails with anything but [`Error::Unavailable`], waiting with
+/// exponential backoff (`delays`: first, longest) in between; stops early when `give_up` fires or
+/// `window` has passed since the first attempt. Returns the last outcome and the attempts made.
+async fn retry_while_unavailable<T, F, Fut>(
+    mut attempt: F,
+    give_up: impl Future<Output = ()>,
+    window: Duration,
+    delays: (Duration, Duration),
+) -> (Result<T, Error>, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    tokio::pin!(give_up);
+    let started = tokio::time::Instant::now();
+    let (mut delay, max_delay) = delays;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let outcome = attempt().await;
+        if !matches!(outcome, Err(Error::Unavailable(_))) || started.elapsed() >= window {
+            return (outcome, attempts);
+        }
+        tokio::select! {
+            biased;
+            () = &mut give_up => return (outcome, attempts),
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(max_delay);
+    }
+}
+
+/// Counts a result this replica stored: a new pair is done, a retried pair that now succeeded is no
+/// longer failed.
+fn count_recorded(context: &RunContext, pair: &PairKey, failed: bool) {
+    if context.retrying.contains(pair) {
+        if !failed {
+            context.failed.fetch_sub(1, Ordering::Relaxed);
+        }
+    } else {
+        context.done.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            context.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
     let failed = result.error.is_some();
     let cost = result.cost_micro_usd.unwrap_or(0);
     let cached = result.cached;
-    match repo::results::insert_result(&context.engine.pool, &context.tenant, &result).await {
+    // Cancelling the run ends the retries, and so does a hard stop (the drain grace ran out; the
+    // run's token is its child); a graceful shutdown does not, so a result ready when it began is
+    // still recorded.
+    let (outcome, attempts) = retry_while_unavailable(
+        || repo::results::insert_result(&context.engine.pool, &context.tenant, &result),
+        context.cancel.cancelled(),
+        RECORD_RETRY_WINDOW,
+        RECORD_RETRY_DELAYS,
+    )
+    .await;
+    if attempts > 1 && outcome.is_ok() {
+        tracing::info!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, attempts, "recorded a result once the database was back");
+    }
+    match outcome {
         Ok(Some(record)) => {
-            if context.retrying.contains(pair) {
-                if !failed {
-                    context.failed.fetch_sub(1, Ordering::Relaxed);
-                }
-            } else {
-                context.done.fetch_add(1, Ordering::Relaxed);
-                if failed {
-                    context.failed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            count_recorded(context, pair, failed);
             if cached {
                 context.cached.fetch_add(1, Ordering::Relaxed);
             } else {
@@ -338,6 +400,12 @@ async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
             context.cost.fetch_add(cost, Ordering::Relaxed);
             context.completed_here.fetch_add(1, Ordering::Relaxed);
             let _ = context.events.send(RunEvent::Result(Box::new(record)));
+            context.maybe_send_progress(false);
+        }
+        // An earlier attempt committed but its answer was lost with the connection: the row is ours.
+        Ok(None) if attempts > 1 => {
+            count_recorded(context, pair, failed);
+            context.completed_here.fetch_add(1, Ordering::Relaxed);
             context.maybe_send_progress(false);
         }
         Ok(None) => {
@@ -355,6 +423,69 @@ mod tests {
     use super::*;
     use crate::domain::estimate::CostEstimate;
     use crate::domain::run::Limits;
+
+    const QUICK: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(2));
+
+    fn unavailable() -> Error {
+        Error::Unavailable("the database is unavailable; retry later".to_owned())
+    }
+
+    #[tokio::test]
+    async fn recording_waits_out_an_unavailable_database() {
+        let mut calls = 0;
+        let (outcome, attempts) = retry_while_unavailable(
+            || {
+                calls += 1;
+                let answer = if calls < 4 {
+                    Err(unavailable())
+                } else {
+                    Ok(calls)
+                };
+                async move { answer }
+            },
+            std::future::pending(),
+            Duration::from_secs(60),
+            QUICK,
+        )
+        .await;
+        assert_eq!((outcome.ok(), attempts), (Some(4), 4));
+    }
+
+    #[tokio::test]
+    async fn recording_does_not_retry_other_errors() {
+        let (outcome, attempts) = retry_while_unavailable(
+            || async { Err::<(), _>(Error::Internal(anyhow::anyhow!("bug"))) },
+            std::future::pending(),
+            Duration::from_secs(60),
+            QUICK,
+        )
+        .await;
+        assert!(matches!(outcome, Err(Error::Internal(_))));
+        assert_eq!(attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn recording_stops_retrying_on_give_up_or_after_the_window() {
+        let (outcome, attempts) = retry_while_unavailable(
+            || async { Err::<(), _>(unavailable()) },
+            std::future::ready(()),
+            Duration::from_secs(60),
+            QUICK,
+        )
+        .await;
+        assert!(matches!(outcome, Err(Error::Unavailable(_))));
+        assert_eq!(attempts, 1);
+
+        let (outcome, attempts) = retry_while_unavailable(
+            || async { Err::<(), _>(unavailable()) },
+            std::future::pending(),
+            Duration::from_millis(30),
+            QUICK,
+        )
+        .await;
+        assert!(matches!(outcome, Err(Error::Unavailable(_))));
+        assert!(attempts > 1, "{attempts}");
+    }
 
     fn config() -> RunConfig {
         RunConfig {
