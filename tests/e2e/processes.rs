@@ -4,6 +4,12 @@
 //!
 //! The binaries are looked up in the target directory of this test executable (`target/debug`);
 //! `cargo test --workspace` builds them. When one is missing, each test prints a notice and passes.
+//!
+//! Submodules: [`outage`] stops and restarts a real Postgres server under the services;
+//! [`rankings_replicas`] runs two rankings processes behind one ingest.
+
+mod outage;
+mod rankings_replicas;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -305,14 +311,14 @@ async fn wait_completed(
 
 /// Stored results of a run as (model, case input) with how many rows each pair has.
 async fn stored_pairs(
-    db: &TestDb,
+    pool: &sqlx::PgPool,
     run_id: &str,
 ) -> anyhow::Result<BTreeMap<(String, String), i64>> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT model, input, count(*) FROM benchmark_results WHERE run_id = $1::uuid GROUP BY model, input",
     )
     .bind(run_id)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
@@ -415,7 +421,7 @@ async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyho
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     first.kill9();
-    let before = stored_pairs(&bed.db, &run.id).await?;
+    let before = stored_pairs(&bed.db.pool, &run.id).await?;
     let calls_before = calls_by_prompt(&bed.fake);
     assert!(
         !before.is_empty() && before.len() < total,
@@ -430,7 +436,7 @@ async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyho
     assert_eq!(counts.done, total as i32);
     assert_eq!(counts.failed, 0, "{counts:?}");
 
-    let after = stored_pairs(&bed.db, &run.id).await?;
+    let after = stored_pairs(&bed.db.pool, &run.id).await?;
     assert_eq!(after.len(), total, "every pair has a result");
     assert!(
         after.values().all(|count| *count == 1),
@@ -510,7 +516,7 @@ async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
             (10, 0),
             "{run_id}: {counts:?}"
         );
-        let pairs = stored_pairs(&bed.db, run_id).await?;
+        let pairs = stored_pairs(&bed.db.pool, run_id).await?;
         assert_eq!(pairs.len(), 10);
         assert!(pairs.values().all(|count| *count == 1), "{pairs:?}");
     }
@@ -601,10 +607,13 @@ async fn replay() -> anyhow::Result<benchhub_upstream::ReplayServer> {
     .await
 }
 
-/// Environment of an ingest process fetching every source from `replay`.
-fn ingest_env(db: &TestDb, replay: &benchhub_upstream::ReplayServer) -> Vec<(String, String)> {
+/// Environment of an ingest process on `database_url` fetching every source from `replay`.
+fn ingest_env(
+    database_url: &str,
+    replay: &benchhub_upstream::ReplayServer,
+) -> Vec<(String, String)> {
     let mut env = replay.env_vars();
-    env.push(("DATABASE_URL".to_owned(), db.url.clone()));
+    env.push(("DATABASE_URL".to_owned(), database_url.to_owned()));
     env.push(("BENCHHUB_INGEST_HTTP_RETRIES".to_owned(), "1".to_owned()));
     env.push((
         "BENCHHUB_INGEST_HTTP_BACKOFF".to_owned(),
@@ -634,7 +643,7 @@ async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow
         &dir,
         "ingest",
         "ingest",
-        &borrowed(&ingest_env(&db, &upstream)),
+        &borrowed(&ingest_env(&db.url, &upstream)),
     )?;
     ingest.wait_serving().await?;
     upstream
@@ -721,7 +730,7 @@ async fn two_ingest_replicas_fire_each_scheduled_run_once() -> anyhow::Result<()
     };
     let db = TestDb::new().await?;
     let upstream = replay().await?;
-    let mut env = ingest_env(&db, &upstream);
+    let mut env = ingest_env(&db.url, &upstream);
     for source in benchhub_upstream::replay::SOURCES
         .iter()
         .chain(&["mteb"])

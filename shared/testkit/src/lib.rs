@@ -5,6 +5,11 @@
 //!   127.0.0.1:5432.
 //! - [`TestServer`]: a service started in-process on port 0 with a shutdown token and a gRPC channel.
 //! - [`fixtures_dir`]: the shared upstream samples, when present.
+//! - [`PgCluster`]: a private Postgres server that a test can stop and start again (real outages).
+
+pub mod cluster;
+
+pub use cluster::PgCluster;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
