@@ -2,19 +2,23 @@
 //!
 //! Ranking pages are read far more often than the catalog changes, and a page of 50 rows with every
 //! metric is tens of kilobytes of protobuf that takes longer to build and encode than the ranking itself.
-//! So ListRankings is routed to a codec whose responses are already-encoded `ListRankingsResponse` bytes,
-//! and encoded pages are cached per (catalog versions, query fingerprint, date, rows, view, staleness):
-//! a repeated page costs one lookup and a copy into the HTTP/2 frame. Every other method goes to the
-//! generated server. The bytes on the wire are exactly what the generated code would send.
+//! So ListRankings is routed to a codec whose requests arrive as their raw bytes and whose responses are
+//! already-encoded `ListRankingsResponse` bytes, with two caches:
+//! - by request: the exact request bytes under the same live catalog, staleness and day are answered
+//!   from the bytes sent last time, without decoding, validating or ranking anything;
+//! - by page: encoded pages per (catalog versions, query fingerprint, date, rows, view, staleness), so
+//!   differently spelled requests for the same page share one encoding.
+//!
+//! Every other method goes to the generated server. The bytes on the wire are exactly what the
+//! generated code would send.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use benchhub_proto::pb;
-use bytes::{BufMut, Bytes};
+use bytes::{Buf, BufMut, Bytes};
 use chrono::NaiveDate;
 use prost::Message;
 use tonic::Status;
@@ -24,34 +28,30 @@ use tonic::server::{NamedService, UnaryService};
 
 use super::{ListedPage, RankingsApi, convert};
 use crate::domain::catalog::Catalog;
+use crate::service::today;
 
 /// Path of the method served here.
 pub const LIST_RANKINGS_PATH: &str = "/benchhub.v1.RankingsService/ListRankings";
 
-/// Encoded pages kept.
+/// Encoded pages kept, and answers kept by request.
 pub const PAGE_CACHE_ENTRIES: usize = 256;
 
-/// Codec decoding requests with prost and sending responses that are already protobuf bytes.
-pub struct EncodedCodec<Request>(PhantomData<fn() -> Request>);
+/// Codec passing request and response messages through as protobuf bytes.
+#[derive(Default)]
+pub struct EncodedCodec;
 
-impl<Request> Default for EncodedCodec<Request> {
-    fn default() -> Self {
-        Self(PhantomData)
-    }
-}
-
-impl<Request: Message + Default + Send + 'static> Codec for EncodedCodec<Request> {
+impl Codec for EncodedCodec {
     type Encode = Bytes;
-    type Decode = Request;
+    type Decode = Bytes;
     type Encoder = BytesEncoder;
-    type Decoder = MessageDecoder<Request>;
+    type Decoder = BytesDecoder;
 
     fn encoder(&mut self) -> Self::Encoder {
         BytesEncoder
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        MessageDecoder(PhantomData)
+        BytesDecoder
     }
 }
 
@@ -68,22 +68,32 @@ impl Encoder for BytesEncoder {
     }
 }
 
-/// Decodes a request message with prost.
-pub struct MessageDecoder<Request>(PhantomData<fn() -> Request>);
+/// Hands over a request message's bytes undecoded.
+pub struct BytesDecoder;
 
-impl<Request: Message + Default> Decoder for MessageDecoder<Request> {
-    type Item = Request;
+impl Decoder for BytesDecoder {
+    type Item = Bytes;
     type Error = Status;
 
-    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Request>, Status> {
-        Request::decode(source).map(Some).map_err(|error| {
-            Status::invalid_argument(format!("malformed request message: {error}"))
-        })
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        let length = source.remaining();
+        Ok(Some(source.copy_to_bytes(length)))
     }
 }
 
+/// What makes two ListRankings answers identical: the request bytes under the same live catalog,
+/// staleness and day (the default as_of and the freshness ages follow the day).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct PageKey {
+pub struct RequestKey {
+    live_version: u64,
+    stale: bool,
+    today: NaiveDate,
+    request: Bytes,
+}
+
+/// What makes two encoded pages identical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
     catalog_version: u64,
     previous_version: Option<u64>,
     fingerprint: String,
@@ -110,14 +120,17 @@ impl PageKey {
     }
 }
 
-/// Least-recently-used cache of encoded pages.
-pub struct PageCache {
-    entries: Mutex<HashMap<PageKey, (u64, Bytes)>>,
+/// Least-recently-used cache of encoded responses.
+pub struct PageCache<Key = PageKey> {
+    entries: Mutex<HashMap<Key, (u64, Bytes)>>,
     clock: AtomicU64,
     capacity: usize,
 }
 
-impl PageCache {
+/// Encoded answers by request.
+pub type RequestCache = PageCache<RequestKey>;
+
+impl<Key: Eq + std::hash::Hash> PageCache<Key> {
     /// Creates a cache of at most `capacity` pages.
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -127,7 +140,7 @@ impl PageCache {
         }
     }
 
-    fn get(&self, key: &PageKey) -> Option<Bytes> {
+    fn get(&self, key: &Key) -> Option<Bytes> {
         let tick = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut entries = self
             .entries
@@ -139,7 +152,7 @@ impl PageCache {
         })
     }
 
-    fn insert(&self, key: PageKey, bytes: Bytes) {
+    fn insert(&self, key: Key, bytes: Bytes) {
         let tick = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut entries = self
             .entries
@@ -260,18 +273,46 @@ impl RankingsApi {
         self.pages.insert(key, bytes.clone());
         Ok(bytes)
     }
+
+    fn request_key(&self, request: &Bytes) -> RequestKey {
+        let store = self.rankings.store();
+        RequestKey {
+            live_version: store.current().map_or(0, |catalog| catalog.version),
+            stale: store.is_stale(),
+            today: today(),
+            request: request.clone(),
+        }
+    }
+
+    /// Answers a ListRankings request given as protobuf bytes: the same bytes under the same live catalog,
+    /// staleness and day get the same answer, so a repeat is served without decoding it.
+    pub async fn list_rankings_bytes(&self, request: Bytes) -> Result<Bytes, Status> {
+        let key = self.request_key(&request);
+        if let Some(bytes) = self.answers.get(&key) {
+            return Ok(bytes);
+        }
+        let message = pb::ListRankingsRequest::decode(request.clone()).map_err(|error| {
+            Status::invalid_argument(format!("malformed request message: {error}"))
+        })?;
+        let bytes = self.list_rankings_encoded(message).await?;
+        // Kept only when nothing changed meanwhile; errors are never kept.
+        if self.request_key(&request) == key {
+            self.answers.insert(key, bytes.clone());
+        }
+        Ok(bytes)
+    }
 }
 
 struct ListRankingsEncoded(RankingsApi);
 
-impl UnaryService<pb::ListRankingsRequest> for ListRankingsEncoded {
+impl UnaryService<Bytes> for ListRankingsEncoded {
     type Response = Bytes;
     type Future = BoxFuture<tonic::Response<Bytes>, Status>;
 
-    fn call(&mut self, request: tonic::Request<pb::ListRankingsRequest>) -> Self::Future {
+    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let api = self.0.clone();
         Box::pin(async move {
-            api.list_rankings_encoded(request.into_inner())
+            api.list_rankings_bytes(request.into_inner())
                 .await
                 .map(tonic::Response::new)
         })
@@ -323,9 +364,7 @@ where
         let api = self.api.clone();
         let limit = self.max_decoding_message_size;
         Box::pin(async move {
-            let mut grpc =
-                tonic::server::Grpc::new(EncodedCodec::<pb::ListRankingsRequest>::default())
-                    .max_decoding_message_size(limit);
+            let mut grpc = tonic::server::Grpc::new(EncodedCodec).max_decoding_message_size(limit);
             Ok(grpc.unary(ListRankingsEncoded(api), request).await)
         })
     }

@@ -26,6 +26,7 @@ use crate::service::{Rankings, RankingsPage, today};
 pub struct RankingsApi {
     rankings: Arc<Rankings>,
     pages: Arc<encoded::PageCache>,
+    answers: Arc<encoded::RequestCache>,
     metrics: Arc<encoded::MetricsCache>,
 }
 
@@ -35,6 +36,7 @@ impl RankingsApi {
         Self {
             rankings,
             pages: Arc::new(encoded::PageCache::new(encoded::PAGE_CACHE_ENTRIES)),
+            answers: Arc::new(encoded::RequestCache::new(encoded::PAGE_CACHE_ENTRIES)),
             metrics: Arc::new(encoded::MetricsCache::default()),
         }
     }

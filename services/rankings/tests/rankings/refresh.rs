@@ -61,7 +61,8 @@ async fn notify_rebuilds_and_page_tokens_keep_their_version() -> anyhow::Result<
     let built_before = first_page.catalog_built_at;
 
     add_newcomer(&harness.db.pool).await?;
-    // Without a notification nothing changes.
+    // Without a notification nothing changes. (The same request bytes are then answered anew after the
+    // refresh: answers kept by request belong to one live catalog.)
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!newcomer_visible(harness.client.clone()).await);
 
