@@ -9,6 +9,10 @@
 //! - catalog rebuild time for the 5,000 models (read from Postgres plus fusing);
 //! - ExportRankings of the whole catalog, in rows per second.
 //!
+//! The server runs on one two-thread runtime and the load-generating client on another, both in this
+//! process; the CPU each spends per call (from /proc/self/task) is reported beside the throughput, since
+//! on a small machine client and server share the cores and a throughput ratio mixes both.
+//!
 //! Prints a markdown table. Needs the test Postgres (`DATABASE_URL` or 127.0.0.1:5432). Environment:
 //! `BENCH_MODELS` (default 5000), `BENCH_SECONDS` per throughput phase (default 4), `BENCH_CONCURRENCY`
 //! (default 16).
@@ -32,6 +36,10 @@ use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
+/// Thread names of the server's runtime and of the load-generating client's runtime.
+const SERVER_THREADS: &str = "server-worker";
+const CLIENT_THREADS: &str = "bench-client";
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -46,11 +54,20 @@ struct Phase {
     errors: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU seconds of the client's and of the server's runtime threads during the phase.
+    client_cpu: f64,
+    server_cpu: f64,
 }
 
 impl Phase {
     fn per_second(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// CPU microseconds per call of the client's and of the server's threads.
+    fn cpu_per_call(&self) -> (f64, f64) {
+        let calls = self.calls.max(1) as f64;
+        (self.client_cpu / calls * 1e6, self.server_cpu / calls * 1e6)
     }
 
     fn percentile(&self, fraction: f64) -> Duration {
@@ -184,6 +201,8 @@ async fn run_phase(
     duration: Duration,
 ) -> Phase {
     let counter = Arc::new(AtomicU64::new(0));
+    let client_before = benchhub_testkit::cpu::thread_cpu_seconds(CLIENT_THREADS);
+    let server_before = benchhub_testkit::cpu::thread_cpu_seconds(SERVER_THREADS);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -242,7 +261,50 @@ async fn run_phase(
         errors,
         elapsed: started.elapsed(),
         latencies,
+        client_cpu: benchhub_testkit::cpu::thread_cpu_seconds(CLIENT_THREADS) - client_before,
+        server_cpu: benchhub_testkit::cpu::thread_cpu_seconds(SERVER_THREADS) - server_before,
     }
+}
+
+/// Runs a phase on the client's runtime.
+async fn client_phase(
+    client: &tokio::runtime::Handle,
+    name: &'static str,
+    call: Call,
+    channels: &[Channel],
+    concurrency: usize,
+    duration: Duration,
+) -> Phase {
+    let channels = channels.to_vec();
+    client
+        .spawn(async move { run_phase(name, call, &channels, concurrency, duration).await })
+        .await
+        .expect("benchmark phase panicked")
+}
+
+/// Microseconds to decode (and drop) one basic page in this process, whole and in parts: what a
+/// client pays per call on top of the transport.
+fn decode_costs(page: &pb::ListRankingsResponse) -> (f64, f64, f64) {
+    use prost::Message;
+    let time = |message: &pb::ListRankingsResponse| {
+        let bytes = bytes::Bytes::from(message.encode_to_vec());
+        let rounds = 2000;
+        let started = Instant::now();
+        for _ in 0..rounds {
+            let decoded = pb::ListRankingsResponse::decode(bytes.clone()).expect("decodes");
+            std::hint::black_box(decoded);
+        }
+        started.elapsed().as_secs_f64() * 1e6 / rounds as f64
+    };
+    let rows_only = pb::ListRankingsResponse {
+        rows: page.rows.clone(),
+        ..pb::ListRankingsResponse::default()
+    };
+    let without_rows = pb::ListRankingsResponse {
+        rows: Vec::new(),
+        ..page.clone()
+    };
+    (time(page), time(&rows_only), time(&without_rows))
 }
 
 fn millis(duration: Duration) -> String {
@@ -251,6 +313,7 @@ fn millis(duration: Duration) -> String {
 
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(SERVER_THREADS)
         .enable_all()
         .build()?;
     runtime.block_on(bench())
@@ -309,15 +372,24 @@ async fn bench() -> anyhow::Result<()> {
     server.wait_serving(Duration::from_secs(120)).await?;
     // Receive windows large enough for a full page, so responses are not throttled by HTTP/2 flow
     // control (the 64 KiB default is smaller than one full page).
+    // The load generator runs on its own runtime (two threads, like the server's), so its CPU can be
+    // told from the server's.
+    let client_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(CLIENT_THREADS)
+        .enable_all()
+        .build()?;
+    let client = client_runtime.handle().clone();
     let mut channels = Vec::new();
     for _ in 0..2 {
+        let endpoint = tonic::transport::Endpoint::from_shared(server.url.clone())?
+            .tcp_nodelay(true)
+            .initial_stream_window_size(Some(1024 * 1024))
+            .initial_connection_window_size(Some(8 * 1024 * 1024));
         channels.push(
-            tonic::transport::Endpoint::from_shared(server.url.clone())?
-                .tcp_nodelay(true)
-                .initial_stream_window_size(Some(1024 * 1024))
-                .initial_connection_window_size(Some(8 * 1024 * 1024))
-                .connect()
-                .await?,
+            client
+                .spawn(async move { endpoint.connect().await })
+                .await??,
         );
     }
 
@@ -327,12 +399,12 @@ async fn bench() -> anyhow::Result<()> {
         .await?
         .into_inner();
     let response_bytes = prost::Message::encoded_len(&first);
-    let basic_bytes = prost::Message::encoded_len(
-        &probe
-            .list_rankings(list_request(None, pb::RankingView::Unspecified))
-            .await?
-            .into_inner(),
-    );
+    let basic_page = probe
+        .list_rankings(list_request(None, pb::RankingView::Unspecified))
+        .await?
+        .into_inner();
+    let basic_bytes = prost::Message::encoded_len(&basic_page);
+    let decode_costs = decode_costs(&basic_page);
     eprintln!(
         "filtered listing: {} of {entries} models match, {} rows per page, {basic_bytes} bytes per basic page, {response_bytes} bytes per full page",
         first.total_size,
@@ -340,7 +412,8 @@ async fn bench() -> anyhow::Result<()> {
     );
 
     // Warm-up, then the measured phases.
-    let _ = run_phase(
+    let _ = client_phase(
+        &client,
         "warm-up",
         Call::List,
         &channels,
@@ -378,16 +451,27 @@ async fn bench() -> anyhow::Result<()> {
             errors: 0,
             elapsed: Duration::ZERO,
             latencies: Vec::new(),
+            client_cpu: 0.0,
+            server_cpu: 0.0,
         })
         .collect();
     for _ in 0..rounds {
         for ((name, call), total) in kinds.iter().zip(totals.iter_mut()) {
-            let mut phase =
-                run_phase(name, *call, &channels, concurrency, phase_length / rounds).await;
+            let mut phase = client_phase(
+                &client,
+                name,
+                *call,
+                &channels,
+                concurrency,
+                phase_length / rounds,
+            )
+            .await;
             total.calls += phase.calls;
             total.errors += phase.errors;
             total.elapsed += phase.elapsed;
             total.latencies.append(&mut phase.latencies);
+            total.client_cpu += phase.client_cpu;
+            total.server_cpu += phase.server_cpu;
         }
     }
     let mut totals = totals.into_iter();
@@ -400,7 +484,8 @@ async fn bench() -> anyhow::Result<()> {
     ) else {
         anyhow::bail!("missing phase");
     };
-    let alone = run_phase(
+    let alone = client_phase(
+        &client,
         "ListRankings, one caller, default view",
         Call::List,
         &channels,
@@ -408,7 +493,8 @@ async fn bench() -> anyhow::Result<()> {
         Duration::from_secs(2),
     )
     .await;
-    let alone_uncached = run_phase(
+    let alone_uncached = client_phase(
+        &client,
         "ListRankings, one caller, distinct filter per call",
         Call::ListUncached,
         &channels,
@@ -416,7 +502,8 @@ async fn bench() -> anyhow::Result<()> {
         Duration::from_secs(2),
     )
     .await;
-    let alone_full = run_phase(
+    let alone_full = client_phase(
+        &client,
         "ListRankings, one caller, full view",
         Call::ListFull,
         &channels,
@@ -444,6 +531,7 @@ async fn bench() -> anyhow::Result<()> {
     }
     let export_time = export_started.elapsed();
     server.stop().await?;
+    client_runtime.shutdown_background();
 
     println!();
     println!(
@@ -451,19 +539,24 @@ async fn bench() -> anyhow::Result<()> {
         observations.len()
     );
     println!();
-    println!("| measurement | result | vs. baseline | target |");
-    println!("|---|---|---|---|");
+    println!("| measurement | result | CPU per call: client / server | vs. baseline | target |");
+    println!("|---|---|---|---|---|");
+    let cpu = |phase: &Phase| {
+        let (client, server) = phase.cpu_per_call();
+        format!("{client:.0} µs / {server:.0} µs")
+    };
     println!(
-        "| {} | {:.0} calls/s (p50 {}, p99 {}) | baseline | |",
+        "| {} | {:.0} calls/s (p50 {}, p99 {}) | {} | baseline | |",
         health.name,
         health.per_second(),
         millis(health.percentile(0.5)),
         millis(health.percentile(0.99)),
+        cpu(&health),
     );
     for phase in [&list, &uncached, &full, &undecoded] {
         let ratio = phase.per_second() / health.per_second();
         println!(
-            "| {} | {:.0} calls/s (p50 {}, p99 {}){} | {:.0}% | {} |",
+            "| {} | {:.0} calls/s (p50 {}, p99 {}){} | {} | {:.0}% | {} |",
             phase.name,
             phase.per_second(),
             millis(phase.percentile(0.5)),
@@ -473,6 +566,7 @@ async fn bench() -> anyhow::Result<()> {
             } else {
                 String::new()
             },
+            cpu(phase),
             ratio * 100.0,
             if std::ptr::eq(phase, &list) {
                 if ratio >= 0.5 {
@@ -485,10 +579,14 @@ async fn bench() -> anyhow::Result<()> {
             }
         );
     }
+    println!(
+        "| decoding one basic page in the client ({basic_bytes} bytes) | {:.1} µs: rows {:.1} µs, source status and the rest {:.1} µs | - | - | - |",
+        decode_costs.0, decode_costs.1, decode_costs.2
+    );
     for phase in [&alone, &alone_uncached, &alone_full] {
         let p99 = phase.percentile(0.99);
         println!(
-            "| {} (latency) | p50 {}, p99 {} over {} calls | - | p99 < 20 ms: {} |",
+            "| {} (latency) | p50 {}, p99 {} over {} calls | - | - | p99 < 20 ms: {} |",
             phase.name,
             millis(phase.percentile(0.5)),
             millis(p99),
@@ -502,7 +600,7 @@ async fn bench() -> anyhow::Result<()> {
     }
     for phase in [&list, &full] {
         println!(
-            "| {} (latency under load, {concurrency} concurrent calls) | p50 {}, p99 {} | - | p99 < 20 ms: {} |",
+            "| {} (latency under load, {concurrency} concurrent calls) | p50 {}, p99 {} | - | - | p99 < 20 ms: {} |",
             phase.name,
             millis(phase.percentile(0.5)),
             millis(phase.percentile(0.99)),
@@ -514,13 +612,13 @@ async fn bench() -> anyhow::Result<()> {
         );
     }
     println!(
-        "| catalog rebuild, {entries} models (median of 3) | {} (read {}, fuse {}) | - | - |",
+        "| catalog rebuild, {entries} models (median of 3) | {} (read {}, fuse {}) | - | - | - |",
         millis(rebuild),
         millis(loads[1]),
         millis(fuses[1]),
     );
     println!(
-        "| ExportRankings, full catalog | {:.0} rows/s ({exports} exports, {:.1} MB/s) | - | - |",
+        "| ExportRankings, full catalog | {:.0} rows/s ({exports} exports, {:.1} MB/s) | - | - | - |",
         export_rows as f64 / export_time.as_secs_f64(),
         export_bytes as f64 / export_time.as_secs_f64() / 1_000_000.0,
     );

@@ -31,48 +31,6 @@ const MODELS: usize = 4;
 const CONCURRENCY: i32 = 64;
 const LATENCY: Duration = Duration::from_millis(200);
 
-/// CPU seconds used so far by this process's threads whose name starts with `prefix`.
-fn thread_cpu_seconds(prefix: &str) -> f64 {
-    let ticks = clock_ticks();
-    let mut total = 0u64;
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    for task in tasks.flatten() {
-        let path = task.path();
-        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if !name.trim().starts_with(prefix) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
-        // Fields after the parenthesised command: state is field 3; utime and stime are 14 and 15.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-        total += utime + stime;
-    }
-    total as f64 / ticks
-}
-
-/// Clock ticks per second (AT_CLKTCK from the auxiliary vector; 100 when unreadable).
-fn clock_ticks() -> f64 {
-    const AT_CLKTCK: u64 = 17;
-    let Ok(bytes) = std::fs::read("/proc/self/auxv") else {
-        return 100.0;
-    };
-    for pair in bytes.chunks_exact(16) {
-        let key = u64::from_le_bytes(pair[..8].try_into().unwrap_or([0; 8]));
-        let value = u64::from_le_bytes(pair[8..].try_into().unwrap_or([0; 8]));
-        if key == AT_CLKTCK && value > 0 {
-            return value as f64;
-        }
-    }
-    100.0
-}
-
 /// Peak resident memory of the process in MiB (VmHWM).
 fn peak_memory_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -144,7 +102,7 @@ async fn measure(
         }),
         ..pb::CreateRunRequest::default()
     };
-    let cpu_before = thread_cpu_seconds("runner-worker");
+    let cpu_before = benchhub_testkit::cpu::thread_cpu_seconds("runner-worker");
     let started = Instant::now();
     let run = client
         .create_run(authorized(request, ADMIN))
@@ -174,7 +132,7 @@ async fn measure(
         }
     };
     let wall = started.elapsed();
-    let cpu_seconds = thread_cpu_seconds("runner-worker") - cpu_before;
+    let cpu_seconds = benchhub_testkit::cpu::thread_cpu_seconds("runner-worker") - cpu_before;
     assert_eq!(
         run.status,
         pb::BenchmarkRunStatus::Completed as i32,

@@ -6,8 +6,10 @@
 //! - [`TestServer`]: a service started in-process on port 0 with a shutdown token and a gRPC channel.
 //! - [`fixtures_dir`]: the shared upstream samples, when present.
 //! - [`PgCluster`]: a private Postgres server that a test can stop and start again (real outages).
+//! - [`cpu`]: CPU time of named threads, for benchmarks that split client from server CPU.
 
 pub mod cluster;
+pub mod cpu;
 
 pub use cluster::PgCluster;
 
