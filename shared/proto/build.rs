@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let include_dirs = [proto_root.clone(), protoc_bin_vendored::include_path()?];
     tonic_prost_build::configure()
+        // Decoding from one contiguous buffer (see src/codec.rs).
+        .codec_path("crate::codec::ProstCodec")
         .file_descriptor_set_path(out_dir.join("benchhub_descriptor.bin"))
         .compile_with_config(config, &files, &include_dirs)?;
     Ok(())

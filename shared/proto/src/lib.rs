@@ -2,6 +2,8 @@
 //!
 //! Every service imports the messages and service traits as `benchhub_proto::pb`.
 
+pub mod codec;
+
 /// Messages, clients and servers generated from `proto/benchhub/v1/*.proto`.
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod pb {

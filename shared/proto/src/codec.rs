@@ -1,0 +1,61 @@
+//! The codec of every generated client and server: prost encoding, and decoding from one contiguous
+//! buffer.
+//!
+//! tonic hands a decoder the message inside its receive buffer (a `BytesMut`), and prost reading
+//! through it pays that buffer's bookkeeping on every field. Taking the message out as `Bytes` first is
+//! free (the buffer is split, not copied) and makes every read a slice access: a 50-row ListRankings
+//! page decodes markedly faster. Encoding and error statuses are those of `tonic_prost::ProstCodec`.
+
+use std::marker::PhantomData;
+
+use bytes::Buf;
+use prost::Message;
+use tonic::Status;
+use tonic::codec::{Codec, DecodeBuf, Decoder};
+use tonic_prost::ProstEncoder;
+
+/// Prost codec decoding from a contiguous buffer.
+#[derive(Debug, Clone)]
+pub struct ProstCodec<T, U>(PhantomData<fn() -> (T, U)>);
+
+impl<T, U> Default for ProstCodec<T, U> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T, U> Codec for ProstCodec<T, U>
+where
+    T: Message + Send + 'static,
+    U: Message + Default + Send + 'static,
+{
+    type Encode = T;
+    type Decode = U;
+    type Encoder = ProstEncoder<T>;
+    type Decoder = ContiguousDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ContiguousDecoder(PhantomData)
+    }
+}
+
+/// Decodes a message after taking it out of the receive buffer as `Bytes`.
+#[derive(Debug, Clone)]
+pub struct ContiguousDecoder<U>(PhantomData<fn() -> U>);
+
+impl<U: Message + Default> Decoder for ContiguousDecoder<U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
+        let length = source.remaining();
+        U::decode(source.copy_to_bytes(length))
+            .map(Some)
+            // As tonic_prost: a message that does not parse is INTERNAL.
+            .map_err(|error| Status::internal(error.to_string()))
+    }
+}
