@@ -289,6 +289,9 @@ fn decode_costs(page: &pb::ListRankingsResponse) -> (f64, f64, f64) {
     let time = |message: &pb::ListRankingsResponse| {
         let bytes = bytes::Bytes::from(message.encode_to_vec());
         let rounds = 2000;
+        for _ in 0..rounds / 4 {
+            std::hint::black_box(pb::ListRankingsResponse::decode(bytes.clone()).expect("decodes"));
+        }
         let started = Instant::now();
         for _ in 0..rounds {
             let decoded = pb::ListRankingsResponse::decode(bytes.clone()).expect("decodes");
