@@ -124,58 +124,6 @@ enum Call {
     ListUndecoded,
 }
 
-/// Client codec that encodes the request and keeps the response as bytes: a load generator that does
-/// not pay for decoding 70 KB of protobuf, to show what the server itself sustains.
-#[derive(Default)]
-struct UndecodedCodec;
-
-struct RequestEncoder;
-
-impl tonic::codec::Encoder for RequestEncoder {
-    type Item = pb::ListRankingsRequest;
-    type Error = tonic::Status;
-
-    fn encode(
-        &mut self,
-        item: pb::ListRankingsRequest,
-        destination: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        prost::Message::encode(&item, destination)
-            .map_err(|error| tonic::Status::internal(error.to_string()))
-    }
-}
-
-struct BytesDecoder;
-
-impl tonic::codec::Decoder for BytesDecoder {
-    type Item = bytes::Bytes;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        source: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<bytes::Bytes>, tonic::Status> {
-        use bytes::Buf;
-        let remaining = source.remaining();
-        Ok(Some(source.copy_to_bytes(remaining)))
-    }
-}
-
-impl tonic::codec::Codec for UndecodedCodec {
-    type Encode = pb::ListRankingsRequest;
-    type Decode = bytes::Bytes;
-    type Encoder = RequestEncoder;
-    type Decoder = BytesDecoder;
-
-    fn encoder(&mut self) -> RequestEncoder {
-        RequestEncoder
-    }
-
-    fn decoder(&mut self) -> BytesDecoder {
-        BytesDecoder
-    }
-}
-
 async fn list_undecoded(client: &mut tonic::client::Grpc<Channel>) -> bool {
     if client.ready().await.is_err() {
         return false;
@@ -185,9 +133,12 @@ async fn list_undecoded(client: &mut tonic::client::Grpc<Channel>) -> bool {
     );
     client
         .unary(
-            tonic::Request::new(list_request(None, pb::RankingView::Full)),
+            // The load generator skips decoding the 70 KB response, to show what the server sustains.
+            tonic::Request::new(bytes::Bytes::from(prost::Message::encode_to_vec(
+                &list_request(None, pb::RankingView::Full),
+            ))),
             path,
-            UndecodedCodec,
+            benchhub_testkit::raw::RawCodec,
         )
         .await
         .is_ok()

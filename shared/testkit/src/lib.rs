@@ -7,9 +7,11 @@
 //! - [`fixtures_dir`]: the shared upstream samples, when present.
 //! - [`PgCluster`]: a private Postgres server that a test can stop and start again (real outages).
 //! - [`cpu`]: CPU time of named threads, for benchmarks that split client from server CPU.
+//! - [`raw::RawCodec`]: a client codec for raw message bytes (malformed requests, undecoded responses).
 
 pub mod cluster;
 pub mod cpu;
+pub mod raw;
 
 pub use cluster::PgCluster;
 

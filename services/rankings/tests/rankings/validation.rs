@@ -183,55 +183,6 @@ async fn bad_requests_name_the_field() -> anyhow::Result<()> {
     harness.server.stop().await
 }
 
-/// Client codec sending and receiving raw message bytes, to send what no generated client would.
-struct RawCodec;
-
-struct RawEncoder;
-
-impl tonic::codec::Encoder for RawEncoder {
-    type Item = bytes::Bytes;
-    type Error = tonic::Status;
-
-    fn encode(
-        &mut self,
-        item: bytes::Bytes,
-        destination: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        bytes::BufMut::put(destination, item);
-        Ok(())
-    }
-}
-
-struct RawDecoder;
-
-impl tonic::codec::Decoder for RawDecoder {
-    type Item = bytes::Bytes;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        source: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<bytes::Bytes>, tonic::Status> {
-        let length = bytes::Buf::remaining(source);
-        Ok(Some(bytes::Buf::copy_to_bytes(source, length)))
-    }
-}
-
-impl tonic::codec::Codec for RawCodec {
-    type Encode = bytes::Bytes;
-    type Decode = bytes::Bytes;
-    type Encoder = RawEncoder;
-    type Decoder = RawDecoder;
-
-    fn encoder(&mut self) -> RawEncoder {
-        RawEncoder
-    }
-
-    fn decoder(&mut self) -> RawDecoder {
-        RawDecoder
-    }
-}
-
 /// ListRankings is served from raw request bytes (and answers kept by them): bytes that are no
 /// ListRankingsRequest get INVALID_ARGUMENT every time, never a kept answer, and the answer to valid
 /// bytes is the generated server's encoding of the same response.
@@ -250,7 +201,7 @@ async fn malformed_list_request_bytes_are_rejected_every_time() -> anyhow::Resul
             .unary(
                 tonic::Request::new(bytes::Bytes::from_static(&[0xff, 0xff, 0xff])),
                 path.clone(),
-                RawCodec,
+                benchhub_testkit::raw::RawCodec,
             )
             .await
             .expect_err("malformed bytes");
@@ -264,7 +215,7 @@ async fn malformed_list_request_bytes_are_rejected_every_time() -> anyhow::Resul
             .unary(
                 tonic::Request::new(bytes::Bytes::from(valid.encode_to_vec())),
                 path.clone(),
-                RawCodec,
+                benchhub_testkit::raw::RawCodec,
             )
             .await?
             .into_inner();
