@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use benchhub_proto::pb;
@@ -326,8 +326,8 @@ const RECORD_RETRY_DELAYS: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(5));
 
 /// Runs `attempt` until it succeeds or fails with anything but [`Error::Unavailable`], waiting with
-/// exponential backoff (`delays`: first, longest) in between; stops early when `give_up` fires or
-/// `window` has passed since the first attempt. Returns the last outcome and the attempts made.
+/// exponential backoff (`delays`: first, longest) in between; stops early when `give_up` fires or the
+/// waits add up to `window`. Returns the last outcome and the attempts made.
 async fn retry_while_unavailable<T, F, Fut>(
     mut attempt: F,
     give_up: impl Future<Output = ()>,
@@ -338,23 +338,29 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
-    tokio::pin!(give_up);
-    let started = tokio::time::Instant::now();
-    let (mut delay, max_delay) = delays;
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let outcome = attempt().await;
-        if !matches!(outcome, Err(Error::Unavailable(_))) || started.elapsed() >= window {
-            return (outcome, attempts);
-        }
-        tokio::select! {
-            biased;
-            () = &mut give_up => return (outcome, attempts),
-            () = tokio::time::sleep(delay) => {}
-        }
-        delay = (delay * 2).min(max_delay);
-    }
+    use backon::{ExponentialBuilder, Retryable};
+
+    let attempts = AtomicU32::new(0);
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(delays.0)
+        .with_max_delay(delays.1)
+        .with_total_delay(Some(window))
+        .without_max_times();
+    let retried = (|| {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        attempt()
+    })
+    .retry(backoff)
+    .sleep(tokio::time::sleep)
+    .when(|error| matches!(error, Error::Unavailable(_)));
+    let outcome = tokio::select! {
+        biased;
+        outcome = retried => outcome,
+        () = give_up => Err(Error::Unavailable(
+            "the database is unavailable and the run was stopped".to_owned(),
+        )),
+    };
+    (outcome, attempts.load(Ordering::Relaxed))
 }
 
 /// Counts a result this replica stored: a new pair is done, a retried pair that now succeeded is no
