@@ -114,7 +114,12 @@ pub async fn create_run(
     caller: &Caller,
     request: RunRequest,
 ) -> Result<Created, Error> {
-    let resolved = resolve_models(engine, &request.models)?;
+    // A malformed model name answers first; a provider this deployment lacks (FAILED_PRECONDITION)
+    // only after the named suite was found (NOT_FOUND).
+    let resolved = resolve_models(engine, &request.models);
+    if let Err(error @ Error::InvalidArgument { .. }) = resolved {
+        return Err(error);
+    }
     let mut transaction = repo::tenant(pool, &caller.tenant).await?;
     let suite_cases = match request.suite_id {
         Some(suite_id) => {
@@ -123,6 +128,7 @@ pub async fn create_run(
         }
         None => Vec::new(),
     };
+    let resolved = resolved?;
     let case_count = suite_cases.len() + request.ad_hoc_cases.len();
     let total_calls = validate::run_size(case_count, request.models.len(), request.repetitions)?;
 

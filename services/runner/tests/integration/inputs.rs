@@ -312,6 +312,21 @@ async fn bad_inputs_name_the_field() {
         "{}",
         missing_key.message()
     );
+    // A suite that does not exist is NOT_FOUND even when a model's provider is not configured here
+    // (the named resource answers before the deployment's state).
+    let unknown_suite_run = client
+        .create_run(admin(run_of(
+            &uuid::Uuid::new_v4().to_string(),
+            &["anthropic/claude-sonnet-4-5"],
+            limits(1, 0),
+        )))
+        .await
+        .expect_err("unknown suite");
+    assert_eq!(
+        unknown_suite_run.code(),
+        Code::NotFound,
+        "{unknown_suite_run:?}"
+    );
     expect_field(
         client
             .create_run(admin(pb::CreateRunRequest {
