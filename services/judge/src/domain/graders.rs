@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use crate::domain::judge::{Judge, PreparedRubric};
 use crate::domain::text;
@@ -17,14 +17,9 @@ use crate::error::Error;
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Largest rubric accepted, in bytes.
 pub const MAX_RUBRIC_BYTES: usize = 64 * 1024;
-/// Longest regex pattern accepted, in characters.
-pub const MAX_PATTERN_CHARS: usize = 4_096;
-/// Largest compiled regex (the regex crate's size limit), in bytes.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
-/// Largest lazy-DFA cache of one regex, in bytes.
-pub const REGEX_DFA_SIZE_LIMIT: usize = 2 << 20;
-/// Largest JSON Schema accepted, in bytes.
-pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
+pub use benchhub_common::grading::{
+    MAX_PATTERN_CHARS, MAX_SCHEMA_BYTES, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT,
+};
 /// Most needles of a contains grader.
 pub const MAX_NEEDLES: usize = 100;
 /// Longest needle, in characters.
@@ -358,29 +353,8 @@ fn compile_regex(
     if let Some(compiled) = cache.regexes.get(pattern) {
         return Ok(compiled.clone());
     }
-    let characters = pattern.chars().count();
-    if characters == 0 || characters > MAX_PATTERN_CHARS {
-        return Err(Error::invalid(
-            field,
-            format!("must be 1 to {MAX_PATTERN_CHARS} characters, got {characters}"),
-        ));
-    }
-    let compiled = RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-        .build()
-        .map_err(|error| {
-            let reason = match error {
-                regex::Error::CompiledTooBig(limit) => format!(
-                    "compiles to more than the {limit}-byte limit; simplify it (e.g. smaller repetition counts)"
-                ),
-                other => format!(
-                    "is not a valid regular expression (Rust regex syntax: no backreferences or look-around): {}",
-                    one_line(&other.to_string())
-                ),
-            };
-            Error::invalid(field, reason)
-        })?;
+    let compiled = benchhub_common::grading::compile_pattern(pattern)
+        .map_err(|reason| Error::invalid(field, reason))?;
     let compiled = Arc::new(compiled);
     cache.regexes.insert(pattern.to_owned(), compiled.clone());
     Ok(compiled)
@@ -394,40 +368,13 @@ fn compile_schema(
     if let Some(compiled) = cache.schemas.get(schema_json) {
         return Ok(compiled.clone());
     }
-    check_text(field, schema_json, MAX_SCHEMA_BYTES)?;
-    let schema: serde_json::Value = serde_json::from_str(schema_json)
-        .map_err(|error| Error::invalid(field, format!("is not valid JSON: {error}")))?;
-    if !schema.is_object() && !schema.is_boolean() {
-        return Err(Error::invalid(
-            field,
-            "must be a JSON object or boolean (a JSON Schema)",
-        ));
-    }
-    let validator = jsonschema::options()
-        .with_pattern_options(
-            jsonschema::PatternOptions::regex()
-                .size_limit(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(REGEX_DFA_SIZE_LIMIT),
-        )
-        .build(&schema)
-        .map_err(|error| {
-            Error::invalid(
-                field,
-                format!(
-                    "is not a valid JSON Schema (remote $refs are not fetched): {}",
-                    one_line(&error.to_string())
-                ),
-            )
-        })?;
+    let validator = benchhub_common::grading::compile_schema(schema_json)
+        .map_err(|reason| Error::invalid(field, reason))?;
     let compiled = Arc::new(validator);
     cache
         .schemas
         .insert(schema_json.to_owned(), compiled.clone());
     Ok(compiled)
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Grades `output` with a deterministic grader; `None` for the LLM rubric (see the judge).
@@ -520,7 +467,10 @@ pub fn grade(grader: &Grader, output: &str) -> Option<Grade> {
                             };
                             format!(
                                 "{path}: {}",
-                                text::excerpt(&one_line(&error.to_string()), 200)
+                                text::excerpt(
+                                    &benchhub_common::grading::one_line(&error.to_string()),
+                                    200
+                                )
                             )
                         })
                         .collect();

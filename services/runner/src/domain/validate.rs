@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use benchhub_common::grading;
+
 use crate::domain::grader::GraderSpec;
 use crate::domain::run::{CaseSpec, Limits};
 use crate::error::Error;
@@ -46,10 +48,6 @@ pub const MAX_CALL_TIMEOUT_MS: i64 = 600_000;
 pub const MAX_RETRIES: i32 = 10;
 /// Largest requests-per-minute limit.
 pub const MAX_REQUESTS_PER_MINUTE: i32 = 1_000_000;
-/// Longest regex pattern.
-pub const MAX_PATTERN_CHARS: usize = 4_096;
-/// Largest JSON schema, in bytes.
-pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 /// Most needles of a contains grader.
 pub const MAX_NEEDLES: usize = 100;
 /// Longest needle, in characters.
@@ -168,7 +166,8 @@ pub fn case(field: &str, spec: CaseSpec) -> Result<CaseSpec, Error> {
     })
 }
 
-/// Validates a grader's own parameters (the judge validates regexes and schemas in depth).
+/// Validates a grader's own parameters; regexes and schemas are compiled as the judge compiles them,
+/// so a case is rejected when it is added, not when it is graded.
 pub fn grader(field: &str, grader: &GraderSpec) -> Result<(), Error> {
     match grader {
         GraderSpec::Exact { .. } | GraderSpec::NormalizedExact { .. } | GraderSpec::JsonValid => {
@@ -192,26 +191,13 @@ pub fn grader(field: &str, grader: &GraderSpec) -> Result<(), Error> {
             Ok(())
         }
         GraderSpec::Regex { pattern } => {
-            if pattern.is_empty() || pattern.chars().count() > MAX_PATTERN_CHARS {
-                return Err(Error::invalid(
-                    format!("{field}.regex.pattern"),
-                    format!("must be 1–{MAX_PATTERN_CHARS} characters"),
-                ));
-            }
+            grading::compile_pattern(pattern)
+                .map_err(|reason| Error::invalid(format!("{field}.regex.pattern"), reason))?;
             Ok(())
         }
         GraderSpec::JsonSchema { schema_json } => {
-            if schema_json.len() > MAX_SCHEMA_BYTES {
-                return Err(Error::invalid(
-                    format!("{field}.json_schema.schema_json"),
-                    format!("must be at most {MAX_SCHEMA_BYTES} bytes"),
-                ));
-            }
-            serde_json::from_str::<serde_json::Value>(schema_json).map_err(|_| {
-                Error::invalid(
-                    format!("{field}.json_schema.schema_json"),
-                    "must be a JSON document",
-                )
+            grading::compile_schema(schema_json).map_err(|reason| {
+                Error::invalid(format!("{field}.json_schema.schema_json"), reason)
             })?;
             Ok(())
         }

@@ -392,6 +392,45 @@ async fn bad_inputs_name_the_field() {
         "grader.regex.pattern",
     )
     .await;
+    // Patterns and schemas are compiled as the judge will compile them, so a run that could only fail
+    // at grading is refused when it is created.
+    let bad_pattern = expect_field(
+        client
+            .create_run(admin(pb::CreateRunRequest {
+                grader: Some(pb::Grader {
+                    kind: Some(pb::grader::Kind::Regex(pb::RegexGrader {
+                        pattern: "(unclosed".to_owned(),
+                    })),
+                }),
+                ..with_cases(vec!["fake/good"])
+            }))
+            .await,
+        Code::InvalidArgument,
+        "grader.regex.pattern",
+    )
+    .await;
+    assert!(
+        bad_pattern
+            .message()
+            .contains("not a valid regular expression"),
+        "{}",
+        bad_pattern.message()
+    );
+    expect_field(
+        client
+            .create_run(admin(pb::CreateRunRequest {
+                grader: Some(pb::Grader {
+                    kind: Some(pb::grader::Kind::JsonSchema(pb::JsonSchemaGrader {
+                        schema_json: r#"{"type":"no-such-type"}"#.to_owned(),
+                    })),
+                }),
+                ..with_cases(vec!["fake/good"])
+            }))
+            .await,
+        Code::InvalidArgument,
+        "grader.json_schema.schema_json",
+    )
+    .await;
     assert_eq!(
         harness.db.count("benchmark_runs").await,
         0,
