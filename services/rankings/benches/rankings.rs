@@ -15,7 +15,7 @@
 //!
 //! Prints a markdown table. Needs the test Postgres (`DATABASE_URL` or 127.0.0.1:5432). Environment:
 //! `BENCH_MODELS` (default 5000), `BENCH_SECONDS` per throughput phase (default 4), `BENCH_CONCURRENCY`
-//! (default 16).
+//! (default 16); `BENCH_ONLY` (health, list, full or uncached) runs only that call, for profiling.
 
 /// The allocator of the service binaries, so the in-process server runs as it does in production.
 #[global_allocator]
@@ -278,6 +278,21 @@ async fn bench() -> anyhow::Result<()> {
     let seconds = env_number("BENCH_SECONDS", 4);
     let concurrency = env_number("BENCH_CONCURRENCY", 16) as usize;
     let phase_length = Duration::from_secs(seconds);
+    let only = match std::env::var("BENCH_ONLY") {
+        Err(_) => None,
+        Ok(only) => {
+            let call = match only.as_str() {
+                "health" => Call::Health,
+                "list" => Call::List,
+                "full" => Call::ListFull,
+                "uncached" => Call::ListUncached,
+                other => anyhow::bail!(
+                    "BENCH_ONLY={other}: allowed values are health, list, full, uncached"
+                ),
+            };
+            Some((only, call))
+        }
+    };
     let bench_started = Instant::now();
 
     let db = TestDb::new().await?;
@@ -375,6 +390,21 @@ async fn bench() -> anyhow::Result<()> {
         Duration::from_millis(500),
     )
     .await;
+    // Profiling aid: `BENCH_ONLY=health|list|full|uncached` runs just that call for BENCH_SECONDS
+    // (e.g. under `perf record`), prints its rate and CPU per call, and skips the rest.
+    if let Some((only, call)) = only {
+        let phase = client_phase(&client, "only", call, &channels, concurrency, phase_length).await;
+        let calls = phase.calls.max(1) as f64;
+        eprintln!(
+            "BENCH_ONLY={only}: {:.0} calls/s, CPU per call client {:.1} µs, server {:.1} µs, {} errors",
+            calls / phase.elapsed.as_secs_f64(),
+            phase.client_cpu * 1e6 / calls,
+            phase.server_cpu * 1e6 / calls,
+            phase.errors
+        );
+        client_runtime.shutdown_background();
+        return Ok(());
+    }
     // The concurrent phases run interleaved in rounds, so a slow moment of the shared machine hits the
     // baseline and the measured calls alike.
     let kinds = [

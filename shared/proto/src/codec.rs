@@ -4,15 +4,24 @@
 //! tonic hands a decoder the message inside its receive buffer (a `BytesMut`), and prost reading
 //! through it pays that buffer's bookkeeping on every field. Taking the message out as `Bytes` first is
 //! free (the buffer is split, not copied) and makes every read a slice access: a 50-row ListRankings
-//! page decodes markedly faster. Encoding and error statuses are those of `tonic_prost::ProstCodec`.
+//! page decodes markedly faster. The receive buffer starts at 16 KiB instead of tonic's 8 KiB, so a
+//! default ListRankings page (about 10 KB) lands in it without the buffer being reallocated and copied
+//! on every call. Encoding and error statuses are those of `tonic_prost::ProstCodec`.
 
 use std::marker::PhantomData;
 
 use bytes::Buf;
 use prost::Message;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder};
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic_prost::ProstEncoder;
+
+/// Initial size of a call's receive buffer (tonic's default is 8 KiB).
+pub const DECODE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// tonic's default: how much an encoder buffers before yielding (unused by decoding, required by the
+/// settings type).
+const YIELD_THRESHOLD_BYTES: usize = 32 * 1024;
 
 /// Prost codec decoding from a contiguous buffer.
 #[derive(Debug, Clone)]
@@ -57,5 +66,9 @@ impl<U: Message + Default> Decoder for ContiguousDecoder<U> {
             .map(Some)
             // As tonic_prost: a message that does not parse is INTERNAL.
             .map_err(|error| Status::internal(error.to_string()))
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::new(DECODE_BUFFER_BYTES, YIELD_THRESHOLD_BYTES)
     }
 }

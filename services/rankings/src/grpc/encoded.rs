@@ -2,29 +2,37 @@
 //!
 //! Ranking pages are read far more often than the catalog changes, and a page of 50 rows with every
 //! metric is tens of kilobytes of protobuf that takes longer to build and encode than the ranking itself.
-//! So ListRankings is routed to a codec whose requests arrive as their raw bytes and whose responses are
-//! already-encoded `ListRankingsResponse` bytes, with two caches:
+//! So ListRankings requests are read as their raw bytes and answered with already-encoded, already
+//! framed `ListRankingsResponse` bytes, with two caches:
 //! - by request: the exact request bytes under the same live catalog, staleness and day are answered
 //!   from the bytes sent last time, without decoding, validating or ranking anything;
 //! - by page: encoded pages per (catalog versions, query fingerprint, date, rows, view, staleness), so
 //!   differently spelled requests for the same page share one encoding.
+//!
+//! A kept answer goes out as it is stored (a reference-counted buffer, not copied): the HTTP/2 body
+//! is the gRPC message frame, then the `grpc-status: 0` trailers. tonic's unary handler would copy every
+//! answer into its own encode buffer, so the request side is read with tonic's `Streaming` (which
+//! enforces the size limit) and the compression check is the one tonic makes, with its wording.
 //!
 //! Every other method goes to the generated server. The bytes on the wire are exactly what the
 //! generated code would send.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use benchhub_proto::pb;
-use bytes::{Buf, BufMut, Bytes};
+use bytes::{Buf, Bytes};
 use chrono::NaiveDate;
+use http_body::Frame;
 use prost::Message;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{DecodeBuf, Decoder, Streaming};
 use tonic::codegen::{Body, BoxFuture, Context, Poll, Service, StdError, http};
-use tonic::server::{NamedService, UnaryService};
+use tonic::metadata::MetadataValue;
+use tonic::server::NamedService;
 
 use super::{ListedPage, RankingsApi, convert};
 use crate::domain::catalog::Catalog;
@@ -36,37 +44,8 @@ pub const LIST_RANKINGS_PATH: &str = "/benchhub.v1.RankingsService/ListRankings"
 /// Encoded pages kept, and answers kept by request.
 pub const PAGE_CACHE_ENTRIES: usize = 256;
 
-/// Codec passing request and response messages through as protobuf bytes.
-#[derive(Default)]
-pub struct EncodedCodec;
-
-impl Codec for EncodedCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = BytesEncoder;
-    type Decoder = BytesDecoder;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        BytesDecoder
-    }
-}
-
-/// Writes pre-encoded message bytes.
-pub struct BytesEncoder;
-
-impl Encoder for BytesEncoder {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        destination.put(item);
-        Ok(())
-    }
-}
+/// Length of the gRPC message prefix: a compression flag and a big-endian u32 length.
+const FRAME_PREFIX: usize = 5;
 
 /// Hands over a request message's bytes undecoded.
 pub struct BytesDecoder;
@@ -225,7 +204,7 @@ fn encoded_metrics(catalog: &Catalog, index: usize) -> Bytes {
     Bytes::from(buffer)
 }
 
-/// Encodes a page as `ListRankingsResponse` bytes: each row is encoded without its metrics, followed by
+/// Encodes a page as a framed `ListRankingsResponse` (gRPC prefix, then the message): each row is encoded without its metrics, followed by
 /// its cached encoded metrics (protobuf allows a message's fields in any order and concatenates repeated
 /// fields), then the response's other fields.
 fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
@@ -234,6 +213,8 @@ fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
     let full = listed.view == convert::RowView::Full;
     let cached = full.then(|| metrics.for_catalog(catalog));
     let mut buffer = Vec::with_capacity(if full { 80 * 1024 } else { 12 * 1024 });
+    // The frame prefix, its length filled in at the end.
+    buffer.extend_from_slice(&[0; FRAME_PREFIX]);
     for row in &ranked.rows[listed.page.range.clone()] {
         let message = convert::ranking_row_without_metrics(catalog, row, ranked.as_of, listed.view);
         let blob = cached.as_ref().map(|cached| {
@@ -255,11 +236,14 @@ fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
         }
     }
     let _ = listed.render_without_rows().encode(&mut buffer);
+    // A message over 4 GiB cannot be framed; pages are far below (ListRankings caps page_size).
+    let length = u32::try_from(buffer.len() - FRAME_PREFIX).unwrap_or(u32::MAX);
+    buffer[1..FRAME_PREFIX].copy_from_slice(&length.to_be_bytes());
     Bytes::from(buffer)
 }
 
 impl RankingsApi {
-    /// Answers ListRankings with the encoded response, from the page cache when possible.
+    /// Answers ListRankings with the framed encoded response, from the page cache when possible.
     pub async fn list_rankings_encoded(
         &self,
         request: pb::ListRankingsRequest,
@@ -284,8 +268,9 @@ impl RankingsApi {
         }
     }
 
-    /// Answers a ListRankings request given as protobuf bytes: the same bytes under the same live catalog,
-    /// staleness and day get the same answer, so a repeat is served without decoding it.
+    /// Answers a ListRankings request given as protobuf bytes with a framed response: the same bytes
+    /// under the same live catalog, staleness and day get the same answer, so a repeat is served
+    /// without decoding it.
     pub async fn list_rankings_bytes(&self, request: Bytes) -> Result<Bytes, Status> {
         let key = self.request_key(&request);
         if let Some(bytes) = self.answers.get(&key) {
@@ -303,19 +288,98 @@ impl RankingsApi {
     }
 }
 
-struct ListRankingsEncoded(RankingsApi);
+/// Reads a unary request's one message as raw bytes, with the checks and wording of tonic's unary
+/// handler: a compressed message is UNIMPLEMENTED (no compression is accepted, as for every other
+/// method), one over `limit` bytes is OUT_OF_RANGE, a request without a message is INTERNAL.
+async fn read_unary_message<B>(request: http::Request<B>, limit: usize) -> Result<Bytes, Status>
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    if let Some(encoding) = request.headers().get("grpc-encoding")
+        && encoding.as_bytes() != b"identity"
+    {
+        let named = match std::str::from_utf8(encoding.as_bytes()) {
+            Ok(text) => text.to_owned(),
+            Err(_) => format!("{:?}", encoding.as_bytes()),
+        };
+        let mut status = Status::unimplemented(format!(
+            "Content is compressed with `{named}` which isn't supported"
+        ));
+        status.metadata_mut().insert(
+            "grpc-accept-encoding",
+            MetadataValue::from_static("identity"),
+        );
+        return Err(status);
+    }
+    let mut stream = Streaming::new_request(BytesDecoder, request.into_body(), None, Some(limit));
+    stream
+        .message()
+        .await?
+        .ok_or_else(|| Status::internal("Missing request message."))
+}
 
-impl UnaryService<Bytes> for ListRankingsEncoded {
-    type Response = Bytes;
-    type Future = BoxFuture<tonic::Response<Bytes>, Status>;
+/// Body of a successful unary answer: the framed message, then the `grpc-status: 0` trailers.
+struct FramedAnswer {
+    message: Option<Bytes>,
+    trailers: Option<http::HeaderMap>,
+}
 
-    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
-        let api = self.0.clone();
-        Box::pin(async move {
-            api.list_rankings_bytes(request.into_inner())
-                .await
-                .map(tonic::Response::new)
-        })
+impl Body for FramedAnswer {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if let Some(message) = self.message.take() {
+            return Poll::Ready(Some(Ok(Frame::data(message))));
+        }
+        Poll::Ready(
+            self.trailers
+                .take()
+                .map(|trailers| Ok(Frame::trailers(trailers))),
+        )
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.message.is_none() && self.trailers.is_none()
+    }
+}
+
+/// The HTTP response of a successful unary call whose message is already framed.
+fn framed_response(framed: Bytes) -> http::Response<tonic::body::Body> {
+    let mut trailers = http::HeaderMap::with_capacity(1);
+    trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+    let mut response = http::Response::new(tonic::body::Body::new(FramedAnswer {
+        message: Some(framed),
+        trailers: Some(trailers),
+    }));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    response
+}
+
+/// Answers one ListRankings call.
+async fn answer_list_rankings<B>(
+    api: RankingsApi,
+    request: http::Request<B>,
+    limit: usize,
+) -> http::Response<tonic::body::Body>
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    let answer = match read_unary_message(request, limit).await {
+        Ok(message) => api.list_rankings_bytes(message).await,
+        Err(status) => Err(status),
+    };
+    match answer {
+        Ok(framed) => framed_response(framed),
+        Err(status) => status.into_http(),
     }
 }
 
@@ -363,16 +427,18 @@ where
         }
         let api = self.api.clone();
         let limit = self.max_decoding_message_size;
-        Box::pin(async move {
-            let mut grpc = tonic::server::Grpc::new(EncodedCodec).max_decoding_message_size(limit);
-            Ok(grpc.unary(ListRankingsEncoded(api), request).await)
-        })
+        Box::pin(async move { Ok(answer_list_rankings(api, request, limit).await) })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The message of a framed answer (what a client decodes).
+    fn unframed(framed: &Bytes) -> Bytes {
+        framed.slice(FRAME_PREFIX..)
+    }
 
     fn key(start: usize) -> PageKey {
         PageKey {
@@ -426,8 +492,12 @@ mod tests {
             };
             // Twice: the second time from the cached metrics.
             for _ in 0..2 {
-                let bytes = encode_page(&listed, &metrics);
-                let decoded = pb::ListRankingsResponse::decode(bytes).expect("decodes");
+                let framed = encode_page(&listed, &metrics);
+                // Uncompressed, with the message's length.
+                assert_eq!(framed[0], 0);
+                let length = u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]]);
+                assert_eq!(length as usize, framed.len() - FRAME_PREFIX);
+                let decoded = pb::ListRankingsResponse::decode(unframed(&framed)).expect("decodes");
                 assert_eq!(decoded, listed.render());
             }
         }

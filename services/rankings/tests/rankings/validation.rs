@@ -228,3 +228,92 @@ async fn malformed_list_request_bytes_are_rejected_every_time() -> anyhow::Resul
     }
     harness.server.stop().await
 }
+
+/// ListRankings is answered without tonic's unary handler (its pre-encoded answers go out without a
+/// copy), so the protocol errors that handler gives must stay the same as every other method's: a
+/// compressed request is UNIMPLEMENTED naming the encoding, a message over BENCHHUB_MAX_REQUEST_BYTES is
+/// OUT_OF_RANGE, and a good answer is an ordinary gRPC response (status 0, grpc content type).
+#[tokio::test]
+async fn list_rankings_answers_protocol_errors_as_other_methods_do() -> anyhow::Result<()> {
+    use prost::Message;
+
+    let harness = Harness::start(seed_basic).await?;
+    let channel = harness.server.channel().await?;
+    let mut raw = tonic::client::Grpc::new(channel);
+    let list = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/benchhub.v1.RankingsService/ListRankings",
+    );
+    let model = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/benchhub.v1.RankingsService/GetModel",
+    );
+    let list_body = bytes::Bytes::from(request(None, "").encode_to_vec());
+    let model_body = bytes::Bytes::from(
+        pb::GetModelRequest {
+            model: "gpt-4o".to_owned(),
+            ..pb::GetModelRequest::default()
+        }
+        .encode_to_vec(),
+    );
+    let oversized = bytes::Bytes::from(vec![0u8; 4 * 1024 * 1024 + 1]);
+    let mut call = async |path: &tonic::codegen::http::uri::PathAndQuery,
+                          body: bytes::Bytes,
+                          encoding: Option<&'static str>| {
+        let mut request = tonic::Request::new(body);
+        if let Some(encoding) = encoding {
+            request
+                .metadata_mut()
+                .insert("grpc-encoding", encoding.parse().expect("ascii"));
+        }
+        raw.ready().await.expect("ready");
+        raw.unary(request, path.clone(), benchhub_testkit::raw::RawCodec)
+            .await
+    };
+
+    let compressed = call(&list, list_body.clone(), Some("gzip"))
+        .await
+        .expect_err("compressed");
+    let expected = call(&model, model_body.clone(), Some("gzip"))
+        .await
+        .expect_err("compressed");
+    assert_eq!(
+        compressed.code(),
+        tonic::Code::Unimplemented,
+        "{compressed:?}"
+    );
+    assert_eq!(compressed.code(), expected.code());
+    assert_eq!(compressed.message(), expected.message());
+    assert!(compressed.message().contains("gzip"), "{compressed:?}");
+    assert_eq!(
+        compressed.metadata().get("grpc-accept-encoding"),
+        expected.metadata().get("grpc-accept-encoding")
+    );
+
+    let too_large = call(&list, oversized.clone(), None)
+        .await
+        .expect_err("too large");
+    let expected = call(&model, oversized, None).await.expect_err("too large");
+    assert_eq!(too_large.code(), tonic::Code::OutOfRange, "{too_large:?}");
+    assert_eq!(too_large.code(), expected.code());
+    assert_eq!(too_large.message(), expected.message());
+
+    // "identity" is no compression, as for every other method.
+    let answer = call(&list, list_body.clone(), Some("identity")).await?;
+    assert_eq!(
+        answer
+            .metadata()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok()),
+        Some("application/grpc")
+    );
+    let decoded = pb::ListRankingsResponse::decode(answer.into_inner())?;
+    assert!(!decoded.rows.is_empty());
+    // Cached and fresh answers both end with an OK status.
+    for _ in 0..2 {
+        let answer = call(&list, list_body.clone(), None).await?;
+        assert_eq!(
+            pb::ListRankingsResponse::decode(answer.into_inner())?,
+            decoded
+        );
+    }
+    harness.server.stop().await
+}
