@@ -211,8 +211,8 @@ pub fn ranking_row_without_metrics(
     message
 }
 
-/// Clears the text a basic row leaves out: most of a row's decoding cost is allocating strings, and a
-/// leaderboard needs the numbers.
+/// Clears what a basic row leaves out: the provenance text (most of a row's decoding cost is allocating
+/// strings, and a leaderboard needs the numbers) and the per-category freshness.
 fn strip_provenance(row: &mut pb::RankingRow) {
     if let Some(model) = row.model.as_mut() {
         model.family = String::new();
@@ -226,17 +226,12 @@ fn strip_provenance(row: &mut pb::RankingRow) {
     if let Some(performance) = row.performance.as_mut() {
         performance.snapshot_date = String::new();
     }
+    // The overall grade stays (the leaderboard's column, what the freshness filter matches); the grade,
+    // age and date per category are drill-down, three nested messages a row that a client decodes.
     if let Some(freshness) = row.freshness.as_mut() {
-        for info in [
-            &mut freshness.benchmarks,
-            &mut freshness.performance,
-            &mut freshness.pricing,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            info.newest_snapshot_date = String::new();
-        }
+        freshness.benchmarks = None;
+        freshness.performance = None;
+        freshness.pricing = None;
     }
 }
 

@@ -103,8 +103,8 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
     let rows = harness.list_all(paged).await?;
     assert_eq!(ids(&rows), DEFAULT_ORDER);
 
-    // The basic view, also the default, keeps the numbers and leaves the metrics and the provenance
-    // text out; otherwise its rows equal the full rows.
+    // The basic view, also the default, keeps the numbers a leaderboard shows and leaves the metrics,
+    // the provenance text and the per-category freshness out; otherwise its rows equal the full rows.
     for view in [pb::RankingView::Basic, pb::RankingView::Unspecified] {
         let mut basic = request(None, "");
         basic.view = view as i32;
@@ -127,17 +127,18 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
                     .iter()
                     .all(|performance| performance.snapshot_date.is_empty())
             );
+            // Only the overall freshness grade (the one the freshness filter matches); the grade,
+            // age and date per category are the full view's.
             let freshness = basic.freshness.as_ref().expect("freshness");
-            for info in [
-                &freshness.benchmarks,
-                &freshness.performance,
-                &freshness.pricing,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                assert!(info.newest_snapshot_date.is_empty());
-            }
+            assert!(
+                freshness.benchmarks.is_none()
+                    && freshness.performance.is_none()
+                    && freshness.pricing.is_none()
+            );
+            assert_eq!(
+                Some(freshness.overall),
+                full.freshness.as_ref().map(|full| full.overall)
+            );
 
             let mut expected = full.clone();
             expected.metrics.clear();
@@ -155,16 +156,9 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
                 performance.snapshot_date.clear();
             }
             if let Some(freshness) = expected.freshness.as_mut() {
-                for info in [
-                    &mut freshness.benchmarks,
-                    &mut freshness.performance,
-                    &mut freshness.pricing,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    info.newest_snapshot_date.clear();
-                }
+                freshness.benchmarks = None;
+                freshness.performance = None;
+                freshness.pricing = None;
             }
             assert_eq!(basic, &expected);
         }
@@ -175,9 +169,8 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
             basic_rows[0]
                 .freshness
                 .as_ref()
-                .and_then(|freshness| freshness.benchmarks.as_ref())
-                .and_then(|info| info.age_days),
-            Some(40)
+                .map(|freshness| freshness.overall),
+            Some(pb::Freshness::Stale as i32)
         );
     }
     harness.server.stop().await
