@@ -204,9 +204,9 @@ fn encoded_metrics(catalog: &Catalog, index: usize) -> Bytes {
     Bytes::from(buffer)
 }
 
-/// Encodes a page as a framed `ListRankingsResponse` (gRPC prefix, then the message): each row is encoded without its metrics, followed by
-/// its cached encoded metrics (protobuf allows a message's fields in any order and concatenates repeated
-/// fields), then the response's other fields.
+/// Encodes a page as a framed `ListRankingsResponse` (gRPC prefix, then the message): each row is encoded
+/// without its metrics, followed by its cached encoded metrics (protobuf allows a message's fields in any
+/// order and concatenates repeated fields), then the response's other fields.
 fn encode_page(listed: &ListedPage, metrics: &MetricsCache) -> Bytes {
     let ranked = &listed.page.ranked;
     let catalog = &ranked.catalog;
