@@ -349,6 +349,74 @@ fn calls_by_prompt(fake: &FakeProviderHandle) -> BTreeMap<(String, String), u64>
 }
 
 /// "fake/good+latency=300ms" -> "good+latency=300ms" (the model as the provider receives it).
+/// Creates a run through `runner` as the admin.
+async fn create_run(runner: &Process, request: pb::CreateRunRequest) -> anyhow::Result<pb::Run> {
+    runner
+        .runner()
+        .await?
+        .create_run(authorized(request, ADMIN_TOKEN))
+        .await?
+        .into_inner()
+        .run
+        .ok_or_else(|| anyhow::anyhow!("CreateRun returned no run"))
+}
+
+/// ReingestSource of `source` through `ingest` as the admin.
+async fn reingest(ingest: &Process, source: &str) -> anyhow::Result<pb::IngestResult> {
+    pb::ingest_service_client::IngestServiceClient::new(ingest.channel().await?)
+        .reingest_source(authorized(
+            pb::ReingestSourceRequest {
+                source: source.to_owned(),
+                dry_run: false,
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner()
+        .result
+        .ok_or_else(|| anyhow::anyhow!("reingest of {source} returned no result"))
+}
+
+/// ReingestAll of `sources` through `ingest` as the admin: every streamed result by source.
+async fn reingest_all(
+    ingest: &Process,
+    sources: &[&str],
+    max_concurrency: i32,
+) -> anyhow::Result<BTreeMap<String, pb::IngestResult>> {
+    let mut stream = pb::ingest_service_client::IngestServiceClient::new(ingest.channel().await?)
+        .reingest_all(authorized(
+            pb::ReingestAllRequest {
+                sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+                max_concurrency,
+                ..pb::ReingestAllRequest::default()
+            },
+            ADMIN_TOKEN,
+        ))
+        .await?
+        .into_inner();
+    let mut results = BTreeMap::new();
+    while let Some(message) = stream.message().await? {
+        let result = message
+            .result
+            .ok_or_else(|| anyhow::anyhow!("ReingestAll streamed no result"))?;
+        results.insert(result.source.clone(), result);
+    }
+    Ok(results)
+}
+
+/// The first ListRankings row of `rankings` with the response's source statuses.
+async fn first_ranking_page(rankings: &Process) -> anyhow::Result<pb::ListRankingsResponse> {
+    Ok(
+        pb::rankings_service_client::RankingsServiceClient::new(rankings.channel().await?)
+            .list_rankings(pb::ListRankingsRequest {
+                page_size: 1,
+                ..pb::ListRankingsRequest::default()
+            })
+            .await?
+            .into_inner(),
+    )
+}
+
 fn provider_model(model: &str) -> String {
     model
         .split_once('/')
@@ -389,21 +457,17 @@ async fn runner_killed_mid_run_resumes_without_repeating_stored_pairs() -> anyho
             ADMIN_TOKEN,
         ))
         .await?;
-    let run = client
-        .create_run(authorized(
-            pb::CreateRunRequest {
-                suite_id: suite.id.clone(),
-                models: models.iter().map(|m| (*m).to_owned()).collect(),
-                grader: Some(exact()),
-                limits: Some(limits(3)),
-                ..pb::CreateRunRequest::default()
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .run
-        .expect("run");
+    let run = create_run(
+        &first,
+        pb::CreateRunRequest {
+            suite_id: suite.id.clone(),
+            models: models.iter().map(|m| (*m).to_owned()).collect(),
+            grader: Some(exact()),
+            limits: Some(limits(3)),
+            ..pb::CreateRunRequest::default()
+        },
+    )
+    .await?;
     let total = 30;
 
     // Kill the runner once some, but not all, results are stored.
@@ -490,22 +554,17 @@ async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
     let mut run_ids = Vec::new();
     for index in 0..6 {
         // Alternate the replica that receives the request; any replica may execute the run.
-        let mut client = replicas[index % 2].runner().await?;
-        let run = client
-            .create_run(authorized(
-                pb::CreateRunRequest {
-                    ad_hoc_cases: cases(&format!("replicas run {index}"), 5),
-                    models: models.iter().map(|m| (*m).to_owned()).collect(),
-                    grader: Some(exact()),
-                    limits: Some(limits(4)),
-                    ..pb::CreateRunRequest::default()
-                },
-                ADMIN_TOKEN,
-            ))
-            .await?
-            .into_inner()
-            .run
-            .expect("run");
+        let run = create_run(
+            &replicas[index % 2],
+            pb::CreateRunRequest {
+                ad_hoc_cases: cases(&format!("replicas run {index}"), 5),
+                models: models.iter().map(|m| (*m).to_owned()).collect(),
+                grader: Some(exact()),
+                limits: Some(limits(4)),
+                ..pb::CreateRunRequest::default()
+            },
+        )
+        .await?;
         run_ids.push(run.id);
     }
     for run_id in &run_ids {
@@ -660,24 +719,8 @@ async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow
         "swebench",
         "livecodebench",
     ];
-    let mut client = IngestServiceClient::new(ingest.channel().await?);
     let started = Instant::now();
-    let mut stream = client
-        .reingest_all(authorized(
-            pb::ReingestAllRequest {
-                sources: sources.iter().map(|s| (*s).to_owned()).collect(),
-                max_concurrency: 4,
-                ..pb::ReingestAllRequest::default()
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner();
-    let mut results = BTreeMap::new();
-    while let Some(message) = stream.message().await? {
-        let result = message.result.expect("result");
-        results.insert(result.source.clone(), result);
-    }
+    let results = reingest_all(&ingest, &sources, 4).await?;
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(
         results.keys().map(String::as_str).collect::<BTreeSet<_>>(),
@@ -707,7 +750,7 @@ async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow
         results["evalplus"]
     );
 
-    let listed = client
+    let listed = IngestServiceClient::new(ingest.channel().await?)
         .list_sources(authorized(pb::ListSourcesRequest::default(), ADMIN_TOKEN))
         .await?
         .into_inner()

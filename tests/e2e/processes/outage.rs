@@ -40,13 +40,7 @@ async fn answers_during_outage<T: std::fmt::Debug>(
 /// The rankings' status of `source`: (ever attempted, models with its values), and whether the
 /// served catalog is stale.
 async fn source_in_rankings(rankings: &Process, source: &str) -> anyhow::Result<(bool, i32, bool)> {
-    let page = RankingsServiceClient::new(rankings.channel().await?)
-        .list_rankings(pb::ListRankingsRequest {
-            page_size: 1,
-            ..pb::ListRankingsRequest::default()
-        })
-        .await?
-        .into_inner();
+    let page = first_ranking_page(rankings).await?;
     let status = page
         .source_status
         .iter()
@@ -84,21 +78,6 @@ async fn wait_source_served(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn reingest(ingest: &Process, source: &str) -> anyhow::Result<pb::IngestResult> {
-    IngestServiceClient::new(ingest.channel().await?)
-        .reingest_source(authorized(
-            pb::ReingestSourceRequest {
-                source: source.to_owned(),
-                dry_run: false,
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .result
-        .ok_or_else(|| anyhow::anyhow!("reingest of {source} returned no result"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,23 +158,17 @@ async fn outage_with_a_run_in_flight(dir: &Path, cluster: &mut PgCluster) -> any
         "fake/bad+latency=400ms",
     ];
     let total = 24;
-    let run = runner
-        .runner()
-        .await?
-        .create_run(authorized(
-            pb::CreateRunRequest {
-                ad_hoc_cases: cases("outage", total / models.len()),
-                models: models.iter().map(|m| (*m).to_owned()).collect(),
-                grader: Some(exact()),
-                limits: Some(limits(2)),
-                ..pb::CreateRunRequest::default()
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .run
-        .expect("run");
+    let run = create_run(
+        &runner,
+        pb::CreateRunRequest {
+            ad_hoc_cases: cases("outage", total / models.len()),
+            models: models.iter().map(|m| (*m).to_owned()).collect(),
+            grader: Some(exact()),
+            limits: Some(limits(2)),
+            ..pb::CreateRunRequest::default()
+        },
+    )
+    .await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let done = get_run(&runner, &run.id)

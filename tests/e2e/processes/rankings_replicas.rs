@@ -2,9 +2,6 @@
 //! ReingestAll on the ingest process, both rankings processes serve the new data (each follows the
 //! ingest's Postgres notifications; nothing connects the processes but the database).
 
-use pb::ingest_service_client::IngestServiceClient;
-use pb::rankings_service_client::RankingsServiceClient;
-
 use super::*;
 
 /// What a rankings process serves: models in the catalog and, per source, whether it was ever
@@ -16,13 +13,7 @@ struct Served {
 }
 
 async fn served(rankings: &Process) -> anyhow::Result<Served> {
-    let page = RankingsServiceClient::new(rankings.channel().await?)
-        .list_rankings(pb::ListRankingsRequest {
-            page_size: 1,
-            ..pb::ListRankingsRequest::default()
-        })
-        .await?
-        .into_inner();
+    let page = first_ranking_page(rankings).await?;
     Ok(Served {
         total: page.total_size,
         sources: page
@@ -119,36 +110,14 @@ async fn two_rankings_processes_both_refresh_after_an_ingest() -> anyhow::Result
         );
     }
 
-    let mut client = IngestServiceClient::new(ingest.channel().await?);
-    let result = client
-        .reingest_source(authorized(
-            pb::ReingestSourceRequest {
-                source: "modelsdev".to_owned(),
-                dry_run: false,
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .result
-        .expect("a result");
+    let result = reingest(&ingest, "modelsdev").await?;
     assert_eq!(result.status, pb::RunStatus::Succeeded as i32, "{result:?}");
     let first = wait_both_serve(&mut replicas, &["modelsdev"]).await?;
 
     let sources = ["openrouter", "lmarena", "evalplus"];
-    let mut stream = client
-        .reingest_all(authorized(
-            pb::ReingestAllRequest {
-                sources: sources.iter().map(|s| (*s).to_owned()).collect(),
-                max_concurrency: 3,
-                ..pb::ReingestAllRequest::default()
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner();
-    while let Some(message) = stream.message().await? {
-        let result = message.result.expect("a result");
+    let results = reingest_all(&ingest, &sources, 3).await?;
+    assert_eq!(results.len(), sources.len(), "{results:?}");
+    for result in results.values() {
         assert_eq!(result.status, pb::RunStatus::Succeeded as i32, "{result:?}");
     }
     let all: Vec<&str> = std::iter::once("modelsdev").chain(sources).collect();
