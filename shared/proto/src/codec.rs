@@ -72,3 +72,18 @@ impl<U: Message + Default> Decoder for ContiguousDecoder<U> {
         BufferSettings::new(DECODE_BUFFER_BYTES, YIELD_THRESHOLD_BYTES)
     }
 }
+
+/// Hands over a message's bytes undecoded (for servers that answer from raw request bytes and clients
+/// that skip decoding).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawDecoder;
+
+impl Decoder for RawDecoder {
+    type Item = bytes::Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<bytes::Bytes>, Status> {
+        let length = source.remaining();
+        Ok(Some(source.copy_to_bytes(length)))
+    }
+}

@@ -1,9 +1,10 @@
 //! A client codec that sends and receives message bytes as they are: for requests no generated client
 //! would send (malformed bytes) and for load generators that skip decoding responses.
 
-use bytes::{Buf, BufMut, Bytes};
+pub use benchhub_proto::codec::RawDecoder;
+use bytes::{BufMut, Bytes};
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, EncodeBuf, Encoder};
 
 /// Sends `Bytes` as the request message and returns the response message as `Bytes`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -20,20 +21,6 @@ impl Encoder for RawEncoder {
     fn encode(&mut self, item: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), Status> {
         destination.put(item);
         Ok(())
-    }
-}
-
-/// Takes the response bytes.
-#[derive(Debug)]
-pub struct RawDecoder;
-
-impl Decoder for RawDecoder {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        let length = source.remaining();
-        Ok(Some(source.copy_to_bytes(length)))
     }
 }
 

@@ -23,13 +23,14 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use benchhub_proto::codec::RawDecoder;
 use benchhub_proto::pb;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use chrono::NaiveDate;
 use http_body::Frame;
 use prost::Message;
 use tonic::Status;
-use tonic::codec::{DecodeBuf, Decoder, Streaming};
+use tonic::codec::Streaming;
 use tonic::codegen::{Body, BoxFuture, Context, Poll, Service, StdError, http};
 use tonic::metadata::MetadataValue;
 use tonic::server::NamedService;
@@ -46,19 +47,6 @@ pub const PAGE_CACHE_ENTRIES: usize = 256;
 
 /// Length of the gRPC message prefix: a compression flag and a big-endian u32 length.
 const FRAME_PREFIX: usize = 5;
-
-/// Hands over a request message's bytes undecoded.
-pub struct BytesDecoder;
-
-impl Decoder for BytesDecoder {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        let length = source.remaining();
-        Ok(Some(source.copy_to_bytes(length)))
-    }
-}
 
 /// What makes two ListRankings answers identical: the request bytes under the same live catalog,
 /// staleness and day (the default as_of and the freshness ages follow the day).
@@ -312,7 +300,7 @@ where
         );
         return Err(status);
     }
-    let mut stream = Streaming::new_request(BytesDecoder, request.into_body(), None, Some(limit));
+    let mut stream = Streaming::new_request(RawDecoder, request.into_body(), None, Some(limit));
     stream
         .message()
         .await?
