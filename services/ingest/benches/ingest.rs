@@ -245,7 +245,13 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let matched = baseline_rows
         .iter()
-        .filter(|row| matcher.resolve("evalplus", &row.name, None).is_some())
+        .filter(|row| {
+            matcher
+                .resolve(&benchhub_ingest::domain::matcher::NameQuery::new(
+                    "evalplus", &row.name,
+                ))
+                .is_some()
+        })
         .count();
     let match_time = started.elapsed();
     let memory_before = peak_memory_kib().unwrap_or(0);

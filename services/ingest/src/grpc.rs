@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::config::SourceSettings;
 use crate::domain::matcher::ANY_SOURCE;
-use crate::domain::naming::normalize;
 use crate::domain::sources::{self, Availability};
 use crate::error::Error;
 use crate::pipeline::{IngestOutcome, Ingestor, OutcomeStatus, Trigger};
@@ -127,6 +126,8 @@ pub fn outcome_to_proto(outcome: &IngestOutcome) -> pb::IngestResult {
         trigger: trigger_from_domain(outcome.trigger) as i32,
         models_created: clamp(outcome.models_created),
         models_updated: clamp(outcome.models_updated),
+        oldest_data_date: date_text(outcome.oldest_data_date),
+        newest_data_date: date_text(outcome.newest_data_date),
     }
 }
 
@@ -418,7 +419,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
                 pb::UnmatchedModel {
                     source: row.source.clone(),
                     source_model_name: row.source_model_name.clone(),
-                    normalized_name: normalize(name),
+                    normalized_name: crate::repo::catalog::alias_key(name),
                     observation_count: clamp(row.observation_count),
                     first_seen_at: Some(timestamp(row.first_seen_at)),
                     last_seen_at: Some(timestamp(row.last_seen_at)),
@@ -550,6 +551,7 @@ fn source_to_proto(settings: &SourceSettings, state: Option<&SourceState>) -> pb
         models_found: state.models_found,
         models_unmatched: state.models_unmatched,
         stale: state.stale,
+        newest_data_date: date_text(state.newest_data_date),
     }
 }
 
@@ -572,6 +574,9 @@ pub fn run_to_proto(run: &RunRow) -> pb::IngestionRun {
         duration_ms: run.duration_ms.unwrap_or_default(),
         error: run.error.clone().unwrap_or_default(),
         snapshot_date: date_text(run.snapshot_date),
+        oldest_data_date: date_text(run.oldest_data_date),
+        newest_data_date: date_text(run.newest_data_date),
+        models_created: run.models_created,
     }
 }
 

@@ -11,14 +11,14 @@ use benchhub_common::metrics;
 use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
 use crate::domain::adapters::{self, Document, Source, SourceContext};
-use crate::domain::matcher::ANY_SOURCE;
-use crate::domain::observation::{self, Parsed};
+use crate::domain::matcher::{ANY_SOURCE, CatalogChanges, Match, NameQuery};
+use crate::domain::observation::{self, Parsed, ParsedObservation};
 use crate::domain::sources::{self, Availability};
 use crate::error::Error;
 use crate::fetch::{HttpSettings, UpstreamHttp};
@@ -29,6 +29,17 @@ use crate::repo::{self, RunCompletion, SourceLock};
 /// Sources whose records create canonical models; ReingestAll runs them before the others so that
 /// benchmark names match on a first ingest.
 pub const METADATA_SOURCES: &[&str] = &["modelsdev", "openrouter"];
+
+/// Sources that describe models a team can choose (catalogs, and boards of LLM benchmarks): their
+/// records may create models. EcoLogits estimates and the MTEB embedding seed name models too, but a
+/// model only they know is not a chat model to rank.
+pub fn creates_models(source: &str) -> bool {
+    !matches!(source, "ecologits" | "mteb" | "livebench")
+}
+
+/// How long an ingest waits for its source's lock before answering that the source is busy: enough
+/// for the catalog maintenance of another ingest to re-link the source's names.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What started an ingest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +118,10 @@ pub struct IngestOutcome {
     pub dry_run: bool,
     /// Newest snapshot date written.
     pub snapshot_date: Option<NaiveDate>,
+    /// Oldest data date (when upstream measured or published a value) among the values written.
+    pub oldest_data_date: Option<NaiveDate>,
+    /// Newest data date among the values written.
+    pub newest_data_date: Option<NaiveDate>,
     /// What started it.
     pub trigger: Trigger,
     /// Canonical models created from metadata records.
@@ -157,6 +172,8 @@ impl IngestOutcome {
             error: None,
             dry_run,
             snapshot_date: None,
+            oldest_data_date: None,
+            newest_data_date: None,
             trigger,
             models_created: 0,
             models_updated: 0,
@@ -344,7 +361,8 @@ impl Ingestor {
         let settings = self.settings(name)?;
         Self::check_ingestible(settings)?;
         let adapter = Self::adapter(name)?;
-        let Some(mut lock) = SourceLock::try_acquire(&self.pool, name).await? else {
+        let Some(mut lock) = SourceLock::acquire_within(&self.pool, name, LOCK_PATIENCE).await?
+        else {
             return Err(Error::Busy(format!(
                 "{name} is already being ingested; retry when that run finishes"
             )));
@@ -364,8 +382,8 @@ impl Ingestor {
         lock.release().await;
         result?;
         if !dry_run && outcome.status == OutcomeStatus::Succeeded {
-            if outcome.models_created > 0 {
-                self.relink_others(name).await;
+            if outcome.models_created > 0 || outcome.models_updated > 0 {
+                self.maintain_catalog().await;
             }
             if let Err(error) = repo::notify_catalog(&self.pool, name).await {
                 tracing::warn!(error = %benchhub_db::describe(&error), "catalog notification failed");
@@ -491,30 +509,56 @@ impl Ingestor {
         let dry_run = outcome.dry_run;
         let phase = Instant::now();
         let mut transaction = lock.connection().begin().await?;
+        catalog::lock_catalog_shared(&mut transaction).await?;
         let mut matcher = catalog::load_matcher(&mut transaction).await?;
-        let changes = matcher.apply_records(name, &parsed.models);
+        let changes = if creates_models(name) {
+            matcher.apply_records(name, &parsed.models)
+        } else {
+            CatalogChanges::default()
+        };
         if !dry_run {
             catalog::upsert_models(&mut transaction, &changes.upserts).await?;
         }
+        let data_dates = self
+            .data_dates(&mut transaction, name, &parsed.observations)
+            .await?;
         let normalized = observation::normalize_cohorts(name, &parsed.observations);
         let mut rows = Vec::with_capacity(parsed.observations.len());
         let mut cohorts: BTreeMap<Cohort, CohortStats> = BTreeMap::new();
         let mut unmatched = 0i64;
-        let model_ids: Vec<Option<String>> = parsed
+        let released = observation::catalog_release_dates(&parsed.models);
+        let resolution_dates: Vec<NaiveDate> = parsed
             .observations
             .iter()
-            .map(|observation| {
-                matcher.resolve(
-                    name,
-                    &observation.source_model_name,
-                    observation.match_name.as_deref(),
-                )
+            .zip(&data_dates)
+            .map(|(observation, data_date)| {
+                released
+                    .get(observation.name_to_match())
+                    .copied()
+                    .unwrap_or(*data_date)
             })
             .collect();
-        for ((observation, model_id), normalized) in
-            parsed.observations.iter().zip(&model_ids).zip(normalized)
+        let matches: Vec<Option<Match>> = parsed
+            .observations
+            .iter()
+            .zip(&resolution_dates)
+            .map(|(observation, day)| {
+                matcher.resolve(&NameQuery {
+                    source: name,
+                    name: &observation.source_model_name,
+                    match_name: observation.match_name.as_deref(),
+                    observed_on: Some(*day),
+                })
+            })
+            .collect();
+        for (((observation, found), normalized), data_date) in parsed
+            .observations
+            .iter()
+            .zip(&matches)
+            .zip(normalized)
+            .zip(&data_dates)
         {
-            if model_id.is_none() {
+            if found.is_none() {
                 unmatched += 1;
             }
             let spec = metrics::find(name, &observation.category, &observation.metric);
@@ -533,7 +577,7 @@ impl Ingestor {
                 metric: &observation.metric,
                 source_model_name: &observation.source_model_name,
                 snapshot_date: observation.snapshot_date,
-                model_id: model_id.as_deref(),
+                model_id: found.as_ref().map(|found| found.model_id.as_str()),
                 value: observation.value,
                 ci_low: observation.ci_low,
                 ci_high: observation.ci_high,
@@ -543,9 +587,15 @@ impl Ingestor {
                 extra: with_match_name(
                     observation.extra.clone(),
                     observation.match_name.as_deref(),
+                    released.get(observation.name_to_match()).copied(),
                 ),
+                match_method: found.as_ref().map(|found| found.method.as_str()),
+                match_detail: found.as_ref().map(|found| found.detail.as_str()),
+                data_date: *data_date,
             });
         }
+        outcome.oldest_data_date = data_dates.iter().min().copied();
+        outcome.newest_data_date = data_dates.iter().max().copied();
         tracing::debug!(
             elapsed_ms = phase.elapsed().as_millis() as u64,
             "matched and normalised"
@@ -640,6 +690,54 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Each observation's data date: the adapter's, else the date its series first showed the same
+    /// value (the newest stored value before this snapshot, when equal), else its snapshot date.
+    async fn data_dates(
+        &self,
+        connection: &mut PgConnection,
+        source: &str,
+        observations: &[ParsedObservation],
+    ) -> Result<Vec<NaiveDate>, Error> {
+        let Some(earliest) = observations
+            .iter()
+            .filter(|observation| observation.data_date.is_none())
+            .map(|observation| observation.snapshot_date)
+            .min()
+        else {
+            return Ok(observations
+                .iter()
+                .map(|observation| observation.data_date.unwrap_or(observation.snapshot_date))
+                .collect());
+        };
+        let latest = observations
+            .iter()
+            .map(|observation| observation.snapshot_date)
+            .max()
+            .unwrap_or(earliest);
+        let previous = snapshot::previous_values(connection, source, latest).await?;
+        Ok(observations
+            .iter()
+            .map(|observation| {
+                if let Some(day) = observation.data_date {
+                    return day;
+                }
+                let key = (
+                    observation.category.clone(),
+                    observation.metric.clone(),
+                    observation.source_model_name.clone(),
+                );
+                match previous.get(&key) {
+                    Some((value, day))
+                        if *value == observation.value && *day <= observation.snapshot_date =>
+                    {
+                        *day
+                    }
+                    _ => observation.snapshot_date,
+                }
+            })
+            .collect())
+    }
+
     async fn skip(
         &self,
         lock: &mut SourceLock,
@@ -690,14 +788,12 @@ impl Ingestor {
         Ok(())
     }
 
-    /// Re-matches the stored names of every other source after new canonical models appeared; sources
-    /// being ingested right now are left alone (their own run matches with the newest catalog).
-    async fn relink_others(&self, except: &str) {
+    /// After the catalog changed: re-matches the stored names of every source (sources being ingested
+    /// right now are left alone; their own run matches with the newest catalog), then removes models
+    /// that dated versions supersede and provisional models nothing refers to any more.
+    pub async fn maintain_catalog(&self) {
         for settings in &self.sources {
             let name = settings.spec.name;
-            if name == except {
-                continue;
-            }
             let result: Result<i64, sqlx::Error> = async {
                 let mut transaction = self.pool.begin().await?;
                 if !repo::try_lock_in_transaction(&mut transaction, name).await? {
@@ -718,6 +814,13 @@ impl Ingestor {
                 Err(error) => {
                     tracing::warn!(source = name, error = %benchhub_db::describe(&error), "re-linking failed")
                 }
+            }
+        }
+        match catalog::remove_superseded(&self.pool).await {
+            Ok(Some(0)) | Ok(None) => {}
+            Ok(Some(removed)) => tracing::info!(removed, "removed superseded and orphaned models"),
+            Err(error) => {
+                tracing::warn!(error = %benchhub_db::describe(&error), "removing superseded models failed")
             }
         }
     }
@@ -838,10 +941,13 @@ impl Ingestor {
         let mut new_names = BTreeSet::new();
         for (model, match_name) in &names {
             upstream.insert(model.clone());
-            if matcher
-                .resolve(name, model, match_name.as_deref())
-                .is_some()
-            {
+            let query = NameQuery {
+                source: name,
+                name: model,
+                match_name: match_name.as_deref(),
+                observed_on: None,
+            };
+            if matcher.resolve(&query).is_some() {
                 known.insert(model.clone());
             } else if !ingested.contains(model) {
                 new_names.insert(model.clone());
@@ -959,13 +1065,16 @@ fn check_alias_scope(source: &str) -> Result<(), Error> {
     }
 }
 
+/// Adds what re-matching needs to `extra`: the match name, and the release date of the catalog entry
+/// the name belongs to (`released`), which picks the version an undated catalog id stands for.
 fn with_match_name(
     extra: Option<serde_json::Value>,
     match_name: Option<&str>,
+    released: Option<NaiveDate>,
 ) -> Option<serde_json::Value> {
-    let Some(match_name) = match_name else {
+    if match_name.is_none() && released.is_none() {
         return extra;
-    };
+    }
     let mut object = match extra {
         Some(serde_json::Value::Object(object)) => object,
         Some(other) => {
@@ -975,10 +1084,18 @@ fn with_match_name(
         }
         None => serde_json::Map::new(),
     };
-    object.insert(
-        "match_name".to_owned(),
-        serde_json::Value::String(match_name.to_owned()),
-    );
+    if let Some(match_name) = match_name {
+        object.insert(
+            "match_name".to_owned(),
+            serde_json::Value::String(match_name.to_owned()),
+        );
+    }
+    if let Some(released) = released {
+        object.insert(
+            "released".to_owned(),
+            serde_json::Value::String(released.to_string()),
+        );
+    }
     Some(serde_json::Value::Object(object))
 }
 
@@ -997,5 +1114,8 @@ fn completion(outcome: &IngestOutcome, models_found: i32) -> RunCompletion {
         stale: outcome.stale,
         error: outcome.error.clone(),
         models_found,
+        oldest_data_date: outcome.oldest_data_date,
+        newest_data_date: outcome.newest_data_date,
+        models_created: clamp(outcome.models_created),
     }
 }

@@ -53,11 +53,18 @@ pub struct RunRow {
     pub stale: bool,
     /// Error text, if it failed.
     pub error: Option<String>,
+    /// Oldest data date among the values written.
+    pub oldest_data_date: Option<NaiveDate>,
+    /// Newest data date among the values written.
+    pub newest_data_date: Option<NaiveDate>,
+    /// Canonical models the run created.
+    pub models_created: i32,
 }
 
 /// Columns of [`RunRow`], for SELECTs.
 pub const RUN_COLUMNS: &str = "id, source, trigger, actor, dry_run, started_at, completed_at, status, \
-    snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms, stale, error";
+    snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms, stale, error, \
+    oldest_data_date, newest_data_date, models_created";
 
 /// The stored state of one source, with its latest run.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +75,8 @@ pub struct SourceState {
     pub next_run_at: Option<DateTime<Utc>>,
     /// Newest snapshot date stored.
     pub newest_snapshot_date: Option<NaiveDate>,
+    /// Newest data date stored (when upstream last measured or published a value).
+    pub newest_data_date: Option<NaiveDate>,
     /// Distinct upstream model names in the newest snapshot.
     pub models_found: i32,
     /// Distinct upstream model names with no canonical model.
@@ -122,13 +131,15 @@ pub async fn source_states(
         bool,
         Option<Uuid>,
         i64,
+        Option<NaiveDate>,
     );
     let rows: Vec<StateTuple> = sqlx::query_as(
         "SELECT s.source, s.last_success_at, s.next_run_at, s.newest_snapshot_date, s.models_found, s.stale, \
                 s.last_run_id, \
                 (SELECT count(DISTINCT o.source_model_name) FROM observations o \
                   WHERE o.source = s.source AND o.model_id IS NULL \
-                    AND o.snapshot_date = s.newest_snapshot_date) AS unmatched \
+                    AND o.snapshot_date = s.newest_snapshot_date) AS unmatched, \
+                s.newest_data_date \
          FROM source_state s",
     )
     .fetch_all(pool)
@@ -150,6 +161,7 @@ pub async fn source_states(
         stale,
         last_run_id,
         unmatched,
+        newest_data_date,
     ) in rows
     {
         let last_run = last_run_id.and_then(|id| runs.iter().find(|run| run.id == id).cloned());
@@ -159,6 +171,7 @@ pub async fn source_states(
                 last_success_at,
                 next_run_at,
                 newest_snapshot_date,
+                newest_data_date,
                 models_found,
                 models_unmatched: i32::try_from(unmatched).unwrap_or(i32::MAX),
                 stale,
@@ -195,6 +208,26 @@ impl SourceLock {
             connection: Some(connection),
             key,
         }))
+    }
+
+    /// Takes the lock of `source`, retrying for up to `patience` while another session holds it (the
+    /// catalog maintenance after an ingest holds each source's lock for the moment it re-links that
+    /// source's names); `None` when it is still held then (another ingest of the source is running).
+    pub async fn acquire_within(
+        pool: &PgPool,
+        source: &str,
+        patience: std::time::Duration,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if let Some(lock) = Self::try_acquire(pool, source).await? {
+                return Ok(Some(lock));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// The locked connection, for the ingest's own queries and transaction.
@@ -327,6 +360,12 @@ pub struct RunCompletion {
     pub error: Option<String>,
     /// Distinct upstream names in the run (for `source_state.models_found`).
     pub models_found: i32,
+    /// Oldest data date among the values written.
+    pub oldest_data_date: Option<NaiveDate>,
+    /// Newest data date among the values written.
+    pub newest_data_date: Option<NaiveDate>,
+    /// Canonical models created.
+    pub models_created: i32,
 }
 
 /// Records a run's end and the source's state in one go.
@@ -339,7 +378,8 @@ pub async fn complete_run(
     sqlx::query(
         "UPDATE ingestion_runs SET completed_at = now(), status = $2, snapshot_date = $3, \
             fetched = $4, inserted = $5, updated = $6, unmatched = $7, skipped = $8, failed = $9, \
-            duration_ms = $10, stale = $11, error = $12 WHERE id = $1",
+            duration_ms = $10, stale = $11, error = $12, oldest_data_date = $13, \
+            newest_data_date = $14, models_created = $15 WHERE id = $1",
     )
     .bind(run_id)
     .bind(completion.status)
@@ -353,21 +393,27 @@ pub async fn complete_run(
     .bind(completion.duration_ms)
     .bind(completion.stale)
     .bind(&completion.error)
+    .bind(completion.oldest_data_date)
+    .bind(completion.newest_data_date)
+    .bind(completion.models_created)
     .execute(&mut *connection)
     .await?;
     let succeeded = completion.status != "failed";
     sqlx::query(
         "INSERT INTO source_state (source, last_run_id, last_attempt_at, last_success_at, stale, \
-                                   newest_snapshot_date, models_found) \
+                                   newest_snapshot_date, models_found, newest_data_date) \
          VALUES ($1, $2, now(), CASE WHEN $3 THEN now() END, NOT $3, \
                  (SELECT max(snapshot_date) FROM observations WHERE source = $1), \
-                 COALESCE($4, 0)) \
+                 COALESCE($4, 0), \
+                 (SELECT max(COALESCE(data_date, snapshot_date)) FROM observations WHERE source = $1)) \
          ON CONFLICT (source) DO UPDATE SET last_run_id = EXCLUDED.last_run_id, \
             last_attempt_at = now(), \
             last_success_at = CASE WHEN $3 THEN now() ELSE source_state.last_success_at END, \
             stale = NOT $3, \
             newest_snapshot_date = CASE WHEN $3 THEN EXCLUDED.newest_snapshot_date \
                                         ELSE source_state.newest_snapshot_date END, \
+            newest_data_date = CASE WHEN $3 THEN EXCLUDED.newest_data_date \
+                                    ELSE source_state.newest_data_date END, \
             models_found = COALESCE($4, source_state.models_found), updated_at = now()",
     )
     .bind(source)

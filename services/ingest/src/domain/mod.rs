@@ -3,8 +3,8 @@
 //! trait.
 
 pub mod adapters;
+pub mod identity;
 pub mod matcher;
-pub mod naming;
 pub mod observation;
 pub mod seed;
 pub mod sources;

@@ -20,8 +20,13 @@ pub struct ParsedObservation {
     /// The name to match against the catalog when it differs from `source_model_name` (e.g. the
     /// `Model:` tag of a SWE-bench system); `None` means match `source_model_name`.
     pub match_name: Option<String>,
-    /// Snapshot date: the upstream's publish date when it has one, else the day of the fetch.
+    /// Snapshot date: the upstream's publish date when it has one, else the day of the fetch. With the
+    /// natural key it keys the history.
     pub snapshot_date: NaiveDate,
+    /// When the upstream measured or published the value, when the payload says (a publish date, an
+    /// entry's date, the document's Last-Modified); `None` lets the pipeline use the first snapshot in
+    /// which the value appeared.
+    pub data_date: Option<NaiveDate>,
     /// The value, in the metric's unit.
     pub value: f64,
     /// Lower bound of the confidence interval or range, if any.
@@ -49,6 +54,7 @@ impl ParsedObservation {
             source_model_name: source_model_name.to_owned(),
             match_name: None,
             snapshot_date,
+            data_date: None,
             value,
             ci_low: None,
             ci_high: None,
@@ -65,27 +71,58 @@ impl ParsedObservation {
     }
 }
 
-/// Metadata about a model from a metadata source (models.dev, OpenRouter).
+/// Who describes a model in a [`ModelRecord`], which decides what the record may do to the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// The lab's own catalog entry (models.dev first-party providers): creates models and overwrites
+    /// open weights, widens release date and context length.
+    FirstParty,
+    /// A catalog listing callable models (OpenRouter): creates models and fills gaps only.
+    Catalog,
+    /// A benchmark board naming a model no catalog lists (an open model on EvalPlus): creates a
+    /// provisional model when nothing else matches and never changes an existing one.
+    Benchmark,
+}
+
+/// Metadata about a model: from a metadata source (models.dev, OpenRouter), or what a benchmark board
+/// says of a model it ranks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelRecord {
-    /// The upstream's id, matched against the catalog like any model name.
+    /// The upstream's spelling, matched against the catalog like any model name; a model created from
+    /// the record takes its id and identity from it.
     pub upstream_name: String,
-    /// Canonical creator slug, e.g. `openai`.
-    pub creator: String,
-    /// Id slug a new canonical model would get (`claude-3-5-sonnet`), without the creator.
-    pub slug: String,
+    /// Who describes the model.
+    pub kind: RecordKind,
+    /// Creator: the canonical slug for metadata records (`openai`), an organisation hint for benchmark
+    /// records (arena organisation, Hugging Face owner, link host), which may be absent.
+    pub creator: Option<String>,
     /// Human-readable name.
     pub display_name: String,
-    /// Model family, e.g. `gpt`.
-    pub family: Option<String>,
-    /// Release date.
+    /// Release date (for benchmark records: when the upstream dates the model, if it does).
     pub release_date: Option<NaiveDate>,
+    /// For benchmark records: the data date of the values the board gives the model, which picks the
+    /// version an undated name means (as for the values themselves).
+    pub observed_on: Option<NaiveDate>,
     /// Context window in tokens.
     pub context_length: Option<i32>,
     /// Whether the weights are published.
     pub open_weights: Option<bool>,
-    /// Whether this source's values overwrite others' (models.dev first-party) or only fill gaps.
-    pub authoritative: bool,
+}
+
+impl ModelRecord {
+    /// A benchmark record: the board's spelling with an optional organisation hint.
+    pub fn benchmark(upstream_name: &str, creator_hint: Option<String>) -> Self {
+        Self {
+            upstream_name: upstream_name.to_owned(),
+            kind: RecordKind::Benchmark,
+            creator: creator_hint,
+            display_name: upstream_name.to_owned(),
+            release_date: None,
+            observed_on: None,
+            context_length: None,
+            open_weights: None,
+        }
+    }
 }
 
 /// Everything parsed from one source's documents.
@@ -103,6 +140,8 @@ pub struct Parsed {
     pub failures: Vec<String>,
     /// Upstream records seen (for the drift check).
     pub records: usize,
+    /// Names [`Parsed::describe_benchmark_model`] already recorded.
+    described: HashSet<String>,
 }
 
 impl Parsed {
@@ -179,6 +218,24 @@ impl Parsed {
         before - self.observations.len()
     }
 
+    /// Adds a benchmark record for `name` (once per name): the board's spelling and an organisation
+    /// hint, so that a model no catalog lists becomes a provisional model of its own.
+    pub fn describe_benchmark_model(
+        &mut self,
+        name: &str,
+        creator_hint: Option<String>,
+        release_date: Option<NaiveDate>,
+        observed_on: Option<NaiveDate>,
+    ) {
+        if !self.described.insert(name.to_owned()) {
+            return;
+        }
+        let mut record = ModelRecord::benchmark(name, creator_hint);
+        record.release_date = release_date;
+        record.observed_on = observed_on;
+        self.models.push(record);
+    }
+
     /// Distinct upstream names to match (match names where given).
     pub fn model_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -192,6 +249,16 @@ impl Parsed {
         names.sort();
         names
     }
+}
+
+/// Release dates of the catalog records (models.dev, OpenRouter) by upstream name: an undated catalog
+/// id resolves to the version current on its release date, not on the day it was fetched.
+pub fn catalog_release_dates(records: &[ModelRecord]) -> HashMap<&str, NaiveDate> {
+    records
+        .iter()
+        .filter(|record| record.kind != RecordKind::Benchmark)
+        .filter_map(|record| Some((record.upstream_name.as_str(), record.release_date?)))
+        .collect()
 }
 
 /// Rescales `value` to 0–100 within a cohort spanning `low..=high`, best = 100 by direction;

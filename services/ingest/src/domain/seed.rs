@@ -1,10 +1,13 @@
-//! The catalog seed shipped in `data/catalog_seed.json`: canonical models and aliases for the spellings
-//! normalisation cannot reconcile (`deepseek-chat` is DeepSeek-V3).
+//! The catalog seed shipped in `data/catalog_seed.json`: models and aliases for the spellings the
+//! identity rules cannot reconcile (`deepseek-chat` is DeepSeek-V3; EvalPlus's `GPT-4-Turbo (Nov 2023)`
+//! is `gpt-4-1106-preview`). Seed models are dated versions like any catalog model; their identity is
+//! read from their id.
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::matcher::{AliasEntry, CatalogModel};
+use crate::domain::identity::NameParts;
+use crate::domain::matcher::{self, AliasEntry, CatalogModel, Origin};
 
 /// The seed file, embedded in the binary.
 pub const CATALOG_SEED: &str = include_str!("../../data/catalog_seed.json");
@@ -20,7 +23,6 @@ struct SeedModel {
     id: String,
     display_name: String,
     creator: Option<String>,
-    family: Option<String>,
     release_date: Option<NaiveDate>,
     context_length: Option<i32>,
     open_weights: Option<bool>,
@@ -39,14 +41,27 @@ pub fn catalog_seed() -> Result<(Vec<CatalogModel>, Vec<AliasEntry>), serde_json
     let models = seed
         .models
         .into_iter()
-        .map(|model| CatalogModel {
-            id: model.id,
-            display_name: model.display_name,
-            creator: model.creator,
-            family: model.family,
-            release_date: model.release_date,
-            context_length: model.context_length,
-            open_weights: model.open_weights,
+        .map(|model| {
+            let identity_name = model
+                .id
+                .split_once('/')
+                .map(|(_, slug)| slug.to_owned())
+                .unwrap_or_else(|| model.id.clone());
+            CatalogModel {
+                family: matcher::family_id(
+                    model.creator.as_deref(),
+                    &NameParts::parse(&identity_name),
+                ),
+                id: model.id,
+                display_name: model.display_name,
+                creator: model.creator,
+                release_date: model.release_date,
+                context_length: model.context_length,
+                open_weights: model.open_weights,
+                origin: Origin::Seed,
+                identity_name,
+                first_observed: None,
+            }
         })
         .collect();
     let aliases = seed
@@ -64,6 +79,7 @@ pub fn catalog_seed() -> Result<(Vec<CatalogModel>, Vec<AliasEntry>), serde_json
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::identity::NameParts;
 
     #[test]
     fn every_alias_targets_a_seeded_model() {
@@ -75,5 +91,19 @@ mod tests {
                 alias.alias
             );
         }
+    }
+
+    #[test]
+    fn seeded_versions_are_dated_where_the_model_has_versions() {
+        let (models, _) = catalog_seed().expect("seed parses");
+        let sonnet = models
+            .iter()
+            .find(|model| model.id == "anthropic/claude-3-5-sonnet-20241022")
+            .expect("seeded");
+        assert!(NameParts::parse(&sonnet.identity_name).version.is_some());
+        assert_eq!(
+            sonnet.family.as_deref(),
+            Some("anthropic/claude-sonnet-3.5")
+        );
     }
 }

@@ -6,23 +6,38 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::matcher::{ANY_SOURCE, AliasEntry, CatalogModel, Matcher};
-use crate::domain::naming::normalize;
+use crate::domain::identity::NameParts;
+use crate::domain::matcher::{ANY_SOURCE, AliasEntry, CatalogModel, Matcher, NameQuery, Origin};
 
-type ModelTuple = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<i32>,
-    Option<bool>,
-);
+/// Advisory lock key of the catalog: ingest write transactions hold it shared, the removal of
+/// superseded and orphaned models holds it exclusively, so no model disappears while a write that
+/// resolved a name to it is still uncommitted.
+pub const CATALOG_LOCK: &str = "benchhub.catalog";
+
+/// The key stored in `model_aliases.normalized_alias`: the spelling's model line.
+pub fn alias_key(alias: &str) -> String {
+    NameParts::parse(alias).line_key()
+}
+
+#[derive(sqlx::FromRow)]
+struct ModelRow {
+    id: String,
+    display_name: String,
+    creator: Option<String>,
+    family: Option<String>,
+    release_date: Option<NaiveDate>,
+    context_length: Option<i32>,
+    open_weights: Option<bool>,
+    origin: String,
+    identity_name: String,
+    first_observed: Option<NaiveDate>,
+}
 
 /// Loads every model and alias into a matcher.
 pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx::Error> {
-    let models: Vec<ModelTuple> = sqlx::query_as(
-        "SELECT id, display_name, creator, family, release_date, context_length, open_weights \
+    let models: Vec<ModelRow> = sqlx::query_as(
+        "SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
+                origin, identity_name, (metadata->>'first_observed')::date AS first_observed \
          FROM models",
     )
     .fetch_all(&mut *connection)
@@ -34,27 +49,18 @@ pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx
     Ok(Matcher::new(
         models
             .into_iter()
-            .map(
-                |(
-                    id,
-                    display_name,
-                    creator,
-                    family,
-                    release_date,
-                    context_length,
-                    open_weights,
-                )| {
-                    CatalogModel {
-                        id,
-                        display_name,
-                        creator,
-                        family,
-                        release_date,
-                        context_length,
-                        open_weights,
-                    }
-                },
-            )
+            .map(|row| CatalogModel {
+                id: row.id,
+                display_name: row.display_name,
+                creator: row.creator,
+                family: row.family,
+                release_date: row.release_date,
+                context_length: row.context_length,
+                open_weights: row.open_weights,
+                origin: Origin::parse(&row.origin),
+                identity_name: row.identity_name,
+                first_observed: row.first_observed,
+            })
             .collect(),
         aliases
             .into_iter()
@@ -65,6 +71,15 @@ pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx
             })
             .collect(),
     ))
+}
+
+/// Takes the catalog lock shared for the rest of the transaction (see [`CATALOG_LOCK`]).
+pub async fn lock_catalog_shared(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+        .bind(CATALOG_LOCK)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
 }
 
 /// Inserts or updates models (final values computed by the matcher).
@@ -82,6 +97,9 @@ pub async fn upsert_models(
     let mut dates = Vec::new();
     let mut contexts = Vec::new();
     let mut open = Vec::new();
+    let mut origins = Vec::new();
+    let mut identities = Vec::new();
+    let mut observed = Vec::new();
     for model in models {
         ids.push(model.id.as_str());
         names.push(model.display_name.as_str());
@@ -90,19 +108,31 @@ pub async fn upsert_models(
         dates.push(model.release_date);
         contexts.push(model.context_length);
         open.push(model.open_weights);
+        origins.push(model.origin.as_str());
+        identities.push(model.identity_name.as_str());
+        observed.push(model.first_observed);
     }
     sqlx::query(
         "INSERT INTO models AS m (id, display_name, creator, family, release_date, context_length, \
-                                  open_weights) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
-                              $6::int4[], $7::bool[]) \
+                                  open_weights, origin, identity_name, metadata) \
+         SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
+                origin, identity_name, \
+                CASE WHEN observed IS NULL THEN '{}'::jsonb \
+                     ELSE jsonb_build_object('first_observed', observed) END \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
+                     $6::int4[], $7::bool[], $8::text[], $9::text[], $10::date[]) \
+              AS u(id, display_name, creator, family, release_date, context_length, open_weights, \
+                   origin, identity_name, observed) \
          ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, \
             creator = EXCLUDED.creator, family = EXCLUDED.family, \
             release_date = EXCLUDED.release_date, context_length = EXCLUDED.context_length, \
-            open_weights = EXCLUDED.open_weights, updated_at = now() \
-         WHERE (m.display_name, m.creator, m.family, m.release_date, m.context_length, m.open_weights) \
+            open_weights = EXCLUDED.open_weights, metadata = m.metadata || EXCLUDED.metadata, \
+            updated_at = now() \
+         WHERE (m.display_name, m.creator, m.family, m.release_date, m.context_length, m.open_weights, \
+                m.metadata->'first_observed') \
                IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.creator, EXCLUDED.family, \
-                                 EXCLUDED.release_date, EXCLUDED.context_length, EXCLUDED.open_weights)",
+                                 EXCLUDED.release_date, EXCLUDED.context_length, EXCLUDED.open_weights, \
+                                 EXCLUDED.metadata->'first_observed')",
     )
     .bind(ids)
     .bind(names)
@@ -111,6 +141,9 @@ pub async fn upsert_models(
     .bind(dates)
     .bind(contexts)
     .bind(open)
+    .bind(origins)
+    .bind(identities)
+    .bind(observed)
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -126,8 +159,8 @@ pub async fn apply_seed(
     for model in models {
         sqlx::query(
             "INSERT INTO models (id, display_name, creator, family, release_date, context_length, \
-                                 open_weights) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (id) DO NOTHING",
+                                 open_weights, origin, identity_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seed', $8) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&model.id)
         .bind(&model.display_name)
@@ -136,6 +169,7 @@ pub async fn apply_seed(
         .bind(model.release_date)
         .bind(model.context_length)
         .bind(model.open_weights)
+        .bind(&model.identity_name)
         .execute(&mut *transaction)
         .await?;
     }
@@ -146,7 +180,7 @@ pub async fn apply_seed(
         )
         .bind(&alias.source)
         .bind(&alias.alias)
-        .bind(normalize(&alias.alias))
+        .bind(alias_key(&alias.alias))
         .bind(&alias.model_id)
         .execute(&mut *transaction)
         .await?;
@@ -154,31 +188,61 @@ pub async fn apply_seed(
     transaction.commit().await
 }
 
-/// Re-matches every distinct stored name of `source` (all sources when `None`) against `matcher` and
-/// rewrites `model_id` where it changed. Returns the rows changed as (rows now linked to
-/// `focus_model` that were not before, rows that left `focus_model`, total rows changed).
+/// Re-matches every distinct stored (name, data date) of `source` (all sources when `None`) against
+/// `matcher` and rewrites `model_id`, `match_method` and `match_detail` where they changed. Returns the
+/// rows changed as (rows now linked to `focus_model` that were not before, rows that left
+/// `focus_model`, total rows changed).
 pub async fn relink(
     connection: &mut PgConnection,
     source: Option<&str>,
     matcher: &Matcher,
     focus_model: Option<&str>,
 ) -> Result<(i64, i64, i64), sqlx::Error> {
-    let stored: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT DISTINCT source, source_model_name, extra->>'match_name', model_id \
+    type StoredName = (
+        String,
+        String,
+        Option<String>,
+        NaiveDate,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let stored: Vec<StoredName> = sqlx::query_as(
+        "SELECT DISTINCT source, source_model_name, extra->>'match_name', \
+                COALESCE((extra->>'released')::date, data_date, snapshot_date), model_id, \
+                match_method, match_detail \
          FROM observations WHERE ($1::text IS NULL OR source = $1)",
     )
     .bind(source)
     .fetch_all(&mut *connection)
     .await?;
-    let mut desired: HashMap<(String, String), Option<String>> = HashMap::new();
+    type Wanted = (Option<String>, Option<&'static str>, Option<String>);
+    let mut desired: HashMap<(String, String, NaiveDate), Wanted> = HashMap::new();
     let mut stale = Vec::new();
-    for (row_source, name, match_name, current) in stored {
-        let key = (row_source.clone(), name.clone());
+    for (row_source, name, match_name, day, current, method, detail) in stored {
+        let key = (row_source.clone(), name.clone(), day);
         let target = desired
             .entry(key.clone())
-            .or_insert_with(|| matcher.resolve(&row_source, &name, match_name.as_deref()))
+            .or_insert_with(|| {
+                let found = matcher.resolve(&NameQuery {
+                    source: &row_source,
+                    name: &name,
+                    match_name: match_name.as_deref(),
+                    observed_on: Some(day),
+                });
+                match found {
+                    Some(found) => (
+                        Some(found.model_id),
+                        Some(found.method.as_str()),
+                        Some(found.detail),
+                    ),
+                    None => (None, None, None),
+                }
+            })
             .clone();
-        if target != current {
+        if (target.0.as_deref(), target.1, target.2.as_deref())
+            != (current.as_deref(), method.as_deref(), detail.as_deref())
+        {
             stale.push(key);
         }
     }
@@ -189,33 +253,93 @@ pub async fn relink(
     }
     let mut sources = Vec::with_capacity(stale.len());
     let mut names = Vec::with_capacity(stale.len());
+    let mut days = Vec::with_capacity(stale.len());
     let mut targets = Vec::with_capacity(stale.len());
+    let mut methods = Vec::with_capacity(stale.len());
+    let mut details = Vec::with_capacity(stale.len());
     for key in &stale {
-        targets.push(desired.get(key).cloned().flatten());
+        let (target, method, detail) = desired.get(key).cloned().unwrap_or((None, None, None));
+        targets.push(target);
+        methods.push(method);
+        details.push(detail);
         sources.push(key.0.as_str());
         names.push(key.1.as_str());
+        days.push(key.2);
     }
     // Joining the table to itself by id exposes each row's value from before the update.
     let counts: (i64, i64, i64) = sqlx::query_as(
-        "WITH wanted AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) \
-                           AS w(source, source_model_name, model_id)), \
+        "WITH wanted AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[], \
+                                               $5::text[], $6::text[]) \
+                           AS w(source, source_model_name, day, model_id, method, detail)), \
               changed AS ( \
-                UPDATE observations o SET model_id = w.model_id, updated_at = now() \
+                UPDATE observations o SET model_id = w.model_id, match_method = w.method, \
+                       match_detail = w.detail, updated_at = now() \
                 FROM wanted w, observations previous \
                 WHERE previous.id = o.id AND o.source = w.source \
                   AND o.source_model_name = w.source_model_name \
-                  AND o.model_id IS DISTINCT FROM w.model_id \
+                  AND COALESCE((o.extra->>'released')::date, o.data_date, o.snapshot_date) = w.day \
+                  AND (o.model_id, o.match_method, o.match_detail) \
+                      IS DISTINCT FROM (w.model_id, w.method, w.detail) \
                 RETURNING previous.model_id AS old_model, o.model_id AS new_model) \
-         SELECT count(*) FILTER (WHERE new_model = $4), count(*) FILTER (WHERE old_model = $4), \
-                count(*) FROM changed",
+         SELECT count(*) FILTER (WHERE new_model = $7 AND old_model IS DISTINCT FROM $7), \
+                count(*) FILTER (WHERE old_model = $7 AND new_model IS DISTINCT FROM $7), \
+                count(*) FILTER (WHERE old_model IS DISTINCT FROM new_model) FROM changed",
     )
     .bind(sources)
     .bind(names)
+    .bind(days)
     .bind(targets)
+    .bind(methods)
+    .bind(details)
     .bind(focus_model)
     .fetch_one(&mut *connection)
     .await?;
     Ok(counts)
+}
+
+/// Moves aliases off models that dated versions supersede ([`Matcher::folded`]), then removes those
+/// models and provisional models that nothing refers to any more. Runs only when it gets the catalog
+/// lock exclusively (no write in flight); returns how many models were removed, `None` when skipped.
+pub async fn remove_superseded(pool: &PgPool) -> Result<Option<u64>, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(CATALOG_LOCK)
+            .fetch_one(&mut *transaction)
+            .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let matcher = load_matcher(&mut transaction).await?;
+    let folds = matcher.folded();
+    let (from, to): (Vec<&str>, Vec<&str>) = folds
+        .iter()
+        .map(|(from, to)| (from.as_str(), to.as_str()))
+        .unzip();
+    if !from.is_empty() {
+        // An alias of the folded model moves to its version unless that spelling already has one.
+        sqlx::query(
+            "UPDATE model_aliases a SET model_id = f.target \
+             FROM UNNEST($1::text[], $2::text[]) AS f(folded, target) \
+             WHERE a.model_id = f.folded",
+        )
+        .bind(&from)
+        .bind(&to)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    let removed = sqlx::query(
+        "DELETE FROM models m \
+         WHERE (m.origin = 'benchmark' OR m.id = ANY($1::text[])) \
+           AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.model_id = m.id) \
+           AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.model_id = m.id)",
+    )
+    .bind(&from)
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected();
+    transaction.commit().await?;
+    Ok(Some(removed))
 }
 
 /// A stored alias.
@@ -274,7 +398,7 @@ pub async fn insert_alias(
     )
     .bind(source)
     .bind(alias)
-    .bind(normalize(alias))
+    .bind(alias_key(alias))
     .bind(model_id)
     .bind(actor)
     .fetch_one(&mut *connection)

@@ -42,6 +42,12 @@ pub struct ObservationRow<'a> {
     pub unit: Option<&'static str>,
     /// Extra details.
     pub extra: Option<serde_json::Value>,
+    /// How the name was matched (`exact`, `version`…), when it was.
+    pub match_method: Option<&'static str>,
+    /// Why, in words.
+    pub match_detail: Option<&'a str>,
+    /// When the upstream measured or published the value.
+    pub data_date: NaiveDate,
 }
 
 /// Column arrays of a chunk of rows, bound as UNNEST parameters.
@@ -58,6 +64,9 @@ struct Columns<'a> {
     normalized: Vec<Option<f64>>,
     unit: Vec<Option<&'static str>>,
     extra: Vec<Option<serde_json::Value>>,
+    match_method: Vec<Option<&'static str>>,
+    match_detail: Vec<Option<&'a str>>,
+    data_date: Vec<NaiveDate>,
 }
 
 impl<'a> Columns<'a> {
@@ -76,6 +85,9 @@ impl<'a> Columns<'a> {
             normalized: Vec::with_capacity(length),
             unit: Vec::with_capacity(length),
             extra: Vec::with_capacity(length),
+            match_method: Vec::with_capacity(length),
+            match_detail: Vec::with_capacity(length),
+            data_date: Vec::with_capacity(length),
         };
         for row in rows {
             columns.category.push(row.category);
@@ -90,6 +102,9 @@ impl<'a> Columns<'a> {
             columns.normalized.push(row.normalized);
             columns.unit.push(row.unit);
             columns.extra.push(row.extra.clone());
+            columns.match_method.push(row.match_method);
+            columns.match_detail.push(row.match_detail);
+            columns.data_date.push(row.data_date);
         }
         columns
     }
@@ -114,18 +129,23 @@ impl<'a> Columns<'a> {
             .bind(self.normalized)
             .bind(self.unit)
             .bind(self.extra)
+            .bind(self.match_method)
+            .bind(self.match_detail)
+            .bind(self.data_date)
     }
 }
 
 const INPUT: &str = "input AS ( \
     SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::float8[], \
-                         $8::float8[], $9::float8[], $10::int8[], $11::float8[], $12::text[], $13::jsonb[]) \
+                         $8::float8[], $9::float8[], $10::int8[], $11::float8[], $12::text[], $13::jsonb[], \
+                         $14::text[], $15::text[], $16::date[]) \
       AS t(category, metric, source_model_name, snapshot_date, model_id, value, ci_low, ci_high, \
-           sample_size, normalized, unit, extra))";
+           sample_size, normalized, unit, extra, match_method, match_detail, data_date))";
 
 /// The columns compared to decide whether an existing row changed (`normalized` is derived and
 /// recomputed separately, so it is not compared).
-const COMPARED: &str = "(o.model_id, o.value, o.ci_low, o.ci_high, o.sample_size, o.unit, o.extra)";
+const COMPARED: &str = "(o.model_id, o.value, o.ci_low, o.ci_high, o.sample_size, o.unit, o.extra, \
+    o.match_method, o.match_detail, o.data_date)";
 
 /// Upserts rows of `source` written by `run_id`; returns (inserted, updated). Identical rows are left
 /// untouched (neither counted nor rewritten).
@@ -138,17 +158,22 @@ pub async fn upsert_observations(
     let statement = format!(
         "WITH {INPUT}, written AS ( \
            INSERT INTO observations AS o (source, category, metric, source_model_name, snapshot_date, \
-                model_id, value, ci_low, ci_high, sample_size, normalized, unit, extra, ingestion_run_id) \
+                model_id, value, ci_low, ci_high, sample_size, normalized, unit, extra, match_method, \
+                match_detail, data_date, ingestion_run_id) \
            SELECT $1, category, metric, source_model_name, snapshot_date, model_id, value, ci_low, \
-                  ci_high, sample_size, normalized, unit, extra, $14 FROM input \
+                  ci_high, sample_size, normalized, unit, extra, match_method, match_detail, data_date, \
+                  $17 FROM input \
            ON CONFLICT ON CONSTRAINT observations_natural_key DO UPDATE SET \
                 model_id = EXCLUDED.model_id, value = EXCLUDED.value, ci_low = EXCLUDED.ci_low, \
                 ci_high = EXCLUDED.ci_high, sample_size = EXCLUDED.sample_size, \
                 normalized = EXCLUDED.normalized, unit = EXCLUDED.unit, extra = EXCLUDED.extra, \
+                match_method = EXCLUDED.match_method, match_detail = EXCLUDED.match_detail, \
+                data_date = EXCLUDED.data_date, \
                 ingestion_run_id = EXCLUDED.ingestion_run_id, updated_at = now() \
            WHERE {COMPARED} IS DISTINCT FROM \
                  (EXCLUDED.model_id, EXCLUDED.value, EXCLUDED.ci_low, EXCLUDED.ci_high, \
-                  EXCLUDED.sample_size, EXCLUDED.unit, EXCLUDED.extra) \
+                  EXCLUDED.sample_size, EXCLUDED.unit, EXCLUDED.extra, EXCLUDED.match_method, \
+                  EXCLUDED.match_detail, EXCLUDED.data_date) \
            RETURNING (xmax = 0) AS inserted) \
          SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"
     );
@@ -219,7 +244,7 @@ pub async fn copy_observations(
         .copy_in_raw(
             "COPY observations (source, category, metric, source_model_name, snapshot_date, model_id, \
                                 value, ci_low, ci_high, sample_size, normalized, unit, extra, \
-                                ingestion_run_id) FROM STDIN",
+                                match_method, match_detail, data_date, ingestion_run_id) FROM STDIN",
         )
         .await?;
     let run = run_id.to_string();
@@ -261,12 +286,50 @@ pub async fn copy_observations(
                 None => buffer.push_str("\\N"),
             }
             buffer.push('\t');
+            match row.match_method {
+                Some(method) => copy_text(method, &mut buffer),
+                None => buffer.push_str("\\N"),
+            }
+            buffer.push('\t');
+            match row.match_detail {
+                Some(detail) => copy_text(detail, &mut buffer),
+                None => buffer.push_str("\\N"),
+            }
+            buffer.push('\t');
+            copy_optional(Some(row.data_date), &mut buffer);
+            buffer.push('\t');
             buffer.push_str(&run);
             buffer.push('\n');
         }
         sink.send(buffer.into_bytes()).await?;
     }
     sink.finish().await
+}
+
+/// A series of a source: (category, metric, upstream name).
+pub type SeriesKey = (String, String, String);
+
+/// The newest stored value of every series of `source` on a snapshot before `before`, with the date
+/// that value was first seen (its data date): a value that comes back unchanged keeps that date.
+pub async fn previous_values(
+    connection: &mut PgConnection,
+    source: &str,
+    before: NaiveDate,
+) -> Result<std::collections::HashMap<SeriesKey, (f64, NaiveDate)>, sqlx::Error> {
+    let rows: Vec<(String, String, String, f64, NaiveDate)> = sqlx::query_as(
+        "SELECT DISTINCT ON (category, metric, source_model_name) category, metric, \
+                source_model_name, value, COALESCE(data_date, snapshot_date) \
+         FROM observations WHERE source = $1 AND snapshot_date < $2 \
+         ORDER BY category, metric, source_model_name, snapshot_date DESC",
+    )
+    .bind(source)
+    .bind(before)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(category, metric, name, value, day)| ((category, metric, name), (value, day)))
+        .collect())
 }
 
 /// Counts what [`upsert_observations`] would insert and update, writing nothing.
@@ -279,7 +342,8 @@ pub async fn preview_observations(
         "WITH {INPUT} \
          SELECT count(*) FILTER (WHERE o.id IS NULL), \
                 count(*) FILTER (WHERE o.id IS NOT NULL AND {COMPARED} IS DISTINCT FROM \
-                    (i.model_id, i.value, i.ci_low, i.ci_high, i.sample_size, i.unit, i.extra)) \
+                    (i.model_id, i.value, i.ci_low, i.ci_high, i.sample_size, i.unit, i.extra, \
+                     i.match_method, i.match_detail, i.data_date)) \
          FROM input i LEFT JOIN observations o ON o.source = $1 AND o.category = i.category \
               AND o.metric = i.metric AND o.source_model_name = i.source_model_name \
               AND o.snapshot_date = i.snapshot_date"

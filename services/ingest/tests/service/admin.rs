@@ -42,7 +42,7 @@ async fn aliases_relink_stored_observations_at_once() -> anyhow::Result<()> {
         .iter()
         .find(|model| model.source_model_name == name)
         .expect("listed as unmatched");
-    assert_eq!(entry.normalized_name, "lumen-r8");
+    assert_eq!(entry.normalized_name, "lumen r8");
     assert_eq!(entry.observation_count, 2);
     assert_eq!(unmatched.total_size as usize, unmatched.models.len());
 

@@ -55,7 +55,21 @@ pub const TASK_SETS: &[TaskSet] = &[
 ];
 
 /// Per (repo, model): task scores and task costs.
-type Graded = (Vec<f64>, Vec<f64>);
+/// Per model: task scores, task costs, and the newest day an attempt ran.
+type Graded = (Vec<f64>, Vec<f64>, Option<chrono::NaiveDate>);
+
+/// The newest day any attempt of a prediction file ran (`metadata.end_timestamp`, current format
+/// only; legacy files carry no metadata).
+fn newest_run_date(prediction: &Value) -> Option<chrono::NaiveDate> {
+    prediction
+        .as_array()?
+        .iter()
+        .flat_map(|pair| ["attempt_1", "attempt_2"].map(|attempt| pair.get(attempt)))
+        .flatten()
+        .filter_map(|attempt| attempt.pointer("/metadata/end_timestamp"))
+        .filter_map(|timestamp| super::date(Some(timestamp)))
+        .max()
+}
 
 /// Safety cap on listing pages.
 const MAX_PAGES: usize = 100;
@@ -263,16 +277,18 @@ impl Source for ArcAgi {
             };
             match grade(&prediction, expected) {
                 Some((score, cost)) => {
+                    let run_date = newest_run_date(&prediction);
                     let entry = graded.entry((repo, model)).or_default();
                     entry.0.push(score);
                     if let Some(cost) = cost {
                         entry.1.push(cost);
                     }
+                    entry.2 = entry.2.max(run_date);
                 }
                 None => parsed.fail(format!("{repo}/{model}/{task}: not a list of attempts")),
             }
         }
-        for ((repo, model), (scores, costs)) in graded {
+        for ((repo, model), (scores, costs, run_date)) in graded {
             let Some(set) = TASK_SETS.iter().find(|set| set.repo == repo) else {
                 continue;
             };
@@ -288,7 +304,9 @@ impl Source for ArcAgi {
             );
             accuracy.sample_size = Some(tasks as i64);
             accuracy.extra = Some(extra.clone());
+            accuracy.data_date = run_date;
             parsed.observations.push(accuracy);
+            parsed.describe_benchmark_model(model, None, None, run_date);
             if !costs.is_empty() {
                 let mut cost = ParsedObservation::new(
                     "reasoning",
@@ -299,6 +317,7 @@ impl Source for ArcAgi {
                 );
                 cost.sample_size = Some(costs.len() as i64);
                 cost.extra = Some(extra);
+                cost.data_date = run_date;
                 parsed.observations.push(cost);
             }
         }

@@ -135,6 +135,17 @@ fn parse_model(model: &Value, context: &SourceContext, parsed: &mut Parsed) {
     if let Some(release) = text(model.get("release_date")) {
         extra.insert("release_date".to_owned(), Value::String(release));
     }
+    parsed.describe_benchmark_model(
+        &slug,
+        text(model.pointer("/model_creator/slug")),
+        super::date(model.get("release_date")),
+        None,
+    );
+    if let (Some(record), Some(name)) = (parsed.models.last_mut(), text(model.get("name")))
+        && record.upstream_name == slug
+    {
+        record.display_name = name;
+    }
     let extra = Value::Object(extra);
     let mut push = |category: &str, metric: &str, value: f64| {
         let mut observation = ParsedObservation::new(category, metric, &slug, context.today, value);

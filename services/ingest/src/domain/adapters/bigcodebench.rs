@@ -94,9 +94,18 @@ pub fn parse_document(
                 let mut observation =
                     ParsedObservation::new("coding", &metric, name, context.today, value);
                 observation.extra = Some(extra.clone());
+                // `date` is when the result was added to the board.
+                observation.data_date =
+                    super::date(entry.get("date")).or_else(|| document.last_modified_date());
                 parsed.observations.push(observation);
             }
         }
+        parsed.describe_benchmark_model(
+            name,
+            super::link_organisation(entry.get("link")),
+            None,
+            super::date(entry.get("date")),
+        );
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Path of the results document.
@@ -41,6 +42,15 @@ impl Source for EvalPlus {
             reason: "expected an object of models".to_owned(),
         })?;
         let mut parsed = Parsed::default();
+        // The board carries no dates: its data date is the document's Last-Modified, else the newest
+        // month its entries name (`GPT 4o (Aug 2024)`), else the first snapshot with the value.
+        let board_date = document.last_modified_date().or_else(|| {
+            entries
+                .keys()
+                .filter_map(|name| NameParts::parse(name).hint)
+                .max()
+                .map(|hint| hint.last_day())
+        });
         for (name, entry) in entries {
             parsed.records += 1;
             let Some(scores) = entry.get("pass@1").filter(|scores| scores.is_object()) else {
@@ -67,9 +77,16 @@ impl Source for EvalPlus {
                     let mut observation =
                         ParsedObservation::new("coding", metric, name, context.today, value);
                     observation.extra = Some(extra.clone());
+                    observation.data_date = board_date;
                     parsed.observations.push(observation);
                 }
             }
+            parsed.describe_benchmark_model(
+                name,
+                super::link_organisation(entry.get("link")),
+                None,
+                board_date,
+            );
         }
         parsed.check_drift()
     }

@@ -8,7 +8,9 @@
 //! file always gives the same numbers); problems older than that are excluded as likely training-data
 //! contamination for recent models. The window, the problem count (the sample size) and the model's
 //! `model_name` are kept in `extra`. The join key is `model_repr` (`GPT-4O-2024-08-06`,
-//! `DeepSeek-V3`), not `model_name` (`deepseek-chat`). Older files spell the field `Pass@1`.
+//! `DeepSeek-V3`), the source name; the model is matched by `model_name`, the API id the board ran
+//! ([`match_name`]). A value's data date is the newest problem date it was scored on. Older files spell
+//! the field `Pass@1`.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use chrono::{DateTime, Duration};
 use serde_json::Value;
 
 use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Path of the generation results.
@@ -25,6 +28,17 @@ pub const WINDOW_DAYS: i64 = 180;
 
 /// The LiveCodeBench adapter.
 pub struct LiveCodeBench;
+
+/// The name to match: the API `model_name` (`gemini-2.5-pro-exp-03-25` names the version the board
+/// ran, where `model_repr` says `Gemini-2.5-Pro`), with the reasoning mode `model_repr` adds when the
+/// API name lacks it (`Claude-3.7-Sonnet (Thinking)` ran `claude-3-7-sonnet-20250219` with thinking).
+pub fn match_name(model_repr: &str, model_name: &str) -> String {
+    let api = NameParts::parse(model_name);
+    match NameParts::parse(model_repr).mode {
+        Some(mode) if api.mode.is_none() => format!("{model_name}-{mode}"),
+        _ => model_name.to_owned(),
+    }
+}
 
 #[async_trait::async_trait]
 impl Source for LiveCodeBench {
@@ -69,12 +83,13 @@ impl Source for LiveCodeBench {
             return parsed.check_drift();
         };
         let window_start = newest.saturating_sub(Duration::days(WINDOW_DAYS).num_milliseconds());
-        let mut per_model: BTreeMap<String, (f64, i64)> = BTreeMap::new();
+        let mut per_model: BTreeMap<String, (f64, i64, i64)> = BTreeMap::new();
         for (model, date, score) in &rows {
             if *date >= window_start {
                 let entry = per_model.entry(model.clone()).or_default();
                 entry.0 += score;
                 entry.1 += 1;
+                entry.2 = entry.2.max(*date);
             }
         }
         let model_names: BTreeMap<String, String> = body
@@ -97,7 +112,22 @@ impl Source for LiveCodeBench {
                 .map(|time| time.date_naive().to_string())
                 .unwrap_or_default()
         };
-        for (model, (sum, count)) in per_model {
+        let release_dates: BTreeMap<String, i64> = body
+            .get("models")
+            .and_then(Value::as_array)
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|model| {
+                        Some((
+                            text(model.get("model_repr"))?,
+                            model.get("release_date").and_then(Value::as_i64)?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (model, (sum, count, newest_problem)) in per_model {
             parsed.records += 1;
             let mut observation = ParsedObservation::new(
                 "coding",
@@ -107,6 +137,25 @@ impl Source for LiveCodeBench {
                 sum / count as f64,
             );
             observation.sample_size = Some(count);
+            // The value cannot be older than the newest problem it was scored on.
+            observation.data_date =
+                DateTime::from_timestamp_millis(newest_problem).map(|time| time.date_naive());
+            observation.match_name = model_names
+                .get(&model)
+                .map(|api_name| match_name(&model, api_name));
+            let record_name = observation
+                .match_name
+                .clone()
+                .unwrap_or_else(|| model.clone());
+            parsed.describe_benchmark_model(
+                &record_name,
+                None,
+                release_dates
+                    .get(&model)
+                    .and_then(|millis| DateTime::from_timestamp_millis(*millis))
+                    .map(|time| time.date_naive()),
+                observation.data_date,
+            );
             observation.extra = Some(serde_json::json!({
                 "window_start": day(window_start),
                 "window_end": day(newest),

@@ -137,6 +137,8 @@ pub fn parse_page(
             continue;
         };
         let mut observation = ParsedObservation::new(category, "elo", &name, date, rating);
+        observation.data_date = Some(date);
+        parsed.describe_benchmark_model(&name, text(row.get("organization")), None, Some(date));
         observation.ci_low = number(row.get("rating_lower"));
         observation.ci_high = number(row.get("rating_upper"));
         observation.sample_size = number(row.get("vote_count")).map(|votes| votes.round() as i64);
@@ -180,6 +182,8 @@ pub fn parse_catalog(
             continue;
         };
         let mut observation = ParsedObservation::new(category, "elo", name, context.today, rating);
+        observation.data_date = document.last_modified_date();
+        parsed.describe_benchmark_model(name, None, None, observation.data_date);
         observation.ci_low = number(entry.get("rating_q025"));
         observation.ci_high = number(entry.get("rating_q975"));
         parsed.observations.push(observation);

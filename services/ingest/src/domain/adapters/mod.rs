@@ -42,6 +42,14 @@ pub struct Document {
 }
 
 impl Document {
+    /// The day of the upstream's `Last-Modified` header (an HTTP date), when it sent a valid one.
+    pub fn last_modified_date(&self) -> Option<NaiveDate> {
+        let header = self.last_modified.as_deref()?;
+        chrono::DateTime::parse_from_rfc2822(header.trim())
+            .ok()
+            .map(|time| time.date_naive())
+    }
+
     /// Builds a document from a body, for tests and seed data.
     pub fn from_body(
         key: impl Into<String>,
@@ -295,6 +303,11 @@ pub fn text(value: Option<&serde_json::Value>) -> Option<String> {
         .map(str::trim)
         .filter(|text| !text.is_empty())
         .map(str::to_owned)
+}
+
+/// The organisation a link names (Hugging Face or GitHub owner, else the host), as a creator hint.
+pub fn link_organisation(value: Option<&serde_json::Value>) -> Option<String> {
+    crate::domain::identity::organisation_of_link(&text(value)?)
 }
 
 /// Parses a `YYYY-MM-DD` date, or the date part of an RFC 3339 instant.

@@ -3,9 +3,10 @@
 //! Only first-party providers are read ([`FIRST_PARTY`]): resellers repeat the same models with their
 //! own ids and prices, and the labs' own entries are the canonical metadata. Each model becomes the
 //! source name `provider/model_id` with prices (USD per 1M tokens) when `cost` is present (missing for
-//! ~7% of models), context and output limits, and an authoritative metadata record (creator, family,
-//! release date — `YYYY-MM-DD` or `YYYY-MM`, context length, open weights). Dated and undated ids of
-//! one model (`claude-opus-4-5`, `claude-opus-4-5-20251101`) share one canonical model.
+//! ~7% of models), context and output limits, and a first-party metadata record (creator, release
+//! date — `YYYY-MM-DD` or `YYYY-MM`, context length, open weights). An undated id beside dated ones
+//! (`claude-opus-4-5`, `claude-opus-4-5-20251101`) resolves to one of those versions
+//! ([`crate::domain::matcher`]).
 //!
 //! The repository's source files (`providers/<p>/models/<m>.toml`, optionally inheriting a shared
 //! `models/<lab>/<m>.toml` through `base_model`) are read by [`parse_toml_model`] into the same
@@ -16,8 +17,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
-use crate::domain::naming;
-use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation};
+use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation, RecordKind};
 
 /// Path of the document.
 pub const PATH: &str = "/api.json";
@@ -163,14 +163,13 @@ fn parse_model(
     }
     parsed.models.push(ModelRecord {
         upstream_name: name,
-        creator: creator.to_owned(),
-        slug: naming::strip_date_suffix(model_id),
+        kind: RecordKind::FirstParty,
+        creator: Some(creator.to_owned()),
         display_name: text(model.get("name")).unwrap_or_else(|| model_id.to_owned()),
-        family: text(model.get("family")),
         release_date: release_date(model.get("release_date")),
+        observed_on: None,
         context_length: context_length.and_then(|length| i32::try_from(length as i64).ok()),
         open_weights: model.get("open_weights").and_then(Value::as_bool),
-        authoritative: true,
     });
 }
 
@@ -246,17 +245,21 @@ mod tests {
                 .find(|model| model.upstream_name == "anthropic/claude-3-5-sonnet-20241022")
                 .expect("sonnet");
             assert_eq!(sonnet.display_name, "Claude Sonnet 3.5 v2");
-            assert_eq!(sonnet.slug, "claude-3-5-sonnet");
+            assert_eq!(sonnet.kind, RecordKind::FirstParty);
             assert_eq!(sonnet.context_length, Some(200_000));
             assert_eq!(sonnet.open_weights, Some(false));
-            assert_eq!(sonnet.family.as_deref(), Some("claude-sonnet"));
             let deepseek = parsed
                 .models
                 .iter()
                 .find(|model| model.upstream_name == "deepseek/deepseek-chat")
                 .expect("deepseek");
             assert_eq!(deepseek.open_weights, Some(true));
-            assert!(parsed.models.iter().any(|model| model.creator == "meta"));
+            assert!(
+                parsed
+                    .models
+                    .iter()
+                    .any(|model| model.creator.as_deref() == Some("meta"))
+            );
             // resellers are not read
             assert!(
                 parsed

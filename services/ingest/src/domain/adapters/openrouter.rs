@@ -5,7 +5,8 @@
 //! USD per token, parsed exactly and stored per million tokens (`"0"` is free and flagged in `extra`;
 //! `"-1"` marks router or variable pricing and is skipped). Both dumps' schemas are accepted: pricing
 //! keys that disappeared in 2026 are optional, and new keys (`knowledge_cutoff`, `links`, …) are
-//! ignored. Non-variant, non-router rows also produce model metadata (gap-filling, not authoritative):
+//! ignored. Rows other than routers also produce model metadata (gap-filling; a variant row describes
+//! its base model, which may have no row of its own):
 //! creator from the vendor prefix, release date from `created`, context length, open weights when a
 //! Hugging Face id is given.
 
@@ -14,8 +15,7 @@ use chrono::DateTime;
 use serde_json::Value;
 
 use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
-use crate::domain::naming;
-use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation};
+use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation, RecordKind};
 
 /// Path of the models endpoint.
 pub const PATH: &str = "/api/v1/models";
@@ -128,7 +128,12 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
     let extra = Value::Object(extra);
     let observe = |parsed: &mut Parsed, category: &str, metric: &str, value: f64| {
         let mut observation = ParsedObservation::new(category, metric, &id, context.today, value);
-        observation.match_name = variant.is_some().then(|| base_id.clone());
+        // A variant is matched as its base model; `:thinking` keeps its mode (it is that model run
+        // with reasoning on).
+        observation.match_name = variant.as_deref().map(|variant| match variant {
+            "thinking" => format!("{base_id}:thinking"),
+            _ => base_id.clone(),
+        });
         observation.extra = Some(extra.clone());
         parsed.observations.push(observation);
     };
@@ -151,30 +156,38 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
     let Some((vendor, model)) = base_id.split_once('/') else {
         return;
     };
-    if variant.is_some() || vendor == "openrouter" {
+    // Routers (`openrouter/auto`, `~openai/gpt-latest`) are no model of their own.
+    if vendor == "openrouter" || vendor.starts_with('~') {
         return;
     }
+    // A variant row (`:free`, `:thinking`) describes its base model, which it may be the only row of.
     let display_name = text(row.get("name"))
         .map(|name| match name.split_once(": ") {
             Some((_, rest)) => rest.to_owned(),
+            None => name,
+        })
+        .map(|name| match &variant {
+            Some(variant) => name
+                .trim_end_matches(&format!(" ({variant})"))
+                .trim()
+                .to_owned(),
             None => name,
         })
         .unwrap_or_else(|| model.to_owned());
     let hugging_face = text(row.get("hugging_face_id"));
     parsed.models.push(ModelRecord {
         upstream_name: base_id.clone(),
-        creator: creator(vendor),
-        slug: naming::strip_date_suffix(model),
+        kind: RecordKind::Catalog,
+        creator: Some(creator(vendor)),
         display_name,
-        family: None,
         release_date: row
             .get("created")
             .and_then(Value::as_i64)
             .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
             .map(|time| time.date_naive()),
+        observed_on: None,
         context_length: context_length.and_then(|length| i32::try_from(length as i64).ok()),
         open_weights: hugging_face.map(|_| true),
-        authoritative: false,
     });
 }
 
@@ -246,8 +259,8 @@ mod tests {
                 .iter()
                 .find(|model| model.upstream_name == "openai/gpt-4o-2024-08-06")
                 .expect("metadata");
-            assert_eq!(record.creator, "openai");
-            assert_eq!(record.slug, "gpt-4o");
+            assert_eq!(record.creator.as_deref(), Some("openai"));
+            assert_eq!(record.kind, RecordKind::Catalog);
             assert_eq!(record.display_name, "GPT-4o (2024-08-06)");
             assert_eq!(
                 record.release_date.map(|date| date.to_string()).as_deref(),

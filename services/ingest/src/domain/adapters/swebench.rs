@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
-use crate::domain::naming;
+use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Path of the leaderboards document.
@@ -39,11 +39,27 @@ pub fn tagged_model(tags: &[String]) -> Option<String> {
         .filter(|model| !model.is_empty())
         .collect();
     let first = *models.first()?;
-    let key = naming::normalize(first);
+    let key = NameParts::parse(first);
     models
         .iter()
-        .all(|model| naming::normalize(model) == key)
+        .all(|model| NameParts::parse(model) == key)
         .then(|| first.to_owned())
+}
+
+/// The model a system's name ends with when it has no tag: `SWE-agent + GPT 4o (2024-05-13)` runs
+/// `GPT 4o (2024-05-13)`. Names without ` + ` name no model.
+pub fn system_model(name: &str) -> Option<String> {
+    let (_, model) = name.rsplit_once(" + ")?;
+    let model = model.trim();
+    // `OpenHands + CodeAct v2.1 (claude-3-5-sonnet-20241022)`: the note names the model.
+    if let Some((_, note)) = model.rsplit_once('(')
+        && let Some(note) = note.strip_suffix(')')
+        && crate::domain::identity::infer_creator(&NameParts::parse(note), None).is_some()
+        && NameParts::parse(note).version.is_some()
+    {
+        return Some(note.trim().to_owned());
+    }
+    (!model.is_empty() && !model.contains(" + ")).then(|| model.to_owned())
 }
 
 #[async_trait::async_trait]
@@ -105,7 +121,7 @@ impl Source for SweBench {
                     .and_then(Value::as_array)
                     .map(|tags| tags.iter().filter_map(|tag| text(Some(tag))).collect())
                     .unwrap_or_default();
-                let model = tagged_model(&tags);
+                let model = tagged_model(&tags).or_else(|| system_model(&name));
                 let mut extra = serde_json::Map::new();
                 extra.insert("system".to_owned(), Value::String(name.clone()));
                 extra.insert("tags".to_owned(), serde_json::json!(tags));
@@ -122,8 +138,14 @@ impl Source for SweBench {
                 }
                 let mut observation =
                     ParsedObservation::new("coding", metric, &system, context.today, resolved);
-                // With no single tagged model the system's own name is matched (and usually fails,
-                // leaving it unmatched for an operator's alias).
+                // `date` is when the result was submitted.
+                observation.data_date =
+                    super::date(result.get("date")).or_else(|| document.last_modified_date());
+                if let Some(model) = &model {
+                    parsed.describe_benchmark_model(model, None, None, observation.data_date);
+                }
+                // With no model named the system's own name is matched (and usually fails, leaving it
+                // unmatched for an operator's alias).
                 observation.match_name = model;
                 observation.extra = Some(Value::Object(extra));
                 parsed.observations.push(observation);
