@@ -192,9 +192,6 @@ const VARIANT_WORDS: &[&str] = &[
     "highspeed",
     "speciale",
     "ultra",
-    "small",
-    "medium",
-    "large",
 ];
 /// Claude's tiers, which moved from after the version to before it with Claude 4.
 const CLAUDE_TIERS: &[&str] = &["opus", "sonnet", "haiku"];
@@ -786,8 +783,11 @@ pub fn slug_of_words(words: &[String]) -> String {
     let mut slug = String::new();
     for (index, word) in words.iter().enumerate() {
         if index > 0 {
+            // `claude opus 4 5` → `claude-opus-4.5`, `deepseek v3 2` → `deepseek-v3.2`.
             let previous = &words[index - 1];
-            slug.push(if is_number(previous) && is_number(word) {
+            let after_digit =
+                previous.ends_with(|c: char| c.is_ascii_digit()) && !is_size(previous);
+            slug.push(if after_digit && is_number(word) {
                 '.'
             } else {
                 '-'
@@ -1346,6 +1346,8 @@ mod tests {
         assert_eq!(family("kimi-k2-thinking"), "kimi-k2");
         assert_eq!(family("gemini-2.5-flash"), "gemini-2.5");
         assert_eq!(family("qwen3-235b-a22b"), "qwen-3");
+        assert_eq!(family("deepseek-v3.2"), "deepseek-v3.2");
+        assert_eq!(family("mistral-large-2411"), "mistral-large");
     }
 
     #[test]

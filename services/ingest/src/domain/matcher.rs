@@ -37,9 +37,13 @@ pub const ANY_SOURCE: &str = "*";
 /// How many days before an undated catalog model's release date a spelled date may be for the
 /// spelling to name that model (`o3-20250416` and `o3` released 2025-04-16).
 pub const RELEASE_TOLERANCE_DAYS: i64 = 14;
-/// How many days after its release date (snapshots are published after the announcement:
-/// `o3-mini-2025-01-31`, announced 2024-12-20).
-pub const RELEASE_LATER_DAYS: i64 = 60;
+/// How many days after its release date: a catalog that lists only the undated id of a line lists the
+/// alias of its current snapshot (`gpt-4-turbo`, dated 2023-11-06 by models.dev, serves
+/// `gpt-4-turbo-2024-04-09`), so a later dated spelling within a year is that model.
+pub const RELEASE_LATER_DAYS: i64 = 365;
+/// How many days after a dated version a board's full date may be and still name that version (the
+/// day the board ran it), when the line has no version of that date.
+pub const RUN_AFTER_VERSION_DAYS: i64 = 14;
 /// A date this many days before a line's earliest version names an earlier version the catalog does
 /// not have (`mistral-medium` on a 2024 board, before `mistral-medium-2505`).
 pub const EARLIER_VERSION_DAYS: i64 = 30;
@@ -569,7 +573,10 @@ impl Matcher {
         let Some(id) = compatible.first().copied() else {
             // A catalog's dated id is a callable model of its own, never an undated model's version.
             return (!record)
-                .then(|| self.undated_release(parts, version, pool))
+                .then(|| {
+                    self.undated_release(parts, version, pool)
+                        .or_else(|| self.run_after_version(parts, version, pool))
+                })
                 .flatten();
         };
         let other = &self.indexed[id].parts;
@@ -627,6 +634,45 @@ impl Matcher {
                 "dated name; the catalog's undated model released {}",
                 describe_date(released)
             ),
+        })
+    }
+
+    /// A board's full date a few days after a dated version of the line, with no version of its own
+    /// (SWE-bench's `Tools + Claude 3.7 Sonnet (2025-02-24)`, five days after
+    /// `claude-3-7-sonnet-20250219`): the date is when the board ran that version, up to
+    /// [`RUN_AFTER_VERSION_DAYS`] later.
+    fn run_after_version(
+        &self,
+        parts: &NameParts,
+        version: Version,
+        pool: &[&str],
+    ) -> Option<Match> {
+        let Version::Date(spelled) = version else {
+            return None;
+        };
+        // Only a full date with its year: `exp-1121` beside `exp-1114` is a version of its own.
+        spelled.day?;
+        spelled.year?;
+        let mut before: Vec<(NaiveDate, &str, i64)> = pool
+            .iter()
+            .copied()
+            .filter(|id| self.pool_stage(id) == parts.stage)
+            .filter(|id| matches!(self.indexed[*id].parts.version, Some(Version::Date(_))))
+            .filter_map(|id| {
+                let effective = self.indexed[id].effective?;
+                let day = spelled.resolve(Some(effective))?;
+                let offset = (day - effective).num_days();
+                (0..=RUN_AFTER_VERSION_DAYS)
+                    .contains(&offset)
+                    .then_some((effective, id, offset))
+            })
+            .collect();
+        before.sort();
+        let (_, id, offset) = before.last().copied()?;
+        Some(Match {
+            model_id: id.to_owned(),
+            method: MatchMethod::Version,
+            detail: format!("dated {offset} days after this version (the board's run date)"),
         })
     }
 
@@ -1111,6 +1157,27 @@ mod tests {
             resolve(&matcher, "lmarena", "gpt-4o-2025-01-01", None),
             None
         );
+        // A board's full date a few days after a version is the day it ran that version.
+        assert_eq!(
+            resolve(&matcher, "swebench", "GPT-4o (2024-11-25)", None),
+            Some(("openai/gpt-4o-2024-11-20".to_owned(), MatchMethod::Version))
+        );
+        let sonnet = Matcher::new(
+            vec![model(
+                "anthropic/claude-3-7-sonnet-20250219",
+                Some("2025-02-19"),
+            )],
+            Vec::new(),
+        );
+        assert_eq!(
+            resolve(&sonnet, "swebench", "Claude 3.7 Sonnet (2025-02-24)", None),
+            Some((
+                "anthropic/claude-3-7-sonnet-20250219".to_owned(),
+                MatchMethod::Version
+            ))
+        );
+        // Without its year, a close date is a version of its own (`gemini-exp-1121` after `-1114`).
+        assert_eq!(resolve(&matcher, "lmarena", "gpt-4o-1125", None), None);
     }
 
     #[test]
@@ -1176,9 +1243,9 @@ mod tests {
             resolve(&matcher, "swebench", "o3-20250416", None),
             Some(("openai/o3".to_owned(), MatchMethod::Version))
         );
-        // Four months later is another release; a preview is another stage.
+        // More than a year later is another release; a preview is another stage.
         assert_eq!(
-            resolve(&matcher, "swebench", "Gemini 2.5 Pro (2025-07-30)", None),
+            resolve(&matcher, "swebench", "Gemini 2.5 Pro (2026-07-30)", None),
             None
         );
         assert_eq!(

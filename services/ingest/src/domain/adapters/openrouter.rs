@@ -63,6 +63,35 @@ pub fn per_million(price: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// Whether a row is billed by something other than tokens: a non-zero price besides `prompt` and
+/// `completion` (`request`, `image`, `web_search`…), or an output modality other than text.
+fn non_token_pricing(row: &Value) -> bool {
+    let other_price = row
+        .get("pricing")
+        .and_then(Value::as_object)
+        .is_some_and(|pricing| {
+            pricing
+                .iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "prompt" | "completion"))
+                .filter(|(key, _)| !key.starts_with("input_cache") && *key != "internal_reasoning")
+                .any(|(_, value)| {
+                    text(Some(value))
+                        .and_then(|price| per_million(&price))
+                        .is_some_and(|price| price > 0.0)
+                })
+        });
+    let non_text_output = row
+        .pointer("/architecture/output_modalities")
+        .and_then(Value::as_array)
+        .is_some_and(|modalities| {
+            modalities
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|modality| modality != "text")
+        });
+    other_price || non_text_output
+}
+
 #[async_trait::async_trait]
 impl Source for OpenRouter {
     fn name(&self) -> &'static str {
@@ -111,7 +140,11 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
     };
     let prompt = text(pricing.get("prompt")).and_then(|price| per_million(&price));
     let completion = text(pricing.get("completion")).and_then(|price| per_million(&price));
-    let free = prompt == Some(0.0) && completion == Some(0.0);
+    let zero_tokens = prompt == Some(0.0) && completion == Some(0.0);
+    // "0" per token is free only for a model billed by the token: a row with a per-request, per-image…
+    // price, or generating something other than text (a song, a video), is billed otherwise.
+    let non_token = zero_tokens && variant.as_deref() != Some("free") && non_token_pricing(row);
+    let free = zero_tokens && !non_token;
     let mut extra = serde_json::Map::new();
     if let Some(name) = text(row.get("name")) {
         extra.insert("name".to_owned(), Value::String(name));
@@ -124,6 +157,9 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
     }
     if free || variant.as_deref() == Some("free") {
         extra.insert("free".to_owned(), Value::Bool(true));
+    }
+    if non_token {
+        extra.insert("non_token_pricing".to_owned(), Value::Bool(true));
     }
     let extra = Value::Object(extra);
     let observe = |parsed: &mut Parsed, category: &str, metric: &str, value: f64| {
@@ -142,6 +178,7 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
         (completion, metrics::OUTPUT_PRICE),
     ] {
         match price {
+            Some(_) if non_token => parsed.skipped += 1,
             Some(value) if value >= 0.0 => observe(parsed, metrics::PRICING, metric, value),
             Some(_) => parsed.skipped += 1,
             None => {}
@@ -202,6 +239,48 @@ mod tests {
             .iter()
             .find(|observation| observation.source_model_name == id && observation.metric == metric)
             .map(|observation| observation.value)
+    }
+
+    #[test]
+    fn zero_token_prices_of_rows_billed_otherwise_are_not_free() {
+        let row = serde_json::json!({
+            "id": "google/lyria-3-pro-preview",
+            "pricing": {"prompt": "0", "completion": "0"},
+            "architecture": {"output_modalities": ["text", "audio"]},
+        });
+        let mut parsed = Parsed::default();
+        parse_row(&row, &context(), &mut parsed);
+        assert!(
+            parsed
+                .observations
+                .iter()
+                .all(|o| o.category != metrics::PRICING)
+        );
+        assert_eq!(parsed.skipped, 2);
+        let per_request = serde_json::json!({
+            "id": "x/y",
+            "pricing": {"prompt": "0", "completion": "0", "request": "0.005"},
+        });
+        let mut parsed = Parsed::default();
+        parse_row(&per_request, &context(), &mut parsed);
+        assert!(
+            parsed
+                .observations
+                .iter()
+                .all(|o| o.category != metrics::PRICING)
+        );
+        let free =
+            serde_json::json!({"id": "x/y:free", "pricing": {"prompt": "0", "completion": "0"}});
+        let mut parsed = Parsed::default();
+        parse_row(&free, &context(), &mut parsed);
+        assert_eq!(
+            parsed
+                .observations
+                .iter()
+                .filter(|o| o.category == metrics::PRICING)
+                .count(),
+            2
+        );
     }
 
     #[test]
