@@ -19,6 +19,7 @@ struct ModelRow {
     open_weights: Option<bool>,
     first_seen_at: DateTime<Utc>,
     tier: String,
+    origin: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +36,9 @@ struct ObservationRow {
     sample_size: Option<i64>,
     normalized: Option<f64>,
     unit: Option<String>,
+    data_date: NaiveDate,
+    match_method: Option<String>,
+    match_detail: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -42,6 +46,7 @@ struct SourceStateRow {
     source: String,
     last_attempt_at: Option<DateTime<Utc>>,
     newest_snapshot_date: Option<NaiveDate>,
+    newest_data_date: Option<NaiveDate>,
     stale: bool,
     status: Option<String>,
     error: Option<String>,
@@ -73,14 +78,16 @@ struct HistoryRow {
     unit: Option<String>,
 }
 
-/// The latest observation of every upstream series (source, category, metric, upstream name) up to the
-/// date. Walking the natural-key index backwards yields each series newest first, so no sort is needed.
+/// The latest observation of every upstream series (source, category, metric, upstream name) whose data
+/// date (when the upstream measured or published it) is on or before the date. Walking the natural-key
+/// index backwards yields each series newest first, so no sort is needed.
 const LATEST_OBSERVATIONS: &str = "\
     SELECT DISTINCT ON (source, category, metric, source_model_name) \
            model_id, source, category, metric, source_model_name, snapshot_date, value, \
-           ci_low, ci_high, sample_size, normalized, unit \
+           ci_low, ci_high, sample_size, normalized, unit, \
+           COALESCE(data_date, snapshot_date) AS data_date, match_method, match_detail \
       FROM observations \
-     WHERE model_id IS NOT NULL AND ($1::date IS NULL OR snapshot_date <= $1) \
+     WHERE model_id IS NOT NULL AND ($1::date IS NULL OR COALESCE(data_date, snapshot_date) <= $1) \
      ORDER BY source DESC, category DESC, metric DESC, source_model_name DESC, snapshot_date DESC";
 
 /// Coverage per metric. The natural key makes upstream names unique per (source, category, metric,
@@ -101,7 +108,7 @@ const COVERAGE: &str = "\
 
 const SOURCE_STATES: &str = "\
     SELECT s.source, COALESCE(s.last_attempt_at, r.started_at) AS last_attempt_at, \
-           s.newest_snapshot_date, s.stale, r.status, r.error \
+           s.newest_snapshot_date, s.newest_data_date, s.stale, r.status, r.error \
       FROM source_state s LEFT JOIN ingestion_runs r ON r.id = s.last_run_id";
 
 /// Source of each model's first observation: identities grow with insertion (an upsert keeps its row),
@@ -125,7 +132,7 @@ pub async fn load_catalog_input(
         .await?;
     let models: Vec<ModelRow> = sqlx::query_as(
         "SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
-                first_seen_at, tier FROM models",
+                first_seen_at, tier, origin FROM models",
     )
     .fetch_all(&mut *transaction)
     .await?;
@@ -163,6 +170,7 @@ pub async fn load_catalog_input(
                 open_weights: row.open_weights,
                 first_seen_at: row.first_seen_at,
                 tier: row.tier,
+                origin: row.origin,
             })
             .collect(),
         aliases: aliases
@@ -189,6 +197,9 @@ pub async fn load_catalog_input(
                 sample_size: row.sample_size,
                 normalized: row.normalized,
                 unit: row.unit,
+                data_date: row.data_date,
+                match_method: row.match_method,
+                match_detail: row.match_detail,
             })
             .collect(),
         sources: states
@@ -197,6 +208,7 @@ pub async fn load_catalog_input(
                 source: row.source,
                 last_attempt_at: row.last_attempt_at,
                 newest_snapshot_date: row.newest_snapshot_date,
+                newest_data_date: row.newest_data_date,
                 stale: row.stale,
                 last_run_status: row.status,
                 last_run_error: row.error,

@@ -110,9 +110,11 @@ pub async fn insert_models(pool: &PgPool, models: &[ModelSeed]) -> Result<(), sq
     for batch in models.chunks(2000) {
         sqlx::query(
             "INSERT INTO models (id, display_name, creator, family, release_date, context_length, \
-                                 open_weights, first_seen_at) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
+                                 open_weights, first_seen_at, identity_name) \
+             SELECT u.*, u.id FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
                                   $6::int[], $7::bool[], $8::timestamptz[]) \
+                    AS u(id, display_name, creator, family, release_date, context_length, \
+                         open_weights, first_seen_at) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(batch.iter().map(|m| m.id.clone()).collect::<Vec<_>>())

@@ -27,7 +27,7 @@ pub struct MetricSpec {
     pub unit: &'static str,
     /// Which way is better; drives cohort normalisation (0–100, best = 100).
     pub direction: Direction,
-    /// Whether the metric counts towards the coding composite.
+    /// Whether the metric counts towards the coding composite (a 0–100 score: percent or index).
     pub coding: bool,
 }
 
@@ -85,13 +85,15 @@ pub const METRICS: &[MetricSpec] = &[
         Up,
         false,
     ),
+    // The Artificial Analysis coding index (LiveCodeBench, SciCode, Terminal-Bench) counts towards the
+    // coding composite: it covers the newest models, which the static boards have not run.
     spec(
         "artificialanalysis",
         QUALITY,
         "coding_index",
         "index",
         Up,
-        false,
+        true,
     ),
     spec(
         "artificialanalysis",
@@ -340,9 +342,14 @@ mod tests {
     }
 
     #[test]
-    fn coding_metrics_are_in_the_coding_category() {
+    fn coding_metrics_are_zero_to_hundred_scores_that_rise_with_quality() {
         for spec in METRICS.iter().filter(|spec| spec.coding) {
-            assert_eq!(spec.category, CODING);
+            assert!(
+                spec.category == CODING || spec.metric == "coding_index",
+                "{spec:?}"
+            );
+            assert!(spec.unit == "percent" || spec.unit == "index", "{spec:?}");
+            assert_eq!(spec.direction, Direction::HigherIsBetter);
         }
     }
 }

@@ -46,6 +46,18 @@ pub struct RankingsArgs {
     /// Minimum overall score (0–100).
     #[arg(long)]
     pub min_score: Option<f64>,
+    /// Only models of these families, e.g. openai/gpt-4o (repeatable).
+    #[arg(long)]
+    pub family: Vec<String>,
+    /// Only models whose coding composite rests on at least this many coding benchmarks.
+    #[arg(long)]
+    pub min_coding_benchmarks: Option<i32>,
+    /// List the whole catalog, including models without any benchmark (prices and metadata only).
+    #[arg(long)]
+    pub all: bool,
+    /// One row per family: its best model, with how many of the family matched.
+    #[arg(long)]
+    pub by_family: bool,
     /// Ordering, AIP-132 style, e.g. "coding_score desc" or "metric.lmarena.text.elo desc".
     #[arg(long, default_value = "")]
     pub sort: String,
@@ -121,6 +133,9 @@ pub fn filter(args: &RankingsArgs) -> pb::RankingsFilter {
             _ => None,
         }),
         min_overall_score: args.min_score,
+        include_unbenchmarked: args.all,
+        families: args.family.clone(),
+        min_coding_benchmarks: args.min_coding_benchmarks,
     }
 }
 
@@ -249,6 +264,7 @@ fn rankings_request(args: &RankingsArgs) -> anyhow::Result<pb::ListRankingsReque
         as_of: args.as_of.clone().unwrap_or_default(),
         compare_to: args.compare_to.clone().unwrap_or_default(),
         view: pb::RankingView::Basic as i32,
+        group_by_family: args.by_family,
     })
 }
 
@@ -264,6 +280,7 @@ pub async fn run_rankings(clients: &Clients, args: &RankingsArgs) -> anyhow::Res
                 weights: request.weights,
                 as_of: request.as_of,
                 compare_to: request.compare_to,
+                group_by_family: request.group_by_family,
             })
             .await
             .map_err(|status| explain(&status))?
@@ -568,6 +585,10 @@ mod tests {
             tier: vec!["strong".to_owned()],
             has_source: Vec::new(),
             min_score: None,
+            family: vec!["openai/gpt-4o".to_owned()],
+            min_coding_benchmarks: Some(2),
+            all: true,
+            by_family: false,
             sort: String::new(),
             weights: None,
             as_of: None,
@@ -581,6 +602,9 @@ mod tests {
             vec![pb::PerformanceTier::Fast as i32]
         );
         assert_eq!(filter.freshness, vec![pb::Freshness::Stale as i32]);
+        assert!(filter.include_unbenchmarked);
+        assert_eq!(filter.families, vec!["openai/gpt-4o"]);
+        assert_eq!(filter.min_coding_benchmarks, Some(2));
         assert_eq!(filter.tiers, vec![pb::ModelTier::Strong as i32]);
         assert_eq!(filter.max_price, Some(1.0));
     }

@@ -12,7 +12,7 @@ use super::query::RankedRow;
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 
 /// The fixed columns, before one column per metric.
-pub const FIXED_COLUMNS: [&str; 30] = [
+pub const FIXED_COLUMNS: [&str; 33] = [
     "rank",
     "previous_rank",
     "rank_change",
@@ -27,12 +27,14 @@ pub const FIXED_COLUMNS: [&str; 30] = [
     "tier",
     "overall_score",
     "coding_score",
+    "coding_benchmarks",
     "performance_score",
     "value_score",
     "components_used",
     "input_usd_per_mtok",
     "output_usd_per_mtok",
     "free",
+    "free_variant_available",
     "price_source",
     "ttft_seconds",
     "tokens_per_second",
@@ -43,6 +45,7 @@ pub const FIXED_COLUMNS: [&str; 30] = [
     "freshness_pricing",
     "freshness_overall",
     "sources",
+    "provisional",
 ];
 
 /// Column name of a metric: `metric.SOURCE.CATEGORY.METRIC` (the same path `order_by` accepts).
@@ -96,7 +99,7 @@ pub fn record(catalog: &Catalog, row: &RankedRow, reference: NaiveDate) -> Vec<S
         optional(row.rank_change()),
         row.new_entry.to_string(),
         model.id.clone(),
-        model.display_name.clone(),
+        entry.display_name.clone(),
         model.creator.clone().unwrap_or_default(),
         model.family.clone().unwrap_or_default(),
         date(model.release_date),
@@ -108,12 +111,14 @@ pub fn record(catalog: &Catalog, row: &RankedRow, reference: NaiveDate) -> Vec<S
             .unwrap_or_default(),
         optional(row.overall.map(|(score, _)| score)),
         optional(entry.components.coding),
+        entry.coding_benchmarks.to_string(),
         optional(entry.components.performance),
         optional(entry.components.value),
         components_used,
         optional(price.and_then(|price| price.input)),
         optional(price.and_then(|price| price.output)),
         optional(price.map(|price| price.free)),
+        entry.free_variant_available.to_string(),
         price.map(|price| price.source.clone()).unwrap_or_default(),
         optional(performance.and_then(|performance| performance.ttft_seconds)),
         optional(performance.and_then(|performance| performance.tokens_per_second)),
@@ -131,6 +136,7 @@ pub fn record(catalog: &Catalog, row: &RankedRow, reference: NaiveDate) -> Vec<S
         optional(freshness.pricing.map(|graded| graded.freshness.as_str())),
         optional(freshness.overall.map(|grade| grade.as_str())),
         entry.sources.join(";"),
+        entry.provisional().to_string(),
     ];
     fields.extend(
         catalog
@@ -225,9 +231,13 @@ mod tests {
     fn export(input: crate::domain::records::CatalogInput) -> (Vec<Chunk>, Arc<Catalog>) {
         let catalog = Arc::new(build(input, None, 1, Utc::now()));
         let query = RankingQuery {
-            filter: Filter::default(),
+            filter: Filter {
+                include_unbenchmarked: true,
+                ..Filter::default()
+            },
             order: default_order(),
             weights: Weights::DEFAULT,
+            group_by_family: false,
         };
         let rows = Arc::new(rank(&catalog, &query, date("2026-01-10"), None));
         (
@@ -240,7 +250,7 @@ mod tests {
     fn round_trips_through_a_csv_reader() {
         let (chunks, catalog) = export(example_input());
         assert_eq!(chunks.len(), 1);
-        assert_eq!(chunks[0].row_count, 3);
+        assert_eq!(chunks[0].row_count, 4);
         let text = String::from_utf8(chunks[0].data.clone()).expect("utf-8");
         assert!(text.ends_with("\r\n"));
         let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -254,7 +264,7 @@ mod tests {
             .records()
             .map(|record| record.expect("record"))
             .collect();
-        assert_eq!(records.len(), 3);
+        assert_eq!(records.len(), 4);
         let first = &records[0];
         let column = |name: &str| {
             headers
@@ -264,7 +274,10 @@ mod tests {
         };
         assert_eq!(&first[column("id")], "acme/example-1");
         assert_eq!(&first[column("rank")], "1");
-        assert_eq!(&first[column("coding_score")], "85");
+        let example = catalog.find("acme/example-1").expect("example");
+        let coding = example.components.coding.expect("coding");
+        assert_eq!(&first[column("coding_score")], coding.to_string());
+        assert_eq!(&first[column("coding_benchmarks")], "2");
         assert_eq!(&first[column("metric.lmarena.text.elo")], "1400");
         assert_eq!(
             &first[column("components_used")],
@@ -272,7 +285,8 @@ mod tests {
         );
         assert_eq!(&first[column("performance_tier")], "fast");
         let overall: f64 = first[column("overall_score")].parse().expect("number");
-        assert!((overall - 78.469_616).abs() < 1e-6);
+        let expected = example.default_overall.expect("overall").0;
+        assert!((overall - expected).abs() < 1e-9);
     }
 
     #[test]
@@ -300,13 +314,13 @@ mod tests {
         let (chunks, _) = export(input);
         assert!(chunks.len() > 1);
         let rows: usize = chunks.iter().map(|chunk| chunk.row_count).sum();
-        assert_eq!(rows, 2003);
+        assert_eq!(rows, 2004);
         for chunk in &chunks {
             assert!(chunk.data.len() <= MAX_CHUNK_BYTES);
             assert!(chunk.data.ends_with(b"\r\n"));
         }
         let data: Vec<u8> = chunks.iter().flat_map(|chunk| chunk.data.clone()).collect();
         let mut reader = csv::Reader::from_reader(data.as_slice());
-        assert_eq!(reader.records().count(), 2003);
+        assert_eq!(reader.records().count(), 2004);
     }
 }

@@ -11,11 +11,13 @@
 //! - [`sources`]: the sources reported on.
 
 pub mod catalog;
+pub mod composite;
 pub mod export;
 pub mod grades;
 pub mod history;
 pub mod query;
 pub mod records;
 pub mod scores;
+pub mod selection;
 pub mod sources;
 pub mod tiers;

@@ -41,13 +41,30 @@ pub struct Filter {
     pub tiers: Vec<ModelTier>,
     /// Minimum overall score under the query's weights.
     pub min_overall: Option<f64>,
+    /// Also models without any benchmark (only prices and metadata).
+    pub include_unbenchmarked: bool,
+    /// Lowercase family ids (any).
+    pub families: Vec<String>,
+    /// Fewest coding benchmarks the coding composite must rest on.
+    pub min_coding_benchmarks: Option<u32>,
 }
 
 impl Filter {
     /// Returns whether `entry`, whose overall score under the query's weights is `overall`, matches at
     /// `reference` (the date freshness is measured at).
     pub fn matches(&self, entry: &Entry, overall: Option<f64>, reference: NaiveDate) -> bool {
+        if !self.include_unbenchmarked && !entry.benchmarked {
+            return false;
+        }
         if !self.search.is_empty() && !entry.search_text.contains(&self.search) {
+            return false;
+        }
+        if !self.families.is_empty() && !self.families.contains(&entry.family_lower) {
+            return false;
+        }
+        if let Some(minimum) = self.min_coding_benchmarks
+            && entry.coding_benchmarks < minimum
+        {
             return false;
         }
         if !self.providers.is_empty() && !self.providers.contains(&entry.creator_lower) {
@@ -145,6 +162,8 @@ pub enum SortField {
     TokensPerSecond,
     /// Quality index.
     QualityIndex,
+    /// Coding benchmarks the composite rests on.
+    CodingBenchmarks,
     /// Any metric's latest raw value.
     Metric {
         /// Source name.
@@ -157,7 +176,7 @@ pub enum SortField {
 }
 
 /// The plain field names `order_by` accepts, in documentation order.
-pub const SORT_FIELDS: [(&str, SortField); 15] = [
+pub const SORT_FIELDS: [(&str, SortField); 16] = [
     ("overall_score", SortField::OverallScore),
     ("coding_score", SortField::CodingScore),
     ("performance_score", SortField::PerformanceScore),
@@ -173,6 +192,7 @@ pub const SORT_FIELDS: [(&str, SortField); 15] = [
     ("ttft_seconds", SortField::TtftSeconds),
     ("tokens_per_second", SortField::TokensPerSecond),
     ("quality_index", SortField::QualityIndex),
+    ("coding_benchmarks", SortField::CodingBenchmarks),
 ];
 
 /// One `order_by` term.
@@ -365,6 +385,7 @@ fn sort_value<'a>(
                 .performance
                 .and_then(|performance| performance.quality_index),
         ),
+        SortField::CodingBenchmarks => SortValue::Number(f64::from(entry.coding_benchmarks)),
         SortField::Metric {
             source,
             category,
@@ -386,6 +407,8 @@ pub struct RankingQuery {
     pub order: Vec<SortKey>,
     /// Normalised weights.
     pub weights: Weights,
+    /// One row per family (its best under the ordering).
+    pub group_by_family: bool,
 }
 
 /// One ranked model.
@@ -401,6 +424,13 @@ pub struct RankedRow {
     pub previous_rank: Option<u32>,
     /// Whether the model was not in the earlier catalog at all.
     pub new_entry: bool,
+    /// With family grouping: models of the row's family that matched (0 without grouping).
+    pub family_size: u32,
+    /// 95% range of the overall score under the query's weights.
+    pub overall_range: Option<(f64, f64)>,
+    /// Best and worst rank the overall range allows among the listed rows, when ranked by overall
+    /// score.
+    pub rank_range: Option<(u32, u32)>,
 }
 
 impl RankedRow {
@@ -434,14 +464,69 @@ fn rank_catalog(
                     rank: 0,
                     previous_rank: None,
                     new_entry: false,
+                    family_size: 0,
+                    overall_range: scores::overall_range(
+                        &entry.components,
+                        entry.coding_error,
+                        &query.weights,
+                    ),
+                    rank_range: None,
                 })
         })
         .collect();
     sort_rows(catalog, &mut rows, base_order);
+    if query.group_by_family {
+        group_by_family(catalog, &mut rows);
+    }
     for (position, row) in rows.iter_mut().enumerate() {
         row.rank = position as u32 + 1;
     }
+    // How sure a rank by overall score is: the 95% range of its rank among the listed rows when their
+    // scores are drawn within their errors.
+    if base_order.first()
+        == Some(&SortKey {
+            field: SortField::OverallScore,
+            descending: true,
+        })
+    {
+        let scored: Vec<Option<(f64, f64)>> = rows
+            .iter()
+            .map(|row| {
+                let entry = &catalog.entries[row.index];
+                let (score, _) = row.overall?;
+                let error =
+                    scores::overall_error(&entry.components, entry.coding_error, &query.weights)?;
+                Some((score, error))
+            })
+            .collect();
+        let draws = scores::rank_draws(scored.len());
+        for (row, range) in rows.iter_mut().zip(scores::rank_ranges(&scored, draws)) {
+            row.rank_range = range;
+        }
+    }
     rows
+}
+
+/// Keeps the first (best under the ordering) row of each family and counts the family's rows; models
+/// without a family stay rows of their own.
+fn group_by_family(catalog: &Catalog, rows: &mut Vec<RankedRow>) {
+    let mut sizes: HashMap<&str, u32> = HashMap::new();
+    for row in rows.iter() {
+        let family = catalog.entries[row.index].family_lower.as_str();
+        if !family.is_empty() {
+            *sizes.entry(family).or_default() += 1;
+        }
+    }
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    rows.retain_mut(|row| {
+        let family = catalog.entries[row.index].family_lower.as_str();
+        if family.is_empty() {
+            row.family_size = 1;
+            return true;
+        }
+        row.family_size = sizes.get(family).copied().unwrap_or(1);
+        seen.insert(family)
+    });
 }
 
 /// Sorts rows by `order`, ties broken by id. The sort values are extracted once into a flat vector
@@ -524,6 +609,7 @@ mod tests {
             filter: Filter::default(),
             order: parse_order_by(order_by).expect("valid order"),
             weights: Weights::DEFAULT,
+            group_by_family: false,
         }
     }
 
@@ -599,6 +685,7 @@ mod tests {
                 filter,
                 order: default_order(),
                 weights: Weights::DEFAULT,
+                group_by_family: false,
             };
             ids(&catalog, &rank(&catalog, &query, reference, None))
         };
@@ -664,7 +751,7 @@ mod tests {
                 tiers: vec![ModelTier::Efficient],
                 ..Filter::default()
             }),
-            vec!["acme/old-1"]
+            vec!["free/llama-3.3-70b", "acme/old-1"]
         );
         assert_eq!(
             run(Filter {
@@ -686,12 +773,22 @@ mod tests {
                 performance: 0.0,
                 value: 1.0,
             },
+            group_by_family: false,
         };
         let rows = rank(&catalog, &value_only, date("2026-01-10"), None);
-        assert_eq!(
-            catalog.entries[rows[0].index].model.id,
-            "free/llama-3.3-70b"
+        let values: Vec<f64> = rows
+            .iter()
+            .filter_map(|row| row.overall.map(|(score, _)| score))
+            .collect();
+        assert!(values.len() >= 2);
+        assert!(
+            values.windows(2).all(|pair| pair[0] >= pair[1]),
+            "{values:?}"
         );
+        for row in rows.iter().filter(|row| row.overall.is_some()) {
+            let value = catalog.entries[row.index].components.value;
+            assert_eq!(row.overall.map(|(score, _)| score), value);
+        }
         let coding_only = RankingQuery {
             weights: Weights {
                 coding: 1.0,
@@ -703,7 +800,11 @@ mod tests {
         let rows = rank(&catalog, &coding_only, date("2026-01-10"), None);
         assert_eq!(catalog.entries[rows[0].index].model.id, "acme/example-1");
         let (score, used) = rows[0].overall.expect("overall");
-        assert!((score - 85.0).abs() < 1e-9);
+        let coding = catalog.entries[rows[0].index]
+            .components
+            .coding
+            .expect("coding");
+        assert!((score - coding).abs() < 1e-9);
         assert_eq!(used.iter().count(), 1);
         // The old model has no coding score, so no overall under coding-only weights.
         assert_eq!(catalog.entries[rows[2].index].model.id, "acme/old-1");

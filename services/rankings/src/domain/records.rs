@@ -23,6 +23,9 @@ pub struct ModelRecord {
     pub first_seen_at: DateTime<Utc>,
     /// Stored tier (`frontier`, `strong`, `efficient` or `unknown`).
     pub tier: String,
+    /// Where the model came from: `catalog` (models.dev, OpenRouter), `seed`, or `benchmark` (a
+    /// provisional model created for a board's name that no catalog lists).
+    pub origin: String,
 }
 
 /// One row of `model_aliases`.
@@ -65,6 +68,25 @@ pub struct ObservationRecord {
     pub normalized: Option<f64>,
     /// Unit of `value`.
     pub unit: Option<String>,
+    /// When the upstream measured or published the value (the snapshot date when unknown).
+    pub data_date: NaiveDate,
+    /// How the upstream name was matched (`alias`, `exact`, `created`, `version`, `size`, `mode`).
+    pub match_method: Option<String>,
+    /// Why, in words.
+    pub match_detail: Option<String>,
+}
+
+impl ObservationRecord {
+    /// How directly the upstream name identifies the model: 0 exactly (alias, exact id, a model created
+    /// for the name), 1 by rule (the version an undated name means, omitted sizes), 2 a reasoning mode of
+    /// it. Unknown methods (rows written before match methods were recorded) count as 1.
+    pub fn match_precision(&self) -> u8 {
+        match self.match_method.as_deref() {
+            Some("alias" | "exact" | "created") => 0,
+            Some("mode") => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// One source's bookkeeping (`source_state` joined with its latest run).
@@ -76,6 +98,8 @@ pub struct SourceStateRecord {
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// Newest snapshot date stored.
     pub newest_snapshot_date: Option<NaiveDate>,
+    /// Newest data date stored (when the upstream last measured or published a value).
+    pub newest_data_date: Option<NaiveDate>,
     /// Whether the latest attempt failed and an older snapshot is served.
     pub stale: bool,
     /// Status of the latest run (`running`, `succeeded`, `failed`, `skipped`).

@@ -1,9 +1,9 @@
 //! The composite score formulas (DESIGN.md "Scores"). Every score is on a 0–100 scale, higher is better.
 //!
-//! - **Coding composite**: the plain mean of the model's cohort-normalised coding metrics (every metric the
-//!   shared vocabulary marks `coding: true`), each taken from its source's latest snapshot. When ingest
-//!   could not normalise a value (cohort too small) a percent-valued metric counts with its raw value.
-//! - **Performance**: throughput 50% + inverted TTFT 30% + quality index 20%. Throughput and TTFT are
+//! - **Coding composite**: an ability fitted over every model × coding benchmark score, so a model cannot
+//!   gain by missing hard benchmarks, that respects dominance (see [`super::composite`]).
+//! - **Performance**: throughput 50% + inverted TTFT 30% + quality index 20%, only when speed was measured
+//!   (throughput or TTFT): the quality index alone is no performance. Throughput and TTFT are
 //!   mapped onto 0–100 through fixed reference points (piecewise linear, clamped), not relative to the
 //!   other models: a model's score then does not move when unrelated models are added or filtered out, and
 //!   scores of different `as_of` dates stay comparable.
@@ -17,7 +17,11 @@
 //!   - context length on a log scale through 4K = 30, 32K = 60, 128K = 80 and 1M = 100 (K = 1024 tokens),
 //!     piecewise linear in log2(tokens); below 4K the first segment continues down (10 points per halving)
 //!     to 0 at 512 tokens; clamped to 0–100.
-//! - **Overall**: coding 50% + performance 30% + value 20%, or the request's weights.
+//! - **Overall**: coding 50% + performance 30% + value 20%, or the request's weights. Coding is the anchor:
+//!   a model without a coding score has no overall score (its other scores are still shown and sortable);
+//!   only performance and value may be missing, their weight then re-normalised over what is present.
+//!   A request whose weights give coding 0 ranks on the other components alone, so a model then needs
+//!   at least one of them.
 //!
 //! Within every weighted mean (overall, performance, value) a missing part drops out and the remaining
 //! weights are re-normalised; a mean with no part present is itself missing.
@@ -173,8 +177,12 @@ pub fn weighted_mean(parts: &[(Option<f64>, f64)]) -> Option<f64> {
 }
 
 /// Returns the overall score under `weights` and the components that contributed (present, with a
-/// positive weight); `None` when no component contributes.
+/// positive weight); `None` when no component contributes, or when coding has weight and no score
+/// (coding is the anchor).
 pub fn overall(components: &Components, weights: &Weights) -> Option<(f64, ComponentSet)> {
+    if weights.coding > 0.0 && components.coding.is_none() {
+        return None;
+    }
     let parts = [
         (Component::Coding, components.coding, weights.coding),
         (
@@ -197,6 +205,117 @@ pub fn overall(components: &Components, weights: &Weights) -> Option<(f64, Compo
         }
     }
     (weight_sum > 0.0).then(|| (total / weight_sum, used))
+}
+
+/// The standard error of the overall score under `weights` (0–100 scale): the coding composite's,
+/// scaled by coding's share of the weights present (the other components are measurements, not
+/// estimates). `None` without an overall score.
+pub fn overall_error(
+    components: &Components,
+    coding_error: Option<f64>,
+    weights: &Weights,
+) -> Option<f64> {
+    let (_, used) = overall(components, weights)?;
+    if !used.contains(Component::Coding) {
+        return Some(0.0);
+    }
+    let total: f64 = [
+        (Component::Coding, weights.coding),
+        (Component::Performance, weights.performance),
+        (Component::Value, weights.value),
+    ]
+    .iter()
+    .filter(|(component, _)| used.contains(*component))
+    .map(|(_, weight)| weight)
+    .sum();
+    Some(coding_error.unwrap_or(0.0) * weights.coding / total)
+}
+
+/// The 95% range of the overall score under `weights`: the score ± 1.96 of its standard errors
+/// ([`overall_error`]), within 0–100. `None` without an overall score.
+pub fn overall_range(
+    components: &Components,
+    coding_error: Option<f64>,
+    weights: &Weights,
+) -> Option<(f64, f64)> {
+    let (score, _) = overall(components, weights)?;
+    let margin = crate::domain::composite::Z_95 * overall_error(components, coding_error, weights)?;
+    Some(((score - margin).max(0.0), (score + margin).min(100.0)))
+}
+
+/// Draws of the rank simulation behind [`rank_ranges`] for the default view (computed once per
+/// catalog build).
+pub const RANK_DRAWS: usize = 200;
+/// Fewest draws a query's rank simulation makes, whatever its size.
+pub const MIN_RANK_DRAWS: usize = 40;
+/// Rows × draws a query's rank simulation may cost: a listing of many rows makes fewer draws.
+pub const RANK_DRAW_BUDGET: usize = 200_000;
+/// Seed of the rank simulation: the same catalog and query always give the same ranges.
+const RANK_SEED: u64 = 0x6265_6e63_6868_7562;
+
+/// The draws a query's rank simulation over `rows` rows makes.
+pub fn rank_draws(rows: usize) -> usize {
+    (RANK_DRAW_BUDGET / rows.max(1)).clamp(MIN_RANK_DRAWS, RANK_DRAWS)
+}
+
+/// For rows in rank order, each with its score and standard error (`None` for unscored rows), the
+/// 95% range of its rank among the scored rows: `draws` times every score is drawn from a normal
+/// distribution around it (its standard error as spread) and the rows ranked; the range runs from the
+/// 2.5th percentile of the ranks a row got to the 97.5th, widened to hold its own rank. Deterministic
+/// (a fixed seed).
+pub fn rank_ranges(rows: &[Option<(f64, f64)>], draws: usize) -> Vec<Option<(u32, u32)>> {
+    use rand::{Rng, SeedableRng};
+    let scored: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(index, row)| row.map(|(score, error)| (index, score, error.max(0.0))))
+        .collect();
+    let mut result = vec![None; rows.len()];
+    if scored.is_empty() {
+        return result;
+    }
+    let draws = draws.max(1);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(RANK_SEED);
+    let mut normal = move || {
+        // Box–Muller: two uniforms give a standard normal.
+        let u: f64 = 1.0 - rng.random::<f64>();
+        let v: f64 = rng.random::<f64>();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    let count = scored.len();
+    // best[row * draws + draw]: 1 + rows strictly above; worst: rows at or above (ties span both).
+    let mut best = vec![0u32; count * draws];
+    let mut worst = vec![0u32; count * draws];
+    let mut values = vec![0.0f64; count];
+    let mut sorted = vec![0.0f64; count];
+    for draw in 0..draws {
+        for (value, (_, score, error)) in values.iter_mut().zip(&scored) {
+            *value = if *error > 0.0 {
+                score + error * normal()
+            } else {
+                *score
+            };
+        }
+        sorted.copy_from_slice(&values);
+        sorted.sort_unstable_by(|left, right| right.total_cmp(left));
+        for (row, value) in values.iter().enumerate() {
+            let above = sorted.partition_point(|other| other > value);
+            let at_or_above = sorted.partition_point(|other| other >= value);
+            best[row * draws + draw] = above as u32 + 1;
+            worst[row * draws + draw] = at_or_above as u32;
+        }
+    }
+    let low = ((draws as f64) * 0.025).floor() as usize;
+    let high = (((draws as f64) * 0.975).ceil() as usize).clamp(1, draws) - 1;
+    for (row, (index, ..)) in scored.iter().enumerate() {
+        let own = row as u32 + 1;
+        let bests = &mut best[row * draws..(row + 1) * draws];
+        bests.sort_unstable();
+        let worsts = &mut worst[row * draws..(row + 1) * draws];
+        worsts.sort_unstable();
+        result[*index] = Some((bests[low].min(own), worsts[high].max(own)));
+    }
+    result
 }
 
 /// Piecewise-linear interpolation through `points` (sorted by x), clamped to the first and last y.
@@ -279,8 +398,12 @@ pub struct PerformanceInputs {
     pub quality_index: Option<f64>,
 }
 
-/// Performance = throughput 50% + inverted TTFT 30% + quality index 20%, re-weighted over the parts present.
+/// Performance = throughput 50% + inverted TTFT 30% + quality index 20%, re-weighted over the parts
+/// present; `None` without a speed measurement (throughput or TTFT).
 pub fn performance_score(inputs: &PerformanceInputs) -> Option<f64> {
+    if inputs.tokens_per_second.is_none() && inputs.ttft_seconds.is_none() {
+        return None;
+    }
     let (throughput_weight, ttft_weight, quality_weight) = PERFORMANCE_PART_WEIGHTS;
     weighted_mean(&[
         (
@@ -379,6 +502,48 @@ mod tests {
 
     fn close_option(actual: Option<f64>, expected: f64) {
         close(actual.expect("a score"), expected);
+    }
+
+    #[test]
+    fn rank_ranges_come_from_simulated_draws() {
+        // Two close rows with wide errors swap places in some draws; a far row never moves, and a
+        // row without error keeps its place among equals.
+        let rows = [
+            Some((80.0, 5.0)),
+            Some((78.0, 5.0)),
+            Some((40.0, 1.0)),
+            None,
+        ];
+        let ranges = rank_ranges(&rows, RANK_DRAWS);
+        assert_eq!(ranges[0], Some((1, 2)));
+        assert_eq!(ranges[1], Some((1, 2)));
+        assert_eq!(ranges[2], Some((3, 3)));
+        assert_eq!(ranges[3], None);
+        // Deterministic: the same input gives the same ranges.
+        assert_eq!(rank_ranges(&rows, RANK_DRAWS), ranges);
+        // Exact ties without error span every place they could take.
+        let tied = [Some((50.0, 0.0)), Some((50.0, 0.0)), Some((10.0, 0.0))];
+        assert_eq!(
+            rank_ranges(&tied, 10),
+            vec![Some((1, 2)), Some((1, 2)), Some((3, 3))]
+        );
+        assert_eq!(rank_draws(10), RANK_DRAWS);
+        assert_eq!(rank_draws(1_000_000), MIN_RANK_DRAWS);
+    }
+
+    #[test]
+    fn overall_range_scales_the_coding_error_by_its_weight() {
+        let components = Components {
+            coding: Some(60.0),
+            performance: None,
+            value: Some(80.0),
+        };
+        let error = overall_error(&components, Some(10.0), &Weights::DEFAULT).expect("error");
+        close(error, 10.0 * 0.5 / 0.7);
+        let (low, high) = overall_range(&components, Some(10.0), &Weights::DEFAULT).expect("range");
+        let score = (0.5 * 60.0 + 0.2 * 80.0) / 0.7;
+        close(low, score - crate::domain::composite::Z_95 * error);
+        close(high, score + crate::domain::composite::Z_95 * error);
     }
 
     #[test]
@@ -669,13 +834,15 @@ mod tests {
                     }
                 }
                 None => {
+                    // Coding is the anchor: without it (and with weight on it) there is no overall.
+                    let anchored = coding_weight > 0.0 && coding.is_none();
                     for c in Component::ALL {
                         let weight = match c {
                             Component::Coding => coding_weight,
                             Component::Performance => performance_weight,
                             Component::Value => value_weight,
                         };
-                        prop_assert!(components.get(c).is_none() || weight == 0.0);
+                        prop_assert!(anchored || components.get(c).is_none() || weight == 0.0);
                     }
                 }
             }

@@ -44,8 +44,9 @@ pub fn availability(source: &str) -> (Availability, &'static str) {
         .unwrap_or((Availability::Live, ""))
 }
 
-/// Preferred order of price sources: the first with a price wins.
-pub const PRICE_SOURCES: [&str; 3] = ["openrouter", "modelsdev", "artificialanalysis"];
+/// Price sources, in order of preference when two give a price of the same snapshot date and precision
+/// (models.dev lists the labs' own prices).
+pub const PRICE_SOURCES: [&str; 3] = ["modelsdev", "openrouter", "artificialanalysis"];
 
 /// Preferred order of context length sources (after which `models.context_length` applies).
 pub const CONTEXT_SOURCES: [&str; 2] = ["openrouter", "modelsdev"];

@@ -63,7 +63,7 @@ pub fn model_info(entry: &Entry) -> pb::ModelInfo {
     let model = &entry.model;
     pb::ModelInfo {
         id: model.id.clone(),
-        display_name: model.display_name.clone(),
+        display_name: entry.display_name.clone(),
         creator: model.creator.clone().unwrap_or_default(),
         family: model.family.clone().unwrap_or_default(),
         release_date: date_text(model.release_date),
@@ -71,16 +71,27 @@ pub fn model_info(entry: &Entry) -> pb::ModelInfo {
         open_weights: model.open_weights,
         tier: model_tier(entry.tier),
         first_seen_at: Some(timestamp(model.first_seen_at)),
+        provisional: entry.provisional(),
     }
 }
 
-/// Component scores plus an overall score.
-pub fn scores(components: &Components, overall: Option<f64>) -> pb::Scores {
+/// Component scores plus an overall score, with the intervals of the coding composite and the overall
+/// score.
+pub fn scores(
+    components: &Components,
+    overall: Option<f64>,
+    coding_interval: Option<(f64, f64)>,
+    overall_range: Option<(f64, f64)>,
+) -> pb::Scores {
     pb::Scores {
         overall,
         coding: components.coding,
         performance: components.performance,
         value: components.value,
+        coding_low: coding_interval.map(|(low, _)| low),
+        coding_high: coding_interval.map(|(_, high)| high),
+        overall_low: overall.and(overall_range).map(|(low, _)| low),
+        overall_high: overall.and(overall_range).map(|(_, high)| high),
     }
 }
 
@@ -97,6 +108,10 @@ pub fn metric_value(value: &MetricValue) -> pb::MetricValue {
         normalized: value.normalized,
         snapshot_date: date_text(Some(value.snapshot_date)),
         unit: value.unit.clone(),
+        data_date: date_text(Some(value.data_date)),
+        source_model_name: value.source_model_name.clone(),
+        match_method: value.match_method.clone(),
+        selection: value.selection.describe(),
     }
 }
 
@@ -108,7 +123,17 @@ pub fn price(price: &Price) -> pb::Price {
         free: price.free,
         source: price.source.clone(),
         snapshot_date: date_text(Some(price.snapshot_date)),
+        free_variant_available: false,
+        source_model_name: price.source_model_name.clone(),
     }
+}
+
+/// The model's own price, with whether a free variant exists.
+pub fn model_price(entry: &Entry) -> Option<pb::Price> {
+    entry.price().map(|chosen| pb::Price {
+        free_variant_available: entry.free_variant_available,
+        ..price(chosen)
+    })
 }
 
 /// Speed measurements.
@@ -196,13 +221,19 @@ pub fn ranking_row_without_metrics(
         scores: Some(scores(
             &entry.components,
             row.overall.map(|(score, _)| score),
+            entry.coding_interval,
+            row.overall_range,
         )),
         components_used: components_used(row.overall.map(|(_, used)| used)),
         metrics: Vec::new(),
-        price: entry.price().map(price),
+        price: model_price(entry),
         performance: entry.performance.as_ref().map(performance),
         freshness: Some(model_freshness(&entry.dates, reference)),
         sources: Vec::new(),
+        coding_benchmarks: i32::try_from(entry.coding_benchmarks).unwrap_or(i32::MAX),
+        family_size: i32::try_from(row.family_size).unwrap_or(i32::MAX),
+        rank_best: row.rank_range.map(|(best, _)| clamp_rank(best)),
+        rank_worst: row.rank_range.map(|(_, worst)| clamp_rank(worst)),
     };
     match view {
         RowView::Full => message.sources = entry.sources.clone(),
@@ -222,6 +253,7 @@ fn strip_provenance(row: &mut pb::RankingRow) {
     if let Some(price) = row.price.as_mut() {
         price.source = String::new();
         price.snapshot_date = String::new();
+        price.source_model_name = String::new();
     }
     if let Some(performance) = row.performance.as_mut() {
         performance.snapshot_date = String::new();
@@ -250,6 +282,7 @@ pub fn source_status(status: &SourceStatus) -> pb::SourceStatus {
         source: status.source.clone(),
         availability: availability(status.availability),
         last_good_snapshot_date: date_text(status.last_good_snapshot),
+        newest_data_date: date_text(status.newest_data_date),
         stale: status.stale,
         reason: status.reason.clone(),
         last_attempt_at: optional_timestamp(status.last_attempt_at),

@@ -453,6 +453,7 @@ mod tests {
             filter: Default::default(),
             order: default_order(),
             weights: Weights::DEFAULT,
+            group_by_family: false,
         };
         let as_of = NaiveDate::from_ymd_opt(2026, 1, 10).expect("date");
         let rows = Arc::new(rank(&catalog, &query, as_of, None));

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::domain::export::CsvChunks;
 use crate::domain::grades::age_days;
 use crate::domain::history::relative_day_label;
-use crate::domain::scores::Weights;
+use crate::domain::scores::{self, Weights};
 use crate::error::Error;
 use crate::service::{Rankings, RankingsPage, today};
 
@@ -126,6 +126,7 @@ impl RankingsApi {
             request.weights,
             &request.as_of,
             &request.compare_to,
+            request.group_by_family,
         )?;
         let page = self
             .rankings
@@ -174,13 +175,21 @@ impl pb::rankings_service_server::RankingsService for RankingsApi {
             scores: Some(convert::scores(
                 &entry.components,
                 entry.default_overall.map(|(score, _)| score),
+                entry.coding_interval,
+                scores::overall_range(&entry.components, entry.coding_error, &Weights::DEFAULT),
             )),
             components_used: convert::components_used(entry.default_overall.map(|(_, used)| used)),
             rank: entry
                 .default_rank
                 .map(|rank| i32::try_from(rank).unwrap_or(i32::MAX)),
+            rank_best: entry
+                .default_rank_range
+                .map(|(best, _)| i32::try_from(best).unwrap_or(i32::MAX)),
+            rank_worst: entry
+                .default_rank_range
+                .map(|(_, worst)| i32::try_from(worst).unwrap_or(i32::MAX)),
             metrics: entry.metrics.iter().map(convert::metric_value).collect(),
-            price: entry.price().map(convert::price),
+            price: convert::model_price(entry),
             prices: entry.prices.iter().map(convert::price).collect(),
             performance: entry.performance.as_ref().map(convert::performance),
             freshness: Some(convert::model_freshness(&entry.dates, reference)),
@@ -188,6 +197,25 @@ impl pb::rankings_service_server::RankingsService for RankingsApi {
             catalog_built_at: Some(timestamp(catalog.built_at)),
             catalog_stale: stale,
             as_of: date_text(Some(reference)),
+            siblings: catalog
+                .siblings(entry)
+                .into_iter()
+                .map(|sibling| pb::ModelRef {
+                    id: sibling.model.id.clone(),
+                    display_name: sibling.display_name.clone(),
+                })
+                .collect(),
+            matches: entry
+                .matches
+                .iter()
+                .map(|found| pb::ModelMatch {
+                    source: found.source.clone(),
+                    source_model_name: found.source_model_name.clone(),
+                    method: found.method.clone(),
+                    detail: found.detail.clone(),
+                })
+                .collect(),
+            coding_benchmarks: i32::try_from(entry.coding_benchmarks).unwrap_or(i32::MAX),
         }))
     }
 
@@ -256,6 +284,7 @@ impl pb::rankings_service_server::RankingsService for RankingsApi {
             request.weights,
             &request.as_of,
             &request.compare_to,
+            request.group_by_family,
         )?;
         let ranked = self.rankings.export(&params).await?;
         let chunks = CsvChunks::new(ranked.catalog, ranked.rows, ranked.as_of).map(|chunk| {

@@ -166,6 +166,18 @@ pub fn filter(filter: Option<pb::RankingsFilter>) -> Result<Filter, Error> {
             0.0,
             100.0,
         )?,
+        include_unbenchmarked: filter.include_unbenchmarked,
+        families: cleaned("filter.families", &filter.families, true)?,
+        min_coding_benchmarks: match filter.min_coding_benchmarks {
+            None => None,
+            Some(count) if (0..=100).contains(&count) => Some(count as u32),
+            Some(count) => {
+                return Err(Error::invalid(
+                    "filter.min_coding_benchmarks",
+                    format!("must be between 0 and 100, got {count}"),
+                ));
+            }
+        },
     })
 }
 
@@ -190,6 +202,7 @@ pub fn rankings_params(
     weights_message: Option<pb::Weights>,
     as_of: &str,
     compare_to: &str,
+    group_by_family: bool,
 ) -> Result<RankingsParams, Error> {
     let filter = filter(filter_message)?;
     let order =
@@ -204,12 +217,14 @@ pub fn rankings_params(
         &format!("{weights:?}"),
         &convert::date_text(as_of),
         &convert::date_text(compare_to),
+        if group_by_family { "grouped" } else { "rows" },
     ]);
     Ok(RankingsParams {
         query: RankingQuery {
             filter,
             order,
             weights,
+            group_by_family,
         },
         fingerprint,
         as_of,
@@ -279,13 +294,15 @@ mod tests {
 
     #[test]
     fn fingerprints_differ_by_query_and_dates() {
-        let base = rankings_params(None, "", None, "", "").expect("valid");
-        let ordered = rankings_params(None, "id", None, "", "").expect("valid");
-        let dated = rankings_params(None, "", None, "2026-01-01", "").expect("valid");
+        let base = rankings_params(None, "", None, "", "", false).expect("valid");
+        let ordered = rankings_params(None, "id", None, "", "", false).expect("valid");
+        let dated = rankings_params(None, "", None, "2026-01-01", "", false).expect("valid");
+        let grouped = rankings_params(None, "", None, "", "", true).expect("valid");
         assert_ne!(base.fingerprint, ordered.fingerprint);
         assert_ne!(base.fingerprint, dated.fingerprint);
-        let same = rankings_params(None, "overall_score desc", None, "", "").expect("valid");
+        assert_ne!(base.fingerprint, grouped.fingerprint);
+        let same = rankings_params(None, "overall_score desc", None, "", "", false).expect("valid");
         assert_eq!(base.fingerprint, same.fingerprint);
-        assert!(rankings_params(None, "", None, "01/02/2026", "").is_err());
+        assert!(rankings_params(None, "", None, "01/02/2026", "", false).is_err());
     }
 }

@@ -4,13 +4,14 @@ use benchhub_proto::pb;
 
 use crate::support::{Harness, days_ago, ids, request, seed_basic};
 
-const DEFAULT_ORDER: [&str; 6] = [
-    "deepseek/deepseek-v3",
-    "google/gemini-2.0-flash",
+/// The default listing: benchmarked models by overall score (mistral-small has no benchmark, so it is
+/// left out unless the filter includes unbenchmarked models).
+const DEFAULT_ORDER: [&str; 5] = [
     "anthropic/claude-sonnet-4",
+    "deepseek/deepseek-v3",
     "openai/gpt-4o",
+    "google/gemini-2.0-flash",
     "meta-llama/llama-3.3-70b",
-    "mistralai/mistral-small",
 ];
 
 #[tokio::test]
@@ -22,22 +23,23 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
         .await?
         .into_inner();
     assert_eq!(ids(&response.rows), DEFAULT_ORDER);
-    assert_eq!(response.total_size, 6);
+    assert_eq!(response.total_size, 5);
     assert!(response.next_page_token.is_empty());
     assert!(!response.catalog_stale);
     assert!(response.catalog_built_at.is_some());
     assert_eq!(
         response.rows.iter().map(|row| row.rank).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5, 6]
+        vec![1, 2, 3, 4, 5]
     );
     let weights = response.weights.expect("weights");
     assert!((weights.coding - 0.5).abs() < 1e-9);
     assert_eq!(response.as_of, crate::support::today().to_string());
 
     // The model with only a (stale) coding score ranks on coding alone.
-    let deepseek = &response.rows[0];
+    let deepseek = &response.rows[1];
     let scores = deepseek.scores.as_ref().expect("scores");
-    assert_eq!(scores.overall, Some(90.0));
+    assert_eq!(scores.overall, scores.coding);
+    assert_eq!(deepseek.coding_benchmarks, 1);
     assert_eq!(
         deepseek.components_used,
         vec![pb::ScoreComponent::Coding as i32]
@@ -49,7 +51,7 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
         Some(40)
     );
 
-    let gpt = &response.rows[3];
+    let gpt = &response.rows[2];
     assert_eq!(gpt.components_used.len(), 3);
     assert!(gpt.metrics.iter().any(|metric| metric.source == "swebench"));
     let price = gpt.price.as_ref().expect("price");
@@ -71,7 +73,22 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
             "swebench"
         ]
     );
-    let mistral = &response.rows[5];
+    // The whole catalog on request: the model without any benchmark comes last, unscored.
+    let everything = harness
+        .list_all(request(
+            Some(pb::RankingsFilter {
+                include_unbenchmarked: true,
+                ..pb::RankingsFilter::default()
+            }),
+            "",
+        ))
+        .await?;
+    assert_eq!(everything.len(), 6);
+    let mistral = &everything[5];
+    assert_eq!(
+        mistral.model.as_ref().map(|model| model.id.as_str()),
+        Some("mistralai/mistral-small")
+    );
     assert!(mistral.scores.as_ref().expect("scores").overall.is_none());
     assert!(mistral.components_used.is_empty());
 
@@ -151,6 +168,7 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
             if let Some(price) = expected.price.as_mut() {
                 price.source.clear();
                 price.snapshot_date.clear();
+                price.source_model_name.clear();
             }
             if let Some(performance) = expected.performance.as_mut() {
                 performance.snapshot_date.clear();
@@ -163,10 +181,10 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
             assert_eq!(basic, &expected);
         }
         assert!(basic_rows[0].scores.is_some());
-        let price = basic_rows[3].price.as_ref().expect("price");
+        let price = basic_rows[2].price.as_ref().expect("price");
         assert_eq!(price.input_usd_per_million, Some(2.5));
         assert_eq!(
-            basic_rows[0]
+            basic_rows[1]
                 .freshness
                 .as_ref()
                 .map(|freshness| freshness.overall),
@@ -203,7 +221,7 @@ async fn filters_select_models() -> anyhow::Result<()> {
                 providers: vec!["OpenAI".to_owned(), "google".to_owned()],
                 ..filter()
             },
-            vec!["google/gemini-2.0-flash", "openai/gpt-4o"],
+            vec!["openai/gpt-4o", "google/gemini-2.0-flash"],
         ),
         (
             pb::RankingsFilter {
@@ -220,11 +238,12 @@ async fn filters_select_models() -> anyhow::Result<()> {
             vec!["anthropic/claude-sonnet-4", "openai/gpt-4o"],
         ),
         (
+            // Llama's own price is 0.12; its `:free` variant is a flag, not its price.
             pb::RankingsFilter {
                 max_price: Some(0.11),
                 ..filter()
             },
-            vec!["google/gemini-2.0-flash", "meta-llama/llama-3.3-70b"],
+            vec!["google/gemini-2.0-flash"],
         ),
         (
             pb::RankingsFilter {
@@ -232,8 +251,8 @@ async fn filters_select_models() -> anyhow::Result<()> {
                 ..filter()
             },
             vec![
-                "google/gemini-2.0-flash",
                 "openai/gpt-4o",
+                "google/gemini-2.0-flash",
                 "meta-llama/llama-3.3-70b",
             ],
         ),
@@ -264,9 +283,9 @@ async fn filters_select_models() -> anyhow::Result<()> {
                 ..filter()
             },
             vec![
-                "google/gemini-2.0-flash",
                 "anthropic/claude-sonnet-4",
                 "openai/gpt-4o",
+                "google/gemini-2.0-flash",
                 "meta-llama/llama-3.3-70b",
             ],
         ),
@@ -276,30 +295,42 @@ async fn filters_select_models() -> anyhow::Result<()> {
                 ..filter()
             },
             vec![
-                "deepseek/deepseek-v3",
                 "anthropic/claude-sonnet-4",
+                "deepseek/deepseek-v3",
                 "openai/gpt-4o",
             ],
         ),
         (
+            // Tiers come from evidence: 100 Elo behind the leader is strong, not efficient, and a
+            // model without evidence (mistral-small) has no tier.
             pb::RankingsFilter {
-                tiers: vec![pb::ModelTier::Efficient as i32],
+                tiers: vec![pb::ModelTier::Strong as i32],
                 ..filter()
             },
-            vec!["mistralai/mistral-small"],
-        ),
-        (
-            pb::RankingsFilter {
-                min_overall_score: Some(80.0),
-                ..filter()
-            },
-            vec!["deepseek/deepseek-v3", "google/gemini-2.0-flash"],
+            vec!["google/gemini-2.0-flash", "meta-llama/llama-3.3-70b"],
         ),
     ];
     for (filter, expected) in cases {
         let rows = harness.list_all(request(Some(filter.clone()), "")).await?;
         assert_eq!(ids(&rows), expected, "filter {filter:?}");
     }
+    // A minimum overall score keeps the models at or above it.
+    let listed = harness.list_all(request(None, "")).await?;
+    let second = listed[1]
+        .scores
+        .as_ref()
+        .and_then(|scores| scores.overall)
+        .expect("overall");
+    let rows = harness
+        .list_all(request(
+            Some(pb::RankingsFilter {
+                min_overall_score: Some(second),
+                ..filter()
+            }),
+            "",
+        ))
+        .await?;
+    assert_eq!(ids(&rows), ids(&listed[..2]));
 
     // Filters, ordering and paging together.
     let mut combined = request(
@@ -346,7 +377,6 @@ async fn orderings() -> anyhow::Result<()> {
                 "openai/gpt-4o",
                 "anthropic/claude-sonnet-4",
                 "deepseek/deepseek-v3",
-                "mistralai/mistral-small",
             ],
         ),
         (
@@ -357,7 +387,6 @@ async fn orderings() -> anyhow::Result<()> {
                 "openai/gpt-4o",
                 "google/gemini-2.0-flash",
                 "meta-llama/llama-3.3-70b",
-                "mistralai/mistral-small",
             ],
         ),
         (
@@ -367,19 +396,17 @@ async fn orderings() -> anyhow::Result<()> {
                 "deepseek/deepseek-v3",
                 "google/gemini-2.0-flash",
                 "meta-llama/llama-3.3-70b",
-                "mistralai/mistral-small",
                 "openai/gpt-4o",
             ],
         ),
         (
             "input_price",
             vec![
-                "meta-llama/llama-3.3-70b",
                 "google/gemini-2.0-flash",
+                "meta-llama/llama-3.3-70b",
                 "openai/gpt-4o",
                 "anthropic/claude-sonnet-4",
                 "deepseek/deepseek-v3",
-                "mistralai/mistral-small",
             ],
         ),
         (
@@ -390,7 +417,6 @@ async fn orderings() -> anyhow::Result<()> {
                 "meta-llama/llama-3.3-70b",
                 "openai/gpt-4o",
                 "deepseek/deepseek-v3",
-                "mistralai/mistral-small",
             ],
         ),
         (
@@ -401,7 +427,6 @@ async fn orderings() -> anyhow::Result<()> {
                 "openai/gpt-4o",
                 "google/gemini-2.0-flash",
                 "meta-llama/llama-3.3-70b",
-                "mistralai/mistral-small",
             ],
         ),
     ];
@@ -436,7 +461,6 @@ async fn custom_weights_reweight_and_report_components() -> anyhow::Result<()> {
             "openai/gpt-4o",
             "google/gemini-2.0-flash",
             "meta-llama/llama-3.3-70b",
-            "mistralai/mistral-small",
         ]
     );
     let weights = response.weights.expect("weights");
@@ -457,12 +481,31 @@ async fn custom_weights_reweight_and_report_components() -> anyhow::Result<()> {
         value: 1.0,
     });
     let response = harness.client.list_rankings(value_only).await?.into_inner();
-    assert_eq!(
-        ids(&response.rows)[..2],
-        ["google/gemini-2.0-flash", "meta-llama/llama-3.3-70b"]
+    // Value-only weights order by the value score alone, highest first,
+    // and models without value inputs come last.
+    let values: Vec<Option<f64>> = response
+        .rows
+        .iter()
+        .map(|row| row.scores.as_ref().expect("scores").value)
+        .collect();
+    let scored = values.iter().take_while(|value| value.is_some()).count();
+    assert!(scored >= 2, "{values:?}");
+    assert!(values[scored..].iter().all(Option::is_none), "{values:?}");
+    assert!(
+        values[..scored].windows(2).all(|pair| pair[0] >= pair[1]),
+        "{values:?}"
     );
-    let llama = &response.rows[1];
-    assert!(llama.price.as_ref().expect("price").free);
+    for row in &response.rows[..scored] {
+        let scores = row.scores.as_ref().expect("scores");
+        assert_eq!(scores.overall, scores.value);
+    }
+    let llama = response
+        .rows
+        .iter()
+        .find(|row| row.model.as_ref().expect("model").id == "meta-llama/llama-3.3-70b")
+        .expect("llama");
+    let price = llama.price.as_ref().expect("price");
+    assert!(!price.free && price.free_variant_available);
     // deepseek (no value inputs) has no overall under value-only weights.
     let deepseek = response
         .rows
@@ -502,18 +545,15 @@ async fn as_of_and_rank_change() -> anyhow::Result<()> {
     historical.as_of = days_ago(15).to_string();
     let response = harness.client.list_rankings(historical).await?.into_inner();
     assert_eq!(response.as_of, days_ago(15).to_string());
+    // Only models with a benchmark by then: the others had no data yet.
     assert_eq!(
         ids(&response.rows),
-        vec![
-            "deepseek/deepseek-v3",
-            "openai/gpt-4o",
-            "anthropic/claude-sonnet-4",
-            "meta-llama/llama-3.3-70b",
-        ]
+        vec!["deepseek/deepseek-v3", "openai/gpt-4o"]
     );
-    // Only the stored context length scored for gpt-4o then: value alone.
+    // gpt-4o had only an arena rating then: no coding score, so no overall score.
     let gpt = &response.rows[1];
-    assert_eq!(gpt.components_used, vec![pb::ScoreComponent::Value as i32]);
+    assert!(gpt.components_used.is_empty());
+    assert_eq!(gpt.scores.as_ref().and_then(|scores| scores.overall), None);
     let elo = gpt
         .metrics
         .iter()
@@ -537,37 +577,53 @@ async fn as_of_and_rank_change() -> anyhow::Result<()> {
             .expect("row");
         (row.rank, row.previous_rank, row.rank_change, row.new_entry)
     };
-    assert_eq!(change("deepseek/deepseek-v3"), (1, Some(1), Some(0), false));
-    assert_eq!(change("google/gemini-2.0-flash"), (2, None, None, true));
+    // Ranks now are the default order's; then only deepseek and gpt-4o were ranked (the others had
+    // no benchmark yet), deepseek first.
+    let rank_of = |id: &str| {
+        DEFAULT_ORDER
+            .iter()
+            .position(|known| *known == id)
+            .expect("listed") as i32
+            + 1
+    };
+    let deepseek_rank = rank_of("deepseek/deepseek-v3");
+    let gpt_rank = rank_of("openai/gpt-4o");
+    assert_eq!(
+        change("deepseek/deepseek-v3"),
+        (deepseek_rank, Some(1), Some(1 - deepseek_rank), false)
+    );
+    assert_eq!(
+        change("openai/gpt-4o"),
+        (gpt_rank, Some(2), Some(2 - gpt_rank), false)
+    );
+    assert_eq!(
+        change("google/gemini-2.0-flash"),
+        (rank_of("google/gemini-2.0-flash"), None, None, true)
+    );
+    // Known then (first seen 50 days ago) but without a benchmark: not ranked then, not new.
     assert_eq!(
         change("anthropic/claude-sonnet-4"),
-        (3, Some(3), Some(0), false)
+        (rank_of("anthropic/claude-sonnet-4"), None, None, false)
     );
-    assert_eq!(change("openai/gpt-4o"), (4, Some(2), Some(-2), false));
     assert_eq!(
         change("meta-llama/llama-3.3-70b"),
-        (5, Some(4), Some(-1), false)
+        (rank_of("meta-llama/llama-3.3-70b"), None, None, false)
     );
-    assert_eq!(change("mistralai/mistral-small"), (6, None, None, true));
 
-    // Ordered by the change: ranks stay the score ranks.
+    // Ordered by the change: ranks stay the score ranks, rows without a change last (by id).
     let mut by_change = request(None, "rank_change desc");
     by_change.compare_to = days_ago(15).to_string();
     by_change.page_size = 2;
     let rows = harness.list_all(by_change).await?;
-    assert_eq!(
-        ids(&rows),
-        vec![
-            "anthropic/claude-sonnet-4",
-            "deepseek/deepseek-v3",
-            "meta-llama/llama-3.3-70b",
-            "openai/gpt-4o",
-            "google/gemini-2.0-flash",
-            "mistralai/mistral-small",
-        ]
-    );
-    assert_eq!(rows[1].rank, 1);
-    assert_eq!(rows[3].rank, 4);
+    let changes: Vec<Option<i32>> = rows.iter().map(|row| row.rank_change).collect();
+    let known: Vec<i32> = changes.iter().flatten().copied().collect();
+    assert_eq!(known.len(), 2);
+    assert!(known[0] >= known[1]);
+    assert!(changes[2..].iter().all(Option::is_none));
+    for row in &rows {
+        let id = row.model.as_ref().expect("model").id.clone();
+        assert_eq!(row.rank, rank_of(&id));
+    }
     harness.server.stop().await
 }
 
@@ -588,6 +644,6 @@ async fn reads_can_require_a_token() -> anyhow::Result<()> {
         ))
         .await?
         .into_inner();
-    assert_eq!(response.total_size, 6);
+    assert_eq!(response.total_size, 5);
     harness.server.stop().await
 }

@@ -45,7 +45,7 @@ async fn models_are_found_by_id_alias_or_name() -> anyhow::Result<()> {
             ("openrouter".to_owned(), "openai/gpt-4o-latest".to_owned()),
         ]
     );
-    assert_eq!(response.rank, Some(4));
+    assert_eq!(response.rank, Some(3));
     assert_eq!(response.components_used.len(), 3);
     let prices: Vec<&str> = response
         .prices
@@ -71,15 +71,17 @@ async fn models_are_found_by_id_alias_or_name() -> anyhow::Result<()> {
     assert_eq!(freshness.overall, pb::Freshness::Fresh as i32);
     assert!(!response.catalog_stale);
 
-    // The free variant makes Llama free, its paid price still shown.
+    // The free variant is a flag: Llama's price is its own paid price.
     let llama = harness
         .client
         .get_model(get("meta-llama/llama-3.3-70b"))
         .await?
         .into_inner();
     let price = llama.price.expect("price");
-    assert!(price.free);
+    assert!(!price.free);
+    assert!(price.free_variant_available);
     assert_eq!(price.input_usd_per_million, Some(0.12));
+    assert_eq!(price.source_model_name, "meta-llama/llama-3.3-70b");
 
     // As of an earlier date.
     let mut earlier = get("openai/gpt-4o");

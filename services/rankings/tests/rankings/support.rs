@@ -162,10 +162,10 @@ fn observation(
 /// |---|---|---|---|---|---|
 /// | openai/gpt-4o | 1300 | 80, swe 70 | 0.4 / 120 / 88 | 2.5 / 10 | aliases, history |
 /// | anthropic/claude-sonnet-4 | 1350 | 95, swe 90 | 1.2 / 80 / 92 | 3 / 15 | |
-/// | meta-llama/llama-3.3-70b | 1250 | 60 | 0.3 / 150 / 70 | 0.12 / 0.3 + free variant | open |
+/// | meta-llama/llama-3.3-70b | 1250 | 60 | 0.3 / 150 / 70 | 0.12 / 0.3, `:free` variant (a flag) | open |
 /// | google/gemini-2.0-flash | 1280 | 70 | 0.25 / 200 / 75 | 0.1 / 0.4 | |
 /// | deepseek/deepseek-v3 | 1320 (40 days old) | 90 (40 days old) | – | – | open, stale |
-/// | mistralai/mistral-small | – | – | – | – | no data, first seen 3 days ago |
+/// | mistralai/mistral-small | – | – | – | – | no data, first seen 3 days ago: listed only with include_unbenchmarked |
 pub async fn seed_basic(pool: sqlx::PgPool) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut models = vec![

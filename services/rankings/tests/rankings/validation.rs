@@ -170,7 +170,7 @@ async fn bad_requests_name_the_field() -> anyhow::Result<()> {
     large.page_size = 100_000;
     assert_eq!(
         client.list_rankings(large).await?.into_inner().rows.len(),
-        6
+        5
     );
     let status = client
         .list_benchmarks(pb::ListBenchmarksRequest {
