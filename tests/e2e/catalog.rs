@@ -56,7 +56,7 @@ async fn ingested_fixtures_become_one_fused_ranked_catalog() -> anyhow::Result<(
     let model = loop {
         let answer = rankings
             .get_model(pb::GetModelRequest {
-                model: "openai/gpt-4o".into(),
+                model: "openai/gpt-4o-2024-08-06".into(),
                 ..Default::default()
             })
             .await;
@@ -82,14 +82,14 @@ async fn ingested_fixtures_become_one_fused_ranked_catalog() -> anyhow::Result<(
         }
         anyhow::ensure!(
             Instant::now() < deadline,
-            "gpt-4o never appeared with its sources; last answer: {last}"
+            "gpt-4o-2024-08-06 never appeared with its sources; last answer: {last}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let info = model.model.clone().expect("model info");
     assert_eq!(
-        info.id, "openai/gpt-4o",
-        "an upstream spelling resolves to the canonical model"
+        info.id, "openai/gpt-4o-2024-08-06",
+        "a dated version is a model of its own"
     );
     for source in [
         "lmarena",
@@ -112,18 +112,27 @@ async fn ingested_fixtures_become_one_fused_ranked_catalog() -> anyhow::Result<(
         "every value is dated"
     );
 
-    // Any upstream spelling finds the model too.
+    // An upstream spelling finds the model too, and the other dated versions of GPT-4o stay
+    // models of their own, listed as its siblings.
     let by_spelling = rankings
         .get_model(pb::GetModelRequest {
-            model: "gpt-4o-2024-08-06".into(),
+            model: "GPT-4o-2024-08-06".into(),
             ..Default::default()
         })
         .await?
         .into_inner();
     assert_eq!(
         by_spelling.model.map(|model| model.id).as_deref(),
-        Some("openai/gpt-4o")
+        Some("openai/gpt-4o-2024-08-06")
     );
+    let siblings: Vec<&str> = model
+        .siblings
+        .iter()
+        .map(|sibling| sibling.id.as_str())
+        .collect();
+    for version in ["openai/gpt-4o-2024-05-13", "openai/gpt-4o-2024-11-20"] {
+        assert!(siblings.contains(&version), "{version} in {siblings:?}");
+    }
 
     let page = rankings
         .list_rankings(pb::ListRankingsRequest {
@@ -158,7 +167,7 @@ async fn ingested_fixtures_become_one_fused_ranked_catalog() -> anyhow::Result<(
         "{}",
         &text[..text.len().min(200)]
     );
-    assert!(text.contains("openai/gpt-4o"));
+    assert!(text.contains("openai/gpt-4o-2024-08-06"));
 
     stack.stop().await?;
     replay.stop().await;

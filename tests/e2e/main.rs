@@ -8,3 +8,4 @@ mod hostile;
 mod processes;
 mod replicas;
 mod stack;
+mod trust;

@@ -410,6 +410,11 @@ async fn first_ranking_page(rankings: &Process) -> anyhow::Result<pb::ListRankin
         pb::rankings_service_client::RankingsServiceClient::new(rankings.channel().await?)
             .list_rankings(pb::ListRankingsRequest {
                 page_size: 1,
+                // Every model in the catalog, benchmarked or not.
+                filter: Some(pb::RankingsFilter {
+                    include_unbenchmarked: true,
+                    ..Default::default()
+                }),
                 ..pb::ListRankingsRequest::default()
             })
             .await?

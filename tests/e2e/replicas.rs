@@ -15,6 +15,11 @@ async fn model_count(server: &TestServer) -> anyhow::Result<i32> {
     let page = client
         .list_rankings(pb::ListRankingsRequest {
             page_size: 1,
+            // Every model in the catalog, benchmarked or not.
+            filter: Some(pb::RankingsFilter {
+                include_unbenchmarked: true,
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .await?

@@ -296,7 +296,8 @@ pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
 }
 
 /// Directory of the shared upstream samples (`BENCHHUB_FIXTURES_DIR`, else `../shared/fixtures` beside
-/// the repository), or `None` with a printed notice so the calling test can skip.
+/// the repository), or `None` with a printed notice so the calling test can skip. Under `CI=true` a
+/// missing directory fails the test instead: CI has the fixtures, and a skipped check proves nothing.
 pub fn fixtures_dir() -> Option<PathBuf> {
     let candidate = std::env::var_os("BENCHHUB_FIXTURES_DIR")
         .map(PathBuf::from)
@@ -305,6 +306,12 @@ pub fn fixtures_dir() -> Option<PathBuf> {
         });
     if candidate.is_dir() {
         Some(candidate)
+    } else if std::env::var("CI").is_ok_and(|value| value == "true") {
+        panic!(
+            "upstream fixtures not found at {} and CI=true: fixture tests must run in CI \
+             (set BENCHHUB_FIXTURES_DIR)",
+            candidate.display()
+        );
     } else {
         eprintln!(
             "notice: upstream fixtures not found at {}; skipping the fixture-based part of this test",

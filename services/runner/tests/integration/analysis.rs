@@ -38,7 +38,7 @@ async fn ingest_price(
 }
 
 async fn catalog_model(harness: &Harness, id: &str) {
-    sqlx::query("INSERT INTO models (id, display_name) VALUES ($1, $1)")
+    sqlx::query("INSERT INTO models (id, display_name, identity_name) VALUES ($1, $1, $1)")
         .bind(id)
         .execute(&harness.db.pool)
         .await

@@ -1,0 +1,586 @@
+//! Rankings a team can trust, on real data: the shared fixtures (real upstream samples) served at their
+//! upstream paths by the replay server, ingested with ReingestAll through the public RPCs, and the
+//! rankings service's answers checked for the properties a team choosing a model relies on:
+//!
+//! - the top 30 all carry a coding score (coding is the anchor of the overall score);
+//! - `max_price = 0` lists only models whose own price is 0 (a `:free` variant is a flag);
+//! - no display name twice;
+//! - dominance: a model at least as good on every shared coding benchmark (two or more, one strictly)
+//!   never has a lower coding composite;
+//! - every default row has a benchmark;
+//! - versions the old rankings fused are distinct models, while each version's spellings land on one;
+//! - values are dated by when upstream measured them (EvalPlus, frozen in 2024, is stale).
+//!
+//! A golden file (`tests/e2e/golden/fixture_models.txt`) pins ~40 well-known models: id, family,
+//! price, and the value chosen per source with the upstream entry and why. It is reviewed by reading;
+//! `BENCHHUB_UPDATE_GOLDEN=1` rewrites it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use benchhub_proto::pb;
+use benchhub_proto::pb::rankings_service_client::RankingsServiceClient;
+use benchhub_testkit::authorized;
+use benchhub_upstream::{Backend, ReplayServer};
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+use crate::stack::{ADMIN_TOKEN, Stack};
+
+/// Coding metrics as `order_by` paths' parts (source, category, metric).
+fn is_coding(metric: &pb::MetricValue) -> bool {
+    benchhub_common::metrics::find(&metric.source, &metric.category, &metric.metric)
+        .is_some_and(|spec| spec.coding)
+}
+
+async fn all_rows(
+    client: &mut RankingsServiceClient<Channel>,
+    mut request: pb::ListRankingsRequest,
+) -> anyhow::Result<Vec<pb::RankingRow>> {
+    request.page_size = 500;
+    let mut rows = Vec::new();
+    loop {
+        let response = client.list_rankings(request.clone()).await?.into_inner();
+        rows.extend(response.rows);
+        if response.next_page_token.is_empty() {
+            return Ok(rows);
+        }
+        request.page_token = response.next_page_token;
+    }
+}
+
+fn full(filter: Option<pb::RankingsFilter>) -> pb::ListRankingsRequest {
+    pb::ListRankingsRequest {
+        filter,
+        view: pb::RankingView::Full as i32,
+        ..Default::default()
+    }
+}
+
+fn id(row: &pb::RankingRow) -> &str {
+    row.model
+        .as_ref()
+        .map(|model| model.id.as_str())
+        .unwrap_or("")
+}
+
+/// Ingests the fixtures and waits until the rankings catalog holds still after the last ingest.
+async fn ingested_fixtures() -> anyhow::Result<Option<(Stack, ReplayServer, Vec<pb::IngestResult>)>>
+{
+    let Some(directory) = benchhub_testkit::fixtures_dir() else {
+        return Ok(None);
+    };
+    let replay =
+        ReplayServer::start(([127, 0, 0, 1], 0).into(), Backend::Directory(directory)).await?;
+    let replay_url = replay.url();
+    let stack = Stack::start_with(|config| {
+        config.point_sources_at(&replay_url);
+        for source in &mut config.sources {
+            if source.spec.name == "artificialanalysis" {
+                source.secret = Some("replay-key".to_owned().into());
+            }
+        }
+    })
+    .await?;
+    let mut ingest =
+        pb::ingest_service_client::IngestServiceClient::new(stack.ingest.channel().await?);
+    let mut stream = ingest
+        .reingest_all(authorized(pb::ReingestAllRequest::default(), ADMIN_TOKEN))
+        .await?
+        .into_inner();
+    let mut results = Vec::new();
+    while let Some(response) = stream.next().await {
+        results.push(response?.result.expect("a result"));
+    }
+    let mut rankings = RankingsServiceClient::new(stack.rankings.channel().await?);
+    // Rebuilds follow each ingest's NOTIFY: wait until two listings a second apart agree.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut previous = String::new();
+    loop {
+        let response = rankings
+            .list_rankings(pb::ListRankingsRequest {
+                page_size: 500,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let signature = format!(
+            "{} {:?}",
+            response.total_size,
+            response
+                .rows
+                .iter()
+                .map(|row| (
+                    id(row).to_owned(),
+                    row.scores.as_ref().and_then(|s| s.overall)
+                ))
+                .collect::<Vec<_>>()
+        );
+        if response.total_size > 100 && signature == previous {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the rankings never settled");
+        previous = signature;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(Some((stack, replay, results)))
+}
+
+#[tokio::test]
+async fn rankings_built_from_real_samples_can_be_trusted() -> anyhow::Result<()> {
+    let Some((stack, replay, results)) = ingested_fixtures().await? else {
+        return Ok(());
+    };
+    for result in &results {
+        assert!(
+            result.error.is_empty(),
+            "{}: {}",
+            result.source,
+            result.error
+        );
+    }
+    let mut rankings = RankingsServiceClient::new(stack.rankings.channel().await?);
+    let rows = all_rows(&mut rankings, full(None)).await?;
+    let everything = all_rows(
+        &mut rankings,
+        full(Some(pb::RankingsFilter {
+            include_unbenchmarked: true,
+            ..Default::default()
+        })),
+    )
+    .await?;
+    if let Ok(path) = std::env::var("BENCHHUB_TRUST_DUMP") {
+        let mut text = String::new();
+        for row in &rows {
+            let scores = row.scores.unwrap_or_default();
+            let price = row.price.clone().unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "{} [{}-{}]\t{}\t{}\t{}\tcoding {} ({})\tperf {}\tvalue {}\t${}/{} {}",
+                row.rank,
+                row.rank_best.unwrap_or_default(),
+                row.rank_worst.unwrap_or_default(),
+                id(row),
+                row.model
+                    .as_ref()
+                    .map(|m| m.display_name.as_str())
+                    .unwrap_or(""),
+                number(scores.overall),
+                number(scores.coding),
+                row.coding_benchmarks,
+                number(scores.performance),
+                number(scores.value),
+                number(price.input_usd_per_million),
+                number(price.output_usd_per_million),
+                if price.free_variant_available {
+                    "+free variant"
+                } else {
+                    ""
+                }
+            );
+        }
+        std::fs::write(&path, text)?;
+        let mut coding_values = String::new();
+        for row in &everything {
+            for metric in row.metrics.iter().filter(|metric| is_coding(metric)) {
+                let _ = writeln!(
+                    coding_values,
+                    "{}\t{}\t{}\t{}",
+                    id(row),
+                    metric.source,
+                    metric.metric,
+                    metric.value
+                );
+            }
+        }
+        std::fs::write(format!("{path}.coding"), coding_values)?;
+    }
+    assert!(rows.len() > 200, "only {} benchmarked models", rows.len());
+    assert!(everything.len() > rows.len());
+
+    // The top 30 all carry a coding score; unscored models come after every scored one.
+    for row in rows.iter().take(30) {
+        let scores = row.scores.as_ref().expect("scores");
+        assert!(
+            scores.coding.is_some(),
+            "{} in the top 30 without coding",
+            id(row)
+        );
+        assert!(scores.overall.is_some());
+    }
+    let first_unscored = rows
+        .iter()
+        .position(|row| {
+            row.scores
+                .as_ref()
+                .and_then(|scores| scores.overall)
+                .is_none()
+        })
+        .unwrap_or(rows.len());
+    assert!(rows[first_unscored..].iter().all(|row| {
+        row.scores
+            .as_ref()
+            .and_then(|scores| scores.overall)
+            .is_none()
+    }));
+
+    // Every default row has a benchmark (≥ 70% asked).
+    let benchmarked = rows
+        .iter()
+        .filter(|row| {
+            row.metrics.iter().any(|metric| {
+                matches!(
+                    metric.category.as_str(),
+                    "coding" | "quality" | "reasoning" | "text" | "webdev" | "vision"
+                )
+            })
+        })
+        .count();
+    assert_eq!(benchmarked, rows.len());
+
+    // No display name twice, in the default listing or the whole catalog.
+    let mut names: HashMap<String, &str> = HashMap::new();
+    for row in &everything {
+        let model = row.model.as_ref().expect("model");
+        let name = model.display_name.to_lowercase();
+        if let Some(other) = names.insert(name.clone(), id(row)) {
+            panic!("display name '{name}' shared by {other} and {}", model.id);
+        }
+    }
+
+    // max_price = 0 lists only models whose own price is 0.
+    let free = all_rows(
+        &mut rankings,
+        full(Some(pb::RankingsFilter {
+            max_price: Some(0.0),
+            include_unbenchmarked: true,
+            ..Default::default()
+        })),
+    )
+    .await?;
+    for row in &free {
+        let price = row.price.as_ref().expect("price");
+        assert!(price.free, "{} listed at max_price 0: {price:?}", id(row));
+        assert_eq!(price.input_usd_per_million, Some(0.0), "{}", id(row));
+        assert!(
+            price
+                .output_usd_per_million
+                .is_none_or(|output| output == 0.0),
+            "{}: {price:?}",
+            id(row)
+        );
+    }
+    let deepseek_flash = everything
+        .iter()
+        .find(|row| id(row) == "deepseek/deepseek-v4-flash")
+        .expect("deepseek-v4-flash listed");
+    let price = deepseek_flash.price.as_ref().expect("price");
+    assert!(!price.free && price.free_variant_available, "{price:?}");
+
+    // Dominance on shared coding benchmarks.
+    type CodingScores = BTreeMap<(String, String), f64>;
+    let coding: Vec<(&str, f64, CodingScores)> = everything
+        .iter()
+        .filter_map(|row| {
+            let score = row.scores.as_ref()?.coding?;
+            let values = row
+                .metrics
+                .iter()
+                .filter(|metric| is_coding(metric))
+                .map(|metric| ((metric.source.clone(), metric.metric.clone()), metric.value))
+                .collect();
+            Some((id(row), score, values))
+        })
+        .collect();
+    let mut checked = 0;
+    for (a, score_a, values_a) in &coding {
+        for (b, score_b, values_b) in &coding {
+            if a == b {
+                continue;
+            }
+            let shared: Vec<(f64, f64)> = values_a
+                .iter()
+                .filter_map(|(key, x)| values_b.get(key).map(|y| (*x, *y)))
+                .collect();
+            if shared.len() >= 2
+                && shared.iter().all(|(x, y)| x >= y)
+                && shared.iter().any(|(x, y)| x > y)
+            {
+                checked += 1;
+                assert!(
+                    score_a >= score_b,
+                    "{a} ({score_a}) dominates {b} ({score_b}) on {shared:?}"
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} dominance pairs");
+
+    // Versions the old rankings fused are distinct models.
+    let resolve = |name: &str| {
+        let mut client = rankings.clone();
+        let name = name.to_owned();
+        async move {
+            client
+                .get_model(pb::GetModelRequest {
+                    model: name.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map(|response| response.into_inner().model.expect("model").id)
+                .unwrap_or_else(|status| format!("<{name}: {}>", status.message()))
+        }
+    };
+    for (left, right) in [
+        ("openai/gpt-4-0314", "openai/gpt-4-1106-preview"),
+        (
+            "mistralai/mistral-large-2411",
+            "mistralai/mistral-large-2512",
+        ),
+        ("cohere/command-r-08-2024", "cohere/command-r-plus-08-2024"),
+        ("moonshotai/kimi-k2", "moonshotai/kimi-k2-thinking"),
+        ("claude-3-5-sonnet-20240620", "claude-3-5-sonnet-20241022"),
+        ("openai/o1", "O1 Preview (Sept 2024)"),
+        ("gpt-4o-2024-05-13", "gpt-4o-2024-08-06"),
+        ("gpt-4o-2024-08-06", "gpt-4o-2024-11-20"),
+    ] {
+        let (left_model, right_model) = (resolve(left).await, resolve(right).await);
+        assert!(!left_model.starts_with('<'), "{left_model}");
+        assert!(!right_model.starts_with('<'), "{right_model}");
+        assert_ne!(left_model, right_model, "{left} and {right} fused");
+    }
+    // Each version's spellings (fixtures/README.md's table) land on one model.
+    for spellings in [
+        &[
+            "gpt-4o-2024-08-06",
+            "openai/gpt-4o-2024-08-06",
+            "GPT-4o-2024-08-06",
+            "GPT 4o (Aug 2024)",
+            "GPT-4O-2024-08-06",
+        ][..],
+        &[
+            "claude-3-5-sonnet-20241022",
+            "anthropic/claude-3-5-sonnet-20241022",
+            "Claude-3.5-Sonnet-20241022",
+            "claude-35-sonnet",
+        ],
+        &[
+            "claude-opus-4-5-20251101",
+            "claude-opus-4-5-20251101-thinking-32k",
+            "anthropic/claude-opus-4.5",
+            "anthropic/claude-opus-4-5",
+            "Claude 4.5 Opus medium (20251101)",
+            "claude-opus-4-5-thinking",
+        ],
+        &[
+            "deepseek-v3",
+            "deepseek/deepseek-chat",
+            "DeepSeek-V3",
+            "DeepSeek-V3 (Nov 2024)",
+        ],
+        &["gemini-2.5-pro", "google/gemini-2.5-pro", "gemini-2-5-pro"],
+    ] {
+        let mut models = HashSet::new();
+        for spelling in spellings {
+            models.insert(resolve(spelling).await);
+        }
+        assert_eq!(models.len(), 1, "{spellings:?} → {models:?}");
+        assert!(
+            !models.iter().any(|model| model.starts_with('<')),
+            "{models:?}"
+        );
+    }
+
+    // SWE-bench: the best system built on a model stands for it, named in the provenance.
+    let gpt4 = rankings
+        .get_model(pb::GetModelRequest {
+            model: "openai/gpt-4-1106-preview".to_owned(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let verified = gpt4
+        .metrics
+        .iter()
+        .find(|metric| metric.source == "swebench" && metric.metric == "verified_resolved")
+        .expect("SWE-bench Verified");
+    assert_eq!(verified.value, 22.4);
+    assert_eq!(verified.source_model_name, "SWE-agent + GPT 4 (1106)");
+    assert!(
+        verified.selection.starts_with("best of"),
+        "{}",
+        verified.selection
+    );
+    assert!(gpt4.matches.iter().any(|found| found.source == "swebench"));
+
+    // Freshness from data dates: EvalPlus froze in 2024, so its values are stale however new the fetch.
+    let evalplus = results
+        .iter()
+        .find(|result| result.source == "evalplus")
+        .expect("evalplus result");
+    assert!(
+        evalplus.newest_data_date.as_str() < "2025-01-01",
+        "{evalplus:?}"
+    );
+    let gpt4o = rankings
+        .get_model(pb::GetModelRequest {
+            model: "openai/gpt-4o-2024-08-06".to_owned(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let humaneval = gpt4o
+        .metrics
+        .iter()
+        .find(|metric| metric.source == "evalplus")
+        .expect("evalplus value");
+    assert!(humaneval.data_date.as_str() < "2025-01-01", "{humaneval:?}");
+    assert!(
+        !gpt4o.siblings.is_empty(),
+        "the gpt-4o family has other versions"
+    );
+
+    golden(&mut rankings).await?;
+    stack.stop().await?;
+    replay.stop().await;
+    Ok(())
+}
+
+/// Well-known models pinned in the golden file (canonical ids, or an upstream spelling where the id
+/// depends on which catalog lists the model).
+const GOLDEN_MODELS: &[&str] = &[
+    "openai/gpt-4o-2024-05-13",
+    "openai/gpt-4o-2024-08-06",
+    "openai/gpt-4o-2024-11-20",
+    "openai/gpt-4o-mini-2024-07-18",
+    "openai/gpt-4-0314",
+    "openai/gpt-4-1106-preview",
+    "openai/gpt-4.1",
+    "openai/gpt-4.1-nano",
+    "openai/gpt-5",
+    "openai/o1",
+    "openai/o1-preview-2024-09-12",
+    "openai/o3-mini",
+    "openai/o4-mini",
+    "anthropic/claude-3-5-sonnet-20240620",
+    "anthropic/claude-3-5-sonnet-20241022",
+    "anthropic/claude-3-7-sonnet-20250219",
+    "anthropic/claude-sonnet-4-5-20250929",
+    "anthropic/claude-opus-4-5-20251101",
+    "anthropic/claude-3-opus-20240229",
+    "google/gemini-2.5-pro",
+    "google/gemini-2.5-flash",
+    "google/gemini-3-pro-preview",
+    "google/gemini-2.5-pro-exp-03-25",
+    "deepseek/deepseek-v3",
+    "deepseek/deepseek-r1",
+    "deepseek/deepseek-v3.2",
+    "deepseek/deepseek-v4-flash",
+    "meta/llama-4-maverick-17b-128e-instruct-fp8",
+    "mistral/mistral-large-2411",
+    "mistral/mistral-large-2512",
+    "mistral/mistral-medium-2505",
+    "cohere/command-r-08-2024",
+    "cohere/command-r-plus-08-2024",
+    "moonshotai/kimi-k2-0711-preview",
+    "moonshotai/kimi-k2-thinking",
+    "alibaba/qwen3-235b-a22b",
+    "alibaba/qwen-2.5-72b-instruct",
+    "Qwen2.5-Coder-32B-Instruct",
+    "xai/grok-4",
+    "minimax/minimax-m2",
+    "bigcode/starcoder2-15b",
+];
+
+fn number(value: Option<f64>) -> String {
+    value
+        .map(|value| {
+            format!("{value:.4}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned()
+        })
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+async fn golden(rankings: &mut RankingsServiceClient<Channel>) -> anyhow::Result<()> {
+    let mut text = String::from(
+        "# Golden: well-known models as benchhub fuses the shared fixtures. Reviewed by reading.\n\
+         # model | family | price (in/out USD per 1M, source: entry) | free variant\n\
+         #   source/category/metric = value  <- upstream entry [how matched; why chosen]\n",
+    );
+    for model in GOLDEN_MODELS {
+        let response = rankings
+            .get_model(pb::GetModelRequest {
+                model: (*model).to_owned(),
+                ..Default::default()
+            })
+            .await;
+        let Ok(response) = response else {
+            let _ = writeln!(text, "\n{model} | NOT FOUND");
+            continue;
+        };
+        let response = response.into_inner();
+        let info = response.model.as_ref().expect("model");
+        let price = response.price.as_ref();
+        let _ = writeln!(
+            text,
+            "\n{} | {} | {} / {} ({}: {}) | {}",
+            info.id,
+            info.family,
+            number(price.and_then(|price| price.input_usd_per_million)),
+            number(price.and_then(|price| price.output_usd_per_million)),
+            price.map(|price| price.source.as_str()).unwrap_or("-"),
+            price
+                .map(|price| price.source_model_name.as_str())
+                .unwrap_or("-"),
+            price.is_some_and(|price| price.free_variant_available)
+        );
+        for metric in &response.metrics {
+            if matches!(metric.category.as_str(), "pricing" | "metadata" | "energy") {
+                continue;
+            }
+            let _ = writeln!(
+                text,
+                "  {}/{}/{} = {}  <- {} [{}; {}]",
+                metric.source,
+                metric.category,
+                metric.metric,
+                number(Some(metric.value)),
+                metric.source_model_name,
+                metric.match_method,
+                metric.selection
+            );
+        }
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/golden/fixture_models.txt");
+    if std::env::var("BENCHHUB_UPDATE_GOLDEN").is_ok_and(|value| value == "1") {
+        std::fs::create_dir_all(path.parent().expect("parent"))?;
+        std::fs::write(&path, &text)?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(&path).map_err(|error| {
+        anyhow::anyhow!(
+            "{}: {error} (BENCHHUB_UPDATE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    })?;
+    if expected != text {
+        let differences: Vec<String> = expected
+            .lines()
+            .zip(text.lines())
+            .filter(|(left, right)| left != right)
+            .take(10)
+            .map(|(left, right)| format!("- {left}\n+ {right}"))
+            .collect();
+        panic!(
+            "the golden file differs ({} vs {} lines); first differences:\n{}",
+            expected.lines().count(),
+            text.lines().count(),
+            differences.join("\n")
+        );
+    }
+    Ok(())
+}
