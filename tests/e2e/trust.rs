@@ -486,7 +486,7 @@ const GOLDEN_MODELS: &[&str] = &[
     "moonshotai/kimi-k2-0711-preview",
     "moonshotai/kimi-k2-thinking",
     "alibaba/qwen3-235b-a22b",
-    "alibaba/qwen-2.5-72b-instruct",
+    "alibaba/qwen2-5-72b-instruct",
     "Qwen2.5-Coder-32B-Instruct",
     "xai/grok-4",
     "minimax/minimax-m2",

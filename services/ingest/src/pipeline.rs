@@ -26,7 +26,8 @@ use crate::repo::catalog::{self, AliasRow};
 use crate::repo::snapshot::{self, Cohort, CohortStats, ObservationRow};
 use crate::repo::{self, RunCompletion, SourceLock};
 
-/// Sources whose records create canonical models; ReingestAll runs them before the others so that
+/// Sources whose records create canonical models; ReingestAll runs them first, one after the other in
+/// this order (so a model both list takes models.dev's id on every run), and then the others, so that
 /// benchmark names match on a first ingest.
 pub const METADATA_SOURCES: &[&str] = &["modelsdev", "openrouter"];
 
@@ -509,7 +510,7 @@ impl Ingestor {
         let dry_run = outcome.dry_run;
         let phase = Instant::now();
         let mut transaction = lock.connection().begin().await?;
-        catalog::lock_catalog_shared(&mut transaction).await?;
+        catalog::lock_catalog(&mut transaction, creates_models(name) && !dry_run).await?;
         let mut matcher = catalog::load_matcher(&mut transaction).await?;
         let changes = if creates_models(name) {
             matcher.apply_records(name, &parsed.models)
@@ -837,10 +838,11 @@ impl Ingestor {
         let (sender, receiver) = mpsc::channel(names.len().max(1));
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            let (first, rest): (Vec<String>, Vec<String>) = names
+            let (mut first, rest): (Vec<String>, Vec<String>) = names
                 .into_iter()
                 .partition(|name| METADATA_SOURCES.contains(&name.as_str()));
-            for phase in [first, rest] {
+            first.sort_by_key(|name| METADATA_SOURCES.iter().position(|known| known == name));
+            for (phase, concurrency) in [(first, 1), (rest, concurrency)] {
                 futures::stream::iter(phase)
                     .map(|name| {
                         let this = Arc::clone(&this);

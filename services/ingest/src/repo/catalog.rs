@@ -9,9 +9,10 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::identity::NameParts;
 use crate::domain::matcher::{ANY_SOURCE, AliasEntry, CatalogModel, Matcher, NameQuery, Origin};
 
-/// Advisory lock key of the catalog: ingest write transactions hold it shared, the removal of
-/// superseded and orphaned models holds it exclusively, so no model disappears while a write that
-/// resolved a name to it is still uncommitted.
+/// Advisory lock key of the catalog: ingest write transactions that only link observations hold it
+/// shared; writes that may create models hold it exclusively (two catalogs ingested at once would each
+/// create the model the other has not committed yet), and so does the removal of superseded and
+/// orphaned models, so no model disappears while a write that resolved a name to it is uncommitted.
 pub const CATALOG_LOCK: &str = "benchhub.catalog";
 
 /// The key stored in `model_aliases.normalized_alias`: the spelling's model line.
@@ -73,9 +74,18 @@ pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx
     ))
 }
 
-/// Takes the catalog lock shared for the rest of the transaction (see [`CATALOG_LOCK`]).
-pub async fn lock_catalog_shared(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+/// Takes the catalog lock for the rest of the transaction (see [`CATALOG_LOCK`]): exclusively for a
+/// write that may create models, shared otherwise.
+pub async fn lock_catalog(
+    connection: &mut PgConnection,
+    exclusive: bool,
+) -> Result<(), sqlx::Error> {
+    let statement = if exclusive {
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))"
+    };
+    sqlx::query(statement)
         .bind(CATALOG_LOCK)
         .execute(&mut *connection)
         .await?;

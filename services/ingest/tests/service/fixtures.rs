@@ -64,3 +64,50 @@ async fn every_source_ingests_from_the_fixture_directory() -> anyhow::Result<()>
     }
     harness.stop().await
 }
+
+/// Two catalogs ingested at the same moment (two admins, two replicas) create each model once: a write
+/// that may create models holds the catalog lock exclusively, so the second sees the first's models.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogs_ingested_at_once_create_each_model_once() -> anyhow::Result<()> {
+    let Some(directory) = benchhub_testkit::fixtures_dir() else {
+        return Ok(());
+    };
+    let harness = Harness::start(Backend::Directory(directory), |_| {}).await?;
+    let (modelsdev, openrouter) = tokio::join!(
+        harness.reingest("modelsdev", false),
+        harness.reingest("openrouter", false)
+    );
+    for result in [modelsdev?, openrouter?] {
+        assert_eq!(status(&result), pb::RunStatus::Succeeded, "{result:?}");
+    }
+    // Both list Llama 4 Maverick (models.dev once per host, OpenRouter without sizes) and DeepSeek-V3
+    // (as deepseek-chat): one model each, whichever catalog wrote first.
+    for (spellings, line) in [
+        (
+            [
+                "llama/llama-4-maverick-17b-128e-instruct-fp8",
+                "meta-llama/llama-4-maverick",
+            ],
+            "%llama-4-maverick%",
+        ),
+        (
+            ["deepseek/deepseek-chat", "deepseek/deepseek-chat"],
+            "%deepseek-v3",
+        ),
+    ] {
+        let models: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT model_id FROM observations \
+             WHERE source_model_name = ANY($1) AND model_id IS NOT NULL",
+        )
+        .bind(spellings.to_vec())
+        .fetch_all(&harness.db.pool)
+        .await?;
+        assert_eq!(models.len(), 1, "{spellings:?}: {models:?}");
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM models WHERE id LIKE $1")
+            .bind(line)
+            .fetch_one(&harness.db.pool)
+            .await?;
+        assert_eq!(rows, 1, "{line}");
+    }
+    harness.stop().await
+}
