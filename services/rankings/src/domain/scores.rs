@@ -460,9 +460,14 @@ pub struct ValueInputs {
     pub context_length: Option<f64>,
 }
 
-/// Value = price efficiency 60% + context length 40%, re-weighted over the parts present.
+/// Value = price efficiency 60% + context length 40%, context alone when efficiency has no quality
+/// to divide. `None` without the model's own price: what a model gives for the money is unknown
+/// while the money is (a context window alone, or a `:free` variant, is not value).
 pub fn value_score(inputs: &ValueInputs) -> Option<f64> {
     let (efficiency_weight, context_weight) = VALUE_PART_WEIGHTS;
+    if inputs.input_usd_per_million.is_none() && !inputs.free {
+        return None;
+    }
     let efficiency = price_efficiency_score(
         inputs.coding.or(inputs.quality_index),
         inputs.input_usd_per_million,
@@ -770,9 +775,20 @@ mod tests {
     }
 
     #[test]
-    fn value_without_price_is_the_context_score() {
+    fn value_needs_the_models_own_price() {
+        // A context window without a price is not value.
+        assert_eq!(
+            value_score(&ValueInputs {
+                coding: Some(80.0),
+                context_length: Some(1_048_576.0),
+                ..ValueInputs::default()
+            }),
+            None
+        );
+        // A price without quality to divide: the context score alone.
         close_option(
             value_score(&ValueInputs {
+                input_usd_per_million: Some(1.0),
                 context_length: Some(32768.0),
                 ..ValueInputs::default()
             }),
