@@ -12,7 +12,9 @@
 //!    line with dated versions resolves to the version current on the upstream's date (a month hint's
 //!    last day, a value's measurement date, a catalog entry's release date), else the line's earliest
 //!    version; without a date, the newest. A dated spelling only ever matches a version with a
-//!    compatible date, so two dated versions are never merged;
+//!    compatible date, so two dated versions are never merged — except a board's full date (with its
+//!    year) up to 14 days after a version when the line has no version of that date: the day the board
+//!    ran it (`Tools + Claude 3.7 Sonnet (2025-02-24)` is `claude-3-7-sonnet-20250219`);
 //! 4. **size**: a spelling without the parameter sizes of a catalog model (`llama-4-maverick` for
 //!    `llama-4-maverick-17b-128e`), when exactly one line fits;
 //! 5. **mode**: a reasoning mode or effort of an API model (`claude-opus-4-5-20251101-thinking-32k`,

@@ -510,6 +510,43 @@ mod tests {
         assert_eq!(composites(&[vec![]], 1), vec![None]);
     }
 
+    #[test]
+    fn the_readme_example() {
+        // services/rankings/README.md: two boards, two anchors, one model seen on one board, and a
+        // model that dominates an anchor on the first board alone.
+        let models = vec![
+            vec![score(0, 0, 80.0), score(1, 1, 40.0)],
+            vec![score(0, 0, 60.0), score(1, 1, 20.0)],
+            vec![score(0, 0, 70.0)],
+            vec![score(1, 1, 50.0)],
+        ];
+        let result = composites(&models, 2);
+        let rounded = |value: f64, places: i32| {
+            let factor = 10f64.powi(places);
+            (value * factor).round() / factor
+        };
+        let got: Vec<(f64, f64, f64)> = result
+            .iter()
+            .map(|composite| {
+                let composite = composite.expect("scored");
+                (
+                    rounded(composite.ability, 3),
+                    rounded(composite.score, 1),
+                    rounded(composite.standard_error, 1),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0.327, 84.4, 17.2),
+                (-0.327, 0.0, 17.2),
+                (-0.024, 39.1, 21.1),
+                (0.448, 100.0, 21.1),
+            ]
+        );
+    }
+
     fn model_scores() -> impl Strategy<Value = Vec<Vec<Score>>> {
         let model =
             prop::collection::btree_map(0usize..5, 0.0f64..100.0, 1..5).prop_map(|scores| {
