@@ -342,7 +342,7 @@ pub async fn run_rankings(clients: &Clients, args: &RankingsArgs) -> anyhow::Res
         let model = row.model.clone().unwrap_or_default();
         let scores = row.scores.unwrap_or_default();
         let performance = row.performance.clone().unwrap_or_default();
-        let mut cells = vec![row.rank.to_string()];
+        let mut cells = vec![rank_text(row.rank, row.rank_best, row.rank_worst)];
         if comparing {
             cells.push(change_text(row));
         }
@@ -350,7 +350,7 @@ pub async fn run_rankings(clients: &Clients, args: &RankingsArgs) -> anyhow::Res
             format!("{}\n{}", model.display_name, model.id),
             tier_name(model.tier).to_owned(),
             number(scores.overall, 1),
-            number(scores.coding, 1),
+            coding_text(&scores, row.coding_benchmarks),
             number(scores.performance, 1),
             number(scores.value, 1),
             price_text(row.price.as_ref()),
@@ -397,6 +397,28 @@ pub async fn run_rankings(clients: &Clients, args: &RankingsArgs) -> anyhow::Res
     Ok(())
 }
 
+/// A rank with its 95% range underneath ("3" over "likely 1–12"), or the rank alone.
+fn rank_text(rank: i32, best: Option<i32>, worst: Option<i32>) -> String {
+    match (best, worst) {
+        (Some(best), Some(worst)) if best != worst => format!("{rank}\nlikely {best}–{worst}"),
+        _ => rank.to_string(),
+    }
+}
+
+/// A coding composite with its 95% interval and how many benchmarks it rests on.
+fn coding_text(scores: &pb::Scores, benchmarks: i32) -> String {
+    let Some(coding) = scores.coding else {
+        return "-".to_owned();
+    };
+    match (scores.coding_low, scores.coding_high) {
+        (Some(low), Some(high)) => format!(
+            "{coding:.1}\n{low:.0}–{high:.0}, {benchmarks} bench{}",
+            if benchmarks == 1 { "" } else { "es" }
+        ),
+        _ => format!("{coding:.1}"),
+    }
+}
+
 /// Runs `benchctl model <id>`.
 pub async fn run_model(clients: &Clients, args: &ModelArgs) -> anyhow::Result<()> {
     let mut client = clients.rankings().await?;
@@ -441,9 +463,11 @@ pub async fn run_model(clients: &Clients, args: &ModelArgs) -> anyhow::Result<()
         number(scores.overall, 1),
         response
             .rank
-            .map(|rank| rank.to_string())
+            .map(|rank| {
+                rank_text(rank, response.rank_best, response.rank_worst).replace('\n', " ")
+            })
             .unwrap_or_else(|| "-".to_owned()),
-        number(scores.coding, 1),
+        coding_text(&scores, response.coding_benchmarks).replace('\n', " "),
         number(scores.performance, 1),
         number(scores.value, 1),
         price_text(response.price.as_ref()),
@@ -548,6 +572,22 @@ pub async fn run_latest(clients: &Clients, args: &LatestArgs) -> anyhow::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_and_coding_scores_say_how_sure_they_are() {
+        assert_eq!(rank_text(3, Some(1), Some(12)), "3\nlikely 1–12");
+        assert_eq!(rank_text(3, Some(3), Some(3)), "3");
+        assert_eq!(rank_text(3, None, None), "3");
+        let scores = pb::Scores {
+            coding: Some(84.44),
+            coding_low: Some(50.6),
+            coding_high: Some(100.0),
+            ..pb::Scores::default()
+        };
+        assert_eq!(coding_text(&scores, 2), "84.4\n51–100, 2 benches");
+        assert_eq!(coding_text(&scores, 1), "84.4\n51–100, 1 bench");
+        assert_eq!(coding_text(&pb::Scores::default(), 0), "-");
+    }
 
     #[test]
     fn sparklines_scale_between_min_and_max() {

@@ -300,45 +300,56 @@ impl Rows {
         Self { width, values }
     }
 
-    fn dominates(&self, a: usize, b: usize) -> bool {
+    /// Which of `a` and `b` dominates the other, if either: `Some(true)` when `a` dominates `b`,
+    /// `Some(false)` when `b` dominates `a`. One pass over the two rows, stopping once neither can.
+    fn dominance(&self, a: usize, b: usize) -> Option<bool> {
         let left = &self.values[a * self.width..(a + 1) * self.width];
         let right = &self.values[b * self.width..(b + 1) * self.width];
-        let mut shared = 0;
-        let mut strictly = false;
+        let (mut shared, mut a_better, mut b_better) = (0usize, false, false);
         for (x, y) in left.iter().zip(right) {
             if x.is_nan() || y.is_nan() {
                 continue;
             }
-            if x < y {
-                return false;
-            }
-            strictly |= x > y;
             shared += 1;
+            a_better |= x > y;
+            b_better |= y > x;
+            if a_better && b_better {
+                return None;
+            }
         }
-        shared >= MIN_SHARED && strictly
+        if shared < MIN_SHARED || a_better == b_better {
+            return None;
+        }
+        Some(a_better)
     }
 }
 
-/// Scans every ordered pair for a dominance `values` violate (the dominating model lower).
-fn violations(
-    rows: &Rows,
-    candidates: &[usize],
-    values: &[f64],
-    known: &std::collections::HashSet<(usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    for &a in candidates {
-        for &b in candidates {
-            if a != b
-                && values[a] < values[b] - 1e-12
-                && !known.contains(&(a, b))
-                && rows.dominates(a, b)
-            {
-                found.push((a, b));
+/// Every dominance among `candidates`, as (dominating, dominated) pairs.
+fn dominance_edges(rows: &Rows, candidates: &[usize]) -> Vec<(usize, usize)> {
+    let mut edges = Vec::new();
+    for (position, &a) in candidates.iter().enumerate() {
+        for &b in &candidates[position + 1..] {
+            match rows.dominance(a, b) {
+                Some(true) => edges.push((a, b)),
+                Some(false) => edges.push((b, a)),
+                None => {}
             }
         }
     }
-    found
+    edges
+}
+
+/// The dominances `values` violate (the dominating model lower) that are not constraints yet.
+fn violations(
+    edges: &[(usize, usize)],
+    values: &[f64],
+    known: &std::collections::HashSet<(usize, usize)>,
+) -> Vec<(usize, usize)> {
+    edges
+        .iter()
+        .copied()
+        .filter(|(a, b)| values[*a] < values[*b] - 1e-12 && !known.contains(&(*a, *b)))
+        .collect()
 }
 
 fn find(parent: &mut [usize], mut node: usize) -> usize {
@@ -352,7 +363,8 @@ fn find(parent: &mut [usize], mut node: usize) -> usize {
 /// Weighted isotonic regression of `ability` on the dominance order: the values closest to the fitted
 /// abilities (least squares, weighted by `weight`) in which no model is below one it dominates.
 ///
-/// Cutting planes: the dominances the current values violate are added as constraints and the
+/// Cutting planes: every dominance is found once (one pass over each pair of models with two or more
+/// scores); the dominances the current values violate are added as constraints and the
 /// projection onto them is solved by Hildreth's dual coordinate ascent, until no dominance is violated.
 /// The exact solution is then read off: models joined by binding constraints form a block whose value
 /// is the weighted mean of its abilities. Any violation left by rounding is pooled away.
@@ -362,11 +374,12 @@ fn isotonic(models: &[Vec<Score>], ability: &[f64], weight: &[f64]) -> Vec<f64> 
     let candidates: Vec<usize> = (0..count)
         .filter(|model| models[*model].len() >= MIN_SHARED)
         .collect();
+    let edges = dominance_edges(&rows, &candidates);
     let mut values = ability.to_vec();
     let mut known: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     let mut constraints: Vec<(usize, usize, f64)> = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        let found = violations(&rows, &candidates, &values, &known);
+        let found = violations(&edges, &values, &known);
         if found.is_empty() {
             break;
         }
@@ -420,12 +433,7 @@ fn isotonic(models: &[Vec<Score>], ability: &[f64], weight: &[f64]) -> Vec<f64> 
         .collect();
     // Rounding can leave a violation: pool the two blocks until none is left.
     loop {
-        let found = violations(
-            &rows,
-            &candidates,
-            &exact,
-            &std::collections::HashSet::new(),
-        );
+        let found = violations(&edges, &exact, &std::collections::HashSet::new());
         if found.is_empty() {
             return exact;
         }

@@ -258,6 +258,13 @@ fn strip_provenance(row: &mut pb::RankingRow) {
     if let Some(performance) = row.performance.as_mut() {
         performance.snapshot_date = String::new();
     }
+    // How sure the rank is stays (rank_best, rank_worst); the score intervals behind it are drill-down.
+    if let Some(scores) = row.scores.as_mut() {
+        scores.coding_low = None;
+        scores.coding_high = None;
+        scores.overall_low = None;
+        scores.overall_high = None;
+    }
     // The overall grade stays (the leaderboard's column, what the freshness filter matches); the grade,
     // age and date per category are drill-down, three nested messages a row that a client decodes.
     if let Some(freshness) = row.freshness.as_mut() {

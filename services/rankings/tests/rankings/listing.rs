@@ -173,6 +173,12 @@ async fn default_listing_pages_and_reports_sources() -> anyhow::Result<()> {
             if let Some(performance) = expected.performance.as_mut() {
                 performance.snapshot_date.clear();
             }
+            if let Some(scores) = expected.scores.as_mut() {
+                scores.coding_low = None;
+                scores.coding_high = None;
+                scores.overall_low = None;
+                scores.overall_high = None;
+            }
             if let Some(freshness) = expected.freshness.as_mut() {
                 freshness.benchmarks = None;
                 freshness.performance = None;
