@@ -3,7 +3,7 @@
 //! completes the run and the source's state → `pg_notify` after commit. Also ReingestAll, new-model
 //! detection, alias changes with re-linking, and the start-up seeds.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -539,17 +539,29 @@ impl Ingestor {
                     .unwrap_or(*data_date)
             })
             .collect();
+        // A name is resolved once per date, however many metrics it has.
+        let mut resolved: HashMap<(&str, Option<&str>, NaiveDate), Option<Match>> = HashMap::new();
         let matches: Vec<Option<Match>> = parsed
             .observations
             .iter()
             .zip(&resolution_dates)
             .map(|(observation, day)| {
-                matcher.resolve(&NameQuery {
-                    source: name,
-                    name: &observation.source_model_name,
-                    match_name: observation.match_name.as_deref(),
-                    observed_on: Some(*day),
-                })
+                let key = (
+                    observation.source_model_name.as_str(),
+                    observation.match_name.as_deref(),
+                    *day,
+                );
+                resolved
+                    .entry(key)
+                    .or_insert_with(|| {
+                        matcher.resolve(&NameQuery {
+                            source: name,
+                            name: &observation.source_model_name,
+                            match_name: observation.match_name.as_deref(),
+                            observed_on: Some(*day),
+                        })
+                    })
+                    .clone()
             })
             .collect();
         for (((observation, found), normalized), data_date) in parsed

@@ -21,6 +21,15 @@
 
 use chrono::{Datelike, NaiveDate};
 
+/// Names a thread's parse memo holds before it starts over.
+const PARSE_MEMO_LIMIT: usize = 200_000;
+
+thread_local! {
+    /// Parsed names, without (index 0) and with (index 1) efforts read as modes.
+    static PARSED: std::cell::RefCell<std::collections::HashMap<String, [Option<NameParts>; 2]>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Release stage of a spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stage {
@@ -683,7 +692,27 @@ impl NameParts {
         (literal.line != parts.line).then_some(literal)
     }
 
+    /// Parses through a per-thread memo: one ingest parses each name several times (its board's
+    /// date, the record it describes, the catalog's and the observations' matching).
     fn parse_with(name: &str, efforts: bool) -> NameParts {
+        PARSED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(parts) = cache
+                .get(name)
+                .and_then(|both| both[usize::from(efforts)].as_ref())
+            {
+                return parts.clone();
+            }
+            if cache.len() >= PARSE_MEMO_LIMIT {
+                cache.clear();
+            }
+            let parts = Self::parse_uncached(name, efforts);
+            cache.entry(name.to_owned()).or_default()[usize::from(efforts)] = Some(parts.clone());
+            parts
+        })
+    }
+
+    fn parse_uncached(name: &str, efforts: bool) -> NameParts {
         let mut parts = NameParts {
             line: Vec::new(),
             flavor: Flavor::Unspecified,

@@ -250,7 +250,7 @@ pub const RANK_DRAWS: usize = 200;
 /// range is the range of every draw's rank).
 pub const MIN_RANK_DRAWS: usize = 20;
 /// Rows × draws a query's rank simulation may cost: a listing of many rows makes fewer draws.
-pub const RANK_DRAW_BUDGET: usize = 40_000;
+pub const RANK_DRAW_BUDGET: usize = 20_000;
 /// Seed of the rank simulation: the same catalog and query always give the same ranges.
 const RANK_SEED: u64 = 0x6265_6e63_6868_7562;
 
