@@ -22,7 +22,7 @@
 use chrono::{Datelike, NaiveDate};
 
 /// Names a thread's parse memo holds before it starts over.
-const PARSE_MEMO_LIMIT: usize = 200_000;
+const PARSE_MEMO_LIMIT: usize = 100_000;
 
 thread_local! {
     /// Parsed names, without (index 0) and with (index 1) efforts read as modes.
