@@ -410,11 +410,13 @@ fn coding_text(scores: &pb::Scores, benchmarks: i32) -> String {
     let Some(coding) = scores.coding else {
         return "-".to_owned();
     };
+    let plural = if benchmarks == 1 { "" } else { "es" };
     match (scores.coding_low, scores.coding_high) {
-        (Some(low), Some(high)) => format!(
-            "{coding:.1}\n{low:.0}–{high:.0}, {benchmarks} bench{}",
-            if benchmarks == 1 { "" } else { "es" }
-        ),
+        (Some(low), Some(high)) => {
+            format!("{coding:.1}\n{low:.0}–{high:.0}, {benchmarks} bench{plural}")
+        }
+        // Basic rows leave the interval out; the coverage still says how much it rests on.
+        _ if benchmarks > 0 => format!("{coding:.1}\n{benchmarks} bench{plural}"),
         _ => format!("{coding:.1}"),
     }
 }
@@ -587,6 +589,11 @@ mod tests {
         assert_eq!(coding_text(&scores, 2), "84.4\n51–100, 2 benches");
         assert_eq!(coding_text(&scores, 1), "84.4\n51–100, 1 bench");
         assert_eq!(coding_text(&pb::Scores::default(), 0), "-");
+        let basic = pb::Scores {
+            coding: Some(84.44),
+            ..pb::Scores::default()
+        };
+        assert_eq!(coding_text(&basic, 3), "84.4\n3 benches");
     }
 
     #[test]
