@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "BENCHHUB_INGEST_HTTP_BACKOFF", default_value = "500ms", value_parser = humantime_duration)]
     pub http_backoff: Duration,
 
+    /// Failed upstream requests in a row (5xx, 429, timeouts, broken connections; each after its
+    /// retries) after which an ingest stops asking that upstream and ends with what it has (0: never).
+    #[arg(long, env = "BENCHHUB_INGEST_FAIL_FAST_AFTER", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub fail_fast_after: u32,
+
     /// Largest upstream response accepted, in bytes.
     #[arg(long, env = "BENCHHUB_INGEST_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
     pub max_response_bytes: u64,
@@ -77,6 +82,7 @@ impl Config {
             http_timeout: Duration::from_secs(10),
             http_retries: 2,
             http_backoff: Duration::from_millis(20),
+            fail_fast_after: 5,
             max_response_bytes: 64 * 1024 * 1024,
             concurrency: 4,
             request_concurrency: 8,
@@ -97,6 +103,7 @@ impl Config {
                 min_backoff: self.http_backoff,
                 max_backoff: Duration::from_secs(10).max(self.http_backoff),
                 max_retry_after: Duration::from_secs(60),
+                fail_fast_after: self.fail_fast_after,
             },
             request_concurrency: self.request_concurrency as usize,
             source_concurrency: self.concurrency as usize,

@@ -27,6 +27,9 @@ pub struct HttpSettings {
     pub max_backoff: Duration,
     /// Longest `Retry-After` honoured; a longer one fails the request at once.
     pub max_retry_after: Duration,
+    /// Failed requests in a row (each after its retries) after which the client gives up on the
+    /// upstream for the rest of the run; 0 never gives up.
+    pub fail_fast_after: u32,
 }
 
 impl Default for HttpSettings {
@@ -38,6 +41,7 @@ impl Default for HttpSettings {
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),
+            fail_fast_after: 5,
         }
     }
 }
@@ -92,12 +96,18 @@ impl Attempt {
     }
 }
 
-/// The upstream client of one ingest run.
+/// The upstream client of one ingest run. It gives up on the upstream after
+/// [`HttpSettings::fail_fast_after`] failed requests in a row (5xx, 429, timeouts, broken connections,
+/// each after its retries; a 404 or another definitive answer does not count): every later request (and
+/// retry) fails at once with [`FetchError::GaveUp`], so a dead upstream ends a run in seconds, not after
+/// every retry of every document. A success in between starts the count again; a transient fault is
+/// still retried.
 pub struct UpstreamHttp<'a> {
     client: reqwest::Client,
     settings: HttpSettings,
     stored: HashMap<String, StoredPayload>,
     store: &'a dyn PayloadStore,
+    failures_in_a_row: std::sync::Mutex<(u32, Option<String>)>,
 }
 
 impl<'a> UpstreamHttp<'a> {
@@ -113,6 +123,35 @@ impl<'a> UpstreamHttp<'a> {
             settings,
             stored,
             store,
+            failures_in_a_row: std::sync::Mutex::new((0, None)),
+        }
+    }
+
+    /// The error every request gets once the client gave up, if it has.
+    fn given_up(&self) -> Option<FetchError> {
+        let limit = self.settings.fail_fast_after;
+        let state = self
+            .failures_in_a_row
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (limit > 0 && state.0 >= limit).then(|| FetchError::GaveUp {
+            failures: state.0,
+            last: state.1.clone().unwrap_or_default(),
+        })
+    }
+
+    /// Counts an attempt's outcome towards giving up.
+    fn count(&self, failure: Option<&FetchError>) {
+        let mut state = self
+            .failures_in_a_row
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match failure {
+            None => *state = (0, None),
+            Some(error) => {
+                state.0 = state.0.saturating_add(1);
+                state.1 = Some(error.to_string());
+            }
         }
     }
 
@@ -137,6 +176,9 @@ impl<'a> UpstreamHttp<'a> {
         conditional: bool,
     ) -> Result<Document, FetchError> {
         let operation = || async {
+            if let Some(error) = self.given_up() {
+                return Err(Attempt::Fail(error));
+            }
             let request = request.try_clone().ok_or_else(|| {
                 Attempt::Fail(FetchError::Transport {
                     url: url.to_owned(),
@@ -151,7 +193,7 @@ impl<'a> UpstreamHttp<'a> {
             .with_max_times(self.settings.retries)
             .with_jitter();
         let url_text = url.to_owned();
-        operation
+        let result = operation
             .retry(backoff)
             .when(Attempt::retryable)
             .adjust(|attempt, delay| match attempt {
@@ -162,7 +204,23 @@ impl<'a> UpstreamHttp<'a> {
                 tracing::warn!(url = %url_text, retry_in_ms = delay.as_millis() as u64, error = %describe(attempt), "upstream request failed; retrying");
             })
             .await
-            .map_err(Attempt::into_error)
+            .map_err(Attempt::into_error);
+        match &result {
+            Ok(_) => self.count(None),
+            // An outage: the server failing, throttling, not answering, or unreachable.
+            Err(
+                error @ (FetchError::Status {
+                    status: 500..=599, ..
+                }
+                | FetchError::RateLimited { .. }
+                | FetchError::Timeout { .. }
+                | FetchError::Transport { .. }),
+            ) => self.count(Some(error)),
+            // A definitive answer (404, 400, too large) is about one document, not the upstream; giving
+            // up is not a failure of its own.
+            Err(_) => {}
+        }
+        result
     }
 
     async fn attempt(

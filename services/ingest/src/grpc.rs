@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
+use crate::domain::adapters::DocumentFailure;
 use crate::domain::matcher::ANY_SOURCE;
 use crate::domain::sources::{self, Availability};
 use crate::error::Error;
@@ -90,6 +91,7 @@ fn status_to_proto_outcome(status: OutcomeStatus) -> pb::RunStatus {
         OutcomeStatus::Succeeded => pb::RunStatus::Succeeded,
         OutcomeStatus::Failed => pb::RunStatus::Failed,
         OutcomeStatus::Skipped => pb::RunStatus::Skipped,
+        OutcomeStatus::Partial => pb::RunStatus::Partial,
     }
 }
 
@@ -128,6 +130,19 @@ pub fn outcome_to_proto(outcome: &IngestOutcome) -> pb::IngestResult {
         models_updated: clamp(outcome.models_updated),
         oldest_data_date: date_text(outcome.oldest_data_date),
         newest_data_date: date_text(outcome.newest_data_date),
+        document_failures: outcome
+            .document_failures
+            .iter()
+            .map(document_failure_to_proto)
+            .collect(),
+    }
+}
+
+fn document_failure_to_proto(failure: &DocumentFailure) -> pb::DocumentFailure {
+    pb::DocumentFailure {
+        document: failure.document.clone(),
+        error: failure.error.clone(),
+        gave_up: failure.gave_up,
     }
 }
 
@@ -174,9 +189,10 @@ fn run_status_filter(value: i32) -> Result<Option<&'static str>, Error> {
         Ok(pb::RunStatus::Succeeded) => Ok(Some("succeeded")),
         Ok(pb::RunStatus::Failed) => Ok(Some("failed")),
         Ok(pb::RunStatus::Skipped) => Ok(Some("skipped")),
+        Ok(pb::RunStatus::Partial) => Ok(Some("partial")),
         Err(_) => Err(Error::invalid(
             "status",
-            "must be RUN_STATUS_RUNNING, RUN_STATUS_SUCCEEDED, RUN_STATUS_FAILED or RUN_STATUS_SKIPPED (or unset)",
+            "must be RUN_STATUS_RUNNING, RUN_STATUS_SUCCEEDED, RUN_STATUS_FAILED, RUN_STATUS_SKIPPED or RUN_STATUS_PARTIAL (or unset)",
         )),
     }
 }
@@ -577,6 +593,11 @@ pub fn run_to_proto(run: &RunRow) -> pb::IngestionRun {
         oldest_data_date: date_text(run.oldest_data_date),
         newest_data_date: date_text(run.newest_data_date),
         models_created: run.models_created,
+        document_failures: run
+            .document_failures
+            .iter()
+            .map(document_failure_to_proto)
+            .collect(),
     }
 }
 
@@ -596,6 +617,7 @@ fn status_to_proto(status: &str) -> pb::RunStatus {
         "succeeded" => pb::RunStatus::Succeeded,
         "failed" => pb::RunStatus::Failed,
         "skipped" => pb::RunStatus::Skipped,
+        "partial" => pb::RunStatus::Partial,
         _ => pb::RunStatus::Unspecified,
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
-use crate::domain::adapters::{self, Document, Source, SourceContext};
+use crate::domain::adapters::{self, Document, DocumentFailure, Fetched, Source, SourceContext};
 use crate::domain::matcher::{ANY_SOURCE, CatalogChanges, Match, NameQuery};
 use crate::domain::observation::{self, Parsed, ParsedObservation};
 use crate::domain::sources::{self, Availability};
@@ -76,6 +76,8 @@ pub enum OutcomeStatus {
     Failed,
     /// The upstream was unchanged.
     Skipped,
+    /// Some documents could not be fetched; what was fetched is stored (or was unchanged).
+    Partial,
 }
 
 impl OutcomeStatus {
@@ -84,6 +86,7 @@ impl OutcomeStatus {
             OutcomeStatus::Succeeded => "succeeded",
             OutcomeStatus::Failed => "failed",
             OutcomeStatus::Skipped => "skipped",
+            OutcomeStatus::Partial => "partial",
         }
     }
 }
@@ -129,6 +132,8 @@ pub struct IngestOutcome {
     pub models_created: i64,
     /// Canonical models whose metadata changed.
     pub models_updated: i64,
+    /// Documents that could not be fetched (a PARTIAL run; a FAILED run when nothing was usable).
+    pub document_failures: Vec<DocumentFailure>,
 }
 
 /// Counts a finished ingest in the Prometheus metrics: runs by status, rows by kind, per source.
@@ -178,6 +183,7 @@ impl IngestOutcome {
             trigger,
             models_created: 0,
             models_updated: 0,
+            document_failures: Vec::new(),
         }
     }
 
@@ -431,29 +437,39 @@ impl Ingestor {
             &self.pool,
         );
         let fetched = match prefetched {
-            Some(documents) => Ok(documents),
+            Some(documents) => Ok(Fetched::complete(documents)),
             None => adapter.fetch(&http, &context).await,
         };
-        let documents = match fetched {
-            Ok(documents) => documents,
+        let Fetched {
+            documents,
+            failures,
+        } = match fetched {
+            Ok(fetched) => fetched,
             Err(error) => {
                 return self
                     .fail(lock, outcome, started, format!("fetch failed: {error}"))
                     .await;
             }
         };
+        outcome.document_failures = failures;
+        if documents.is_empty() {
+            let error = format!(
+                "fetch failed: {}",
+                describe_failures(&outcome.document_failures)
+            );
+            return self.fail(lock, outcome, started, error).await;
+        }
         let hashes: Vec<String> = documents
             .iter()
             .map(|document| sha256_hex(&document.body))
             .collect();
-        let unchanged = !documents.is_empty()
-            && documents.iter().zip(&hashes).all(|(document, hash)| {
-                document.not_modified
-                    || http
-                        .stored()
-                        .get(&document.url)
-                        .is_some_and(|stored| &stored.sha256 == hash)
-            });
+        let unchanged = documents.iter().zip(&hashes).all(|(document, hash)| {
+            document.not_modified
+                || http
+                    .stored()
+                    .get(&document.url)
+                    .is_some_and(|stored| &stored.sha256 == hash)
+        });
         if unchanged {
             let stored_ids: Vec<i64> = documents
                 .iter()
@@ -464,12 +480,28 @@ impl Ingestor {
         let phase = Instant::now();
         let mut parsed = match adapter.parse(&documents, &context) {
             Ok(parsed) => parsed,
+            // What was fetched is not enough to parse (no record left): the failures say why.
+            Err(_) if !outcome.document_failures.is_empty() => {
+                let error = format!(
+                    "fetch failed: {}",
+                    describe_failures(&outcome.document_failures)
+                );
+                return self.fail(lock, outcome, started, error).await;
+            }
             Err(error) => {
                 return self
                     .fail(lock, outcome, started, format!("parse failed: {error}"))
                     .await;
             }
         };
+        if parsed.observations.is_empty() && !outcome.document_failures.is_empty() {
+            // What was fetched gave nothing to store: the failures are the whole story.
+            let error = format!(
+                "fetch failed: {}",
+                describe_failures(&outcome.document_failures)
+            );
+            return self.fail(lock, outcome, started, error).await;
+        }
         tracing::debug!(elapsed_ms = phase.elapsed().as_millis() as u64, "parsed");
         let duplicates = parsed.deduplicate();
         if duplicates > 0 {
@@ -649,6 +681,10 @@ impl Ingestor {
             .max();
         outcome.models_created = changes.created as i64;
         outcome.models_updated = changes.updated as i64;
+        if !outcome.document_failures.is_empty() {
+            outcome.status = OutcomeStatus::Partial;
+            outcome.error = Some(describe_failures(&outcome.document_failures));
+        }
         if parsed.failed > 0 {
             // Counted in `failed`; the result's error stays empty for a run that succeeded.
             tracing::warn!(
@@ -758,7 +794,14 @@ impl Ingestor {
         started: Instant,
         stored_ids: &[i64],
     ) -> Result<(), Error> {
-        outcome.status = OutcomeStatus::Skipped;
+        // Unchanged, except the documents that failed: what is stored stays current, the rest is
+        // listed.
+        if outcome.document_failures.is_empty() {
+            outcome.status = OutcomeStatus::Skipped;
+        } else {
+            outcome.status = OutcomeStatus::Partial;
+            outcome.error = Some(describe_failures(&outcome.document_failures));
+        }
         outcome.skipped = i64::from(repo::last_fetched(lock.connection(), &outcome.source).await?);
         outcome.duration_ms = started.elapsed().as_millis() as i64;
         if let Some(run_id) = outcome.run_id {
@@ -923,12 +966,12 @@ impl Ingestor {
                 .map(|model| (model, None))
                 .collect(),
             None => {
-                let documents = adapter
+                let fetched = adapter
                     .fetch(&http, &context)
                     .await
                     .map_err(|error| upstream_unavailable(error.to_string()))?;
                 let parsed = adapter
-                    .parse(&documents, &context)
+                    .parse(&fetched.documents, &context)
                     .map_err(|error| upstream_unavailable(error.to_string()))?;
                 parsed
                     .observations
@@ -1131,5 +1174,29 @@ fn completion(outcome: &IngestOutcome, models_found: i32) -> RunCompletion {
         oldest_data_date: outcome.oldest_data_date,
         newest_data_date: outcome.newest_data_date,
         models_created: clamp(outcome.models_created),
+        document_failures: outcome.document_failures.clone(),
     }
+}
+
+/// One line naming each failed document and why (`webdev: upstream answered HTTP 404 for …`).
+pub fn describe_failures(failures: &[DocumentFailure]) -> String {
+    // Giving up says the most (why the rest was not even asked for): it comes first.
+    let shown: Vec<String> = failures
+        .iter()
+        .filter(|failure| failure.gave_up)
+        .chain(failures.iter().filter(|failure| !failure.gave_up))
+        .take(5)
+        .map(|failure| format!("{}: {}", failure.document, failure.error))
+        .collect();
+    let more = failures.len().saturating_sub(shown.len());
+    let mut text = format!(
+        "{} document{} failed: {}",
+        failures.len(),
+        if failures.len() == 1 { "" } else { "s" },
+        shown.join("; ")
+    );
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
 }

@@ -31,7 +31,7 @@ pub struct RunRow {
     pub started_at: DateTime<Utc>,
     /// End time, while running `None`.
     pub completed_at: Option<DateTime<Utc>>,
-    /// running | succeeded | failed | skipped.
+    /// running | succeeded | failed | skipped | partial.
     pub status: String,
     /// Snapshot date written.
     pub snapshot_date: Option<NaiveDate>,
@@ -59,12 +59,14 @@ pub struct RunRow {
     pub newest_data_date: Option<NaiveDate>,
     /// Canonical models the run created.
     pub models_created: i32,
+    /// Documents the run could not fetch.
+    pub document_failures: sqlx::types::Json<Vec<crate::domain::adapters::DocumentFailure>>,
 }
 
 /// Columns of [`RunRow`], for SELECTs.
 pub const RUN_COLUMNS: &str = "id, source, trigger, actor, dry_run, started_at, completed_at, status, \
     snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms, stale, error, \
-    oldest_data_date, newest_data_date, models_created";
+    oldest_data_date, newest_data_date, models_created, document_failures";
 
 /// The stored state of one source, with its latest run.
 #[derive(Debug, Clone, Default)]
@@ -336,7 +338,7 @@ pub async fn insert_run(
 /// The final numbers of a run.
 #[derive(Debug, Clone, Default)]
 pub struct RunCompletion {
-    /// succeeded | failed | skipped.
+    /// succeeded | failed | skipped | partial.
     pub status: &'static str,
     /// Newest snapshot date written.
     pub snapshot_date: Option<NaiveDate>,
@@ -366,6 +368,8 @@ pub struct RunCompletion {
     pub newest_data_date: Option<NaiveDate>,
     /// Canonical models created.
     pub models_created: i32,
+    /// Documents the run could not fetch.
+    pub document_failures: Vec<crate::domain::adapters::DocumentFailure>,
 }
 
 /// Records a run's end and the source's state in one go.
@@ -379,7 +383,7 @@ pub async fn complete_run(
         "UPDATE ingestion_runs SET completed_at = now(), status = $2, snapshot_date = $3, \
             fetched = $4, inserted = $5, updated = $6, unmatched = $7, skipped = $8, failed = $9, \
             duration_ms = $10, stale = $11, error = $12, oldest_data_date = $13, \
-            newest_data_date = $14, models_created = $15 WHERE id = $1",
+            newest_data_date = $14, models_created = $15, document_failures = $16 WHERE id = $1",
     )
     .bind(run_id)
     .bind(completion.status)
@@ -396,6 +400,7 @@ pub async fn complete_run(
     .bind(completion.oldest_data_date)
     .bind(completion.newest_data_date)
     .bind(completion.models_created)
+    .bind(sqlx::types::Json(&completion.document_failures))
     .execute(&mut *connection)
     .await?;
     let succeeded = completion.status != "failed";

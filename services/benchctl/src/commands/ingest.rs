@@ -40,7 +40,7 @@ pub struct IngestRunsArgs {
     #[arg(long)]
     pub source: Option<String>,
     /// Only runs in this state.
-    #[arg(long, value_parser = ["running", "succeeded", "failed", "skipped"])]
+    #[arg(long, value_parser = ["running", "succeeded", "failed", "skipped", "partial"])]
     pub status: Option<String>,
     /// Only runs started this way.
     #[arg(long, value_parser = ["manual", "schedule", "startup", "detect"])]
@@ -133,6 +133,7 @@ fn status_name(status: i32) -> &'static str {
         Ok(pb::RunStatus::Succeeded) => "succeeded",
         Ok(pb::RunStatus::Failed) => "FAILED",
         Ok(pb::RunStatus::Skipped) => "skipped (unchanged)",
+        Ok(pb::RunStatus::Partial) => "PARTIAL",
         _ => "?",
     }
 }
@@ -155,6 +156,7 @@ fn seconds(milliseconds: i64) -> String {
 pub fn progress_line(result: &pb::IngestResult) -> String {
     let mark = match pb::RunStatus::try_from(result.status) {
         Ok(pb::RunStatus::Failed) => "✗",
+        Ok(pb::RunStatus::Partial) => "~",
         Ok(pb::RunStatus::Skipped) => "=",
         _ => "✓",
     };
@@ -278,6 +280,7 @@ pub async fn run_runs(clients: &Clients, args: &IngestRunsArgs) -> anyhow::Resul
         Some("succeeded") => pb::RunStatus::Succeeded,
         Some("failed") => pb::RunStatus::Failed,
         Some("skipped") => pb::RunStatus::Skipped,
+        Some("partial") => pb::RunStatus::Partial,
         _ => pb::RunStatus::Unspecified,
     };
     let trigger = match args.trigger.as_deref() {

@@ -5,6 +5,7 @@ mod admin;
 mod faults;
 mod fixtures;
 mod normalisation;
+mod partial;
 mod pipeline;
 mod spelling;
 mod support;

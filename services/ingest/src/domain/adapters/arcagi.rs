@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::{
-    Document, FetchError, Http, ParseError, Source, SourceContext, bearer, fetch_all, json, number,
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, bearer, fetch_all,
+    json, number,
 };
 use crate::domain::observation::{Parsed, ParsedObservation};
 
@@ -157,18 +158,26 @@ impl Source for ArcAgi {
         "arc-agi"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         let mut documents = Vec::new();
         let folders = model_folders(http, context, &mut documents).await?;
+        // A model folder is graded on all its predictions or left out (listed as failed): an accuracy
+        // over the tasks that happened to download would not be the model's.
+        let mut fetched = Fetched::default();
+        let mut first_error = None;
         let mut files = Vec::new();
         for (set, folder) in &folders {
-            let entries = list(http, context, set.repo, Some(folder), &mut documents)
-                .await?
-                .unwrap_or_default();
+            let entries = match list(http, context, set.repo, Some(folder), &mut documents).await {
+                Ok(entries) => entries.unwrap_or_default(),
+                Err(error) => {
+                    let go_on = fetched.failed(format!("{}/{folder}", set.repo), &error);
+                    first_error.get_or_insert(error);
+                    if !go_on {
+                        break;
+                    }
+                    continue;
+                }
+            };
             for (kind, path) in entries {
                 let Some(task) = path
                     .rsplit('/')
@@ -190,19 +199,44 @@ impl Source for ArcAgi {
                 let url = format!("{}{}", context.base_url, file_path(set.repo, &path));
                 let headers = headers.clone();
                 async move {
-                    http.get(
-                        &format!("pred:{}/{folder}/{task}", set.repo),
-                        &url,
-                        &headers,
-                    )
-                    .await
+                    let result = http
+                        .get(
+                            &format!("pred:{}/{folder}/{task}", set.repo),
+                            &url,
+                            &headers,
+                        )
+                        .await;
+                    (format!("{}/{folder}", set.repo), result)
                 }
             },
         )
         .await;
-        for prediction in predictions {
-            documents.push(prediction?);
+        let mut failed_folders: BTreeSet<String> = BTreeSet::new();
+        for (folder, prediction) in &predictions {
+            if let Err(error) = prediction
+                && !failed_folders.contains(folder)
+            {
+                failed_folders.insert(folder.clone());
+                fetched.failed(folder.clone(), error);
+                first_error.get_or_insert(error.clone());
+            }
         }
+        let mut graded_any = false;
+        for (folder, prediction) in predictions {
+            if let (false, Ok(document)) = (failed_folders.contains(&folder), prediction) {
+                documents.push(document);
+                graded_any = true;
+            }
+        }
+        if let Some(error) = first_error.filter(|_| !graded_any) {
+            return Err(error);
+        }
+        let files: Vec<_> = files
+            .into_iter()
+            .filter(|(set, folder, _, _)| {
+                !failed_folders.contains(&format!("{}/{folder}", set.repo))
+            })
+            .collect();
         let tasks: BTreeSet<(usize, String)> = files
             .iter()
             .filter_map(|(set, _, task, _)| {
@@ -210,7 +244,7 @@ impl Source for ArcAgi {
                 Some((index, task.clone()))
             })
             .collect();
-        let fetched = fetch_all(
+        let task_files = fetch_all(
             tasks.into_iter().collect(),
             context.concurrency,
             |(index, task): (usize, String)| async move {
@@ -233,7 +267,7 @@ impl Source for ArcAgi {
             },
         )
         .await;
-        for task in fetched {
+        for task in task_files {
             match task {
                 Ok(document) => documents.push(document),
                 // A task file nobody has is graded as a failed record, not a failed source.
@@ -241,7 +275,8 @@ impl Source for ArcAgi {
                 Err(error) => return Err(error),
             }
         }
-        Ok(documents)
+        fetched.documents = documents;
+        Ok(fetched)
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
@@ -568,7 +603,11 @@ mod tests {
             "http://tasks.test/fchollet/ARC-AGI/master/data/training/t1.json".to_owned(),
             br#"{"train": [], "test": [{"input": [[0]], "output": [[2]]}]}"#.to_vec(),
         );
-        let documents = ArcAgi.fetch(&http, &context()).await.expect("fetches");
+        let documents = ArcAgi
+            .fetch(&http, &context())
+            .await
+            .expect("fetches")
+            .documents;
         let parsed = ArcAgi.parse(&documents, &context()).expect("parses");
         assert_eq!(parsed.observations.len(), 1);
         assert_eq!(parsed.observations[0].value, 100.0);

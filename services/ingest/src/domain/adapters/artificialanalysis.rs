@@ -10,7 +10,9 @@
 use benchhub_common::metrics;
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Path of the models endpoint.
@@ -56,11 +58,7 @@ impl Source for ArtificialAnalysis {
         "artificialanalysis"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         use secrecy::ExposeSecret;
         let key = context
             .secret
@@ -82,8 +80,9 @@ impl Source for ArtificialAnalysis {
                 .pointer("/pagination/has_more")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
+            // All pages or none: a price dump missing pages would read as models gone from it.
             if !has_more || page >= MAX_PAGES {
-                return Ok(documents);
+                return Ok(Fetched::complete(documents));
             }
             page += 1;
         }
@@ -275,7 +274,8 @@ mod tests {
         let documents = ArtificialAnalysis
             .fetch(&http, &context)
             .await
-            .expect("fetches");
+            .expect("fetches")
+            .documents;
         let parsed = ArtificialAnalysis
             .parse(&documents, &context)
             .expect("parses");

@@ -10,7 +10,9 @@
 
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Documents: key, path and metric prefix.
@@ -28,25 +30,41 @@ impl Source for BigCodeBench {
         "bigcodebench"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
-        let mut documents = Vec::new();
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
+        // The full and hard boards are separate files: one missing leaves the other's metrics.
+        let mut fetched = Fetched::default();
+        let mut last_error = None;
         for (key, path, _) in DOCUMENTS {
-            documents.push(
-                http.get(key, &format!("{}{path}", context.base_url), &[])
-                    .await?,
-            );
+            match http
+                .get(key, &format!("{}{path}", context.base_url), &[])
+                .await
+            {
+                Ok(document) => fetched.documents.push(document),
+                Err(error) => {
+                    let go_on = fetched.failed(*key, &error);
+                    last_error = Some(error);
+                    if !go_on {
+                        break;
+                    }
+                }
+            }
         }
-        Ok(documents)
+        match last_error {
+            Some(error) if fetched.documents.is_empty() => Err(error),
+            _ => Ok(fetched),
+        }
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
         let mut parsed = Parsed::default();
+        if documents.is_empty() {
+            return Err(ParseError::Missing(DOCUMENTS[0].0.to_owned()));
+        }
         for (key, _, prefix) in DOCUMENTS {
-            let document = super::document(documents, key)?;
+            // A board whose file could not be fetched is left out (the run lists it as failed).
+            let Ok(document) = super::document(documents, key) else {
+                continue;
+            };
             parse_document(document, prefix, context, &mut parsed)?;
         }
         parsed.check_drift()

@@ -11,7 +11,9 @@
 
 use serde_json::{Value, json as json_value};
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Output tokens of the reference request.
@@ -172,18 +174,15 @@ impl Source for EcoLogits {
         "ecologits"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         let base = &context.base_url;
         let providers_document = http
             .get("providers", &format!("{base}/v1beta/providers"), &[])
             .await?;
         let providers = parse_providers(&providers_document)?;
-        let mut documents = vec![providers_document];
+        let mut fetched = Fetched::complete(vec![providers_document]);
         let mut models = Vec::new();
+        // A provider or an estimation that fails is listed; the others are kept.
         for provider in providers {
             let key = format!("models:{provider}");
             match http
@@ -192,10 +191,14 @@ impl Source for EcoLogits {
             {
                 Ok(document) => {
                     models.extend(parse_models(&document)?);
-                    documents.push(document);
+                    fetched.documents.push(document);
                 }
                 Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(error),
+                Err(error) => {
+                    if !fetched.failed(key, &error) {
+                        return Ok(fetched);
+                    }
+                }
             }
         }
         let url = format!("{base}/v1beta/estimations");
@@ -203,21 +206,26 @@ impl Source for EcoLogits {
             let url = url.clone();
             async move {
                 let key = format!("estimation:{}", model.source_name());
-                http.post_json(&key, &url, &model.estimation_request())
-                    .await
+                let result = http
+                    .post_json(&key, &url, &model.estimation_request())
+                    .await;
+                (key, result)
             }
         })
         .await;
-        for result in results {
+        for (key, result) in results {
             match result {
-                Ok(document) => documents.push(document),
-                // An estimation the upstream cannot make is one failed record, not a failed source.
+                Ok(document) => fetched.documents.push(document),
+                // An estimation the upstream says it cannot make ("Failed to Estimate impacts" is a
+                // 500; a 4xx is a refused model) is one failed record, not a failed source.
                 Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => {}
                 Err(FetchError::Status { status: 500, .. }) => {}
-                Err(error) => return Err(error),
+                Err(error) => {
+                    fetched.failed(key, &error);
+                }
             }
         }
-        Ok(documents)
+        Ok(fetched)
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
@@ -410,7 +418,11 @@ mod tests {
             "http://upstream.test/v1beta/estimations#estimation:openai/gpt-4o-mini".to_owned(),
             estimation.body.to_vec(),
         );
-        let documents = EcoLogits.fetch(&http, &context()).await.expect("fetches");
+        let documents = EcoLogits
+            .fetch(&http, &context())
+            .await
+            .expect("fetches")
+            .documents;
         let parsed = EcoLogits.parse(&documents, &context()).expect("parses");
         assert_eq!(parsed.observations.len(), 2);
         assert_eq!(parsed.skipped, 1);

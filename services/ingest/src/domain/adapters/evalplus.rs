@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
@@ -26,11 +28,7 @@ impl Source for EvalPlus {
         "evalplus"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         super::fetch_single(http, context, "results", PATH).await
     }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json};
+use super::{Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json};
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// Known release dates, oldest first, as they appear in file names.
@@ -38,14 +38,10 @@ impl Source for LiveBench {
         "livebench"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         let release = RELEASES.last().copied().unwrap_or_default();
         let base = &context.base_url;
-        Ok(vec![
+        Ok(Fetched::complete(vec![
             http.get(
                 &format!("categories:{release}"),
                 &format!("{base}/categories_{release}.json"),
@@ -58,7 +54,7 @@ impl Source for LiveBench {
                 &[],
             )
             .await?,
-        ])
+        ]))
     }
 
     fn parse(

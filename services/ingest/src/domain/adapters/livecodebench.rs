@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration};
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
@@ -46,11 +48,7 @@ impl Source for LiveCodeBench {
         "livecodebench"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         super::fetch_single(http, context, "performances", PATH).await
     }
 

@@ -15,7 +15,8 @@
 use serde_json::Value;
 
 use super::{
-    Document, FetchError, Http, ParseError, Source, SourceContext, bearer, json, number, text,
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, bearer, json, number,
+    text,
 };
 use crate::domain::observation::{Parsed, ParsedObservation};
 
@@ -44,43 +45,28 @@ impl Source for LmArena {
         "lmarena"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         let headers = bearer(context.secret.as_ref());
-        let mut documents = Vec::new();
+        // Subsets come and go upstream (`webdev` did not exist before 2024): one that fails is listed
+        // and the others are kept. A subset is kept whole or not at all.
+        let mut fetched = Fetched::default();
+        let mut first_error = None;
         for subset in SUBSETS {
-            let mut offset = 0;
-            for _ in 0..MAX_PAGES {
-                let url = format!("{}{}", context.base_url, page_path(subset, offset));
-                let document = http
-                    .get(&format!("{subset}:{offset}"), &url, &headers)
-                    .await?;
-                let page: Value = json(&document)?;
-                let rows = page.get("rows").and_then(Value::as_array).ok_or_else(|| {
-                    ParseError::Malformed {
-                        key: document.key.clone(),
-                        reason: "missing field `rows`".to_owned(),
+            match fetch_subset(http, context, subset, &headers).await {
+                Ok(pages) => fetched.documents.extend(pages),
+                Err(error) => {
+                    let go_on = fetched.failed(*subset, &error);
+                    first_error.get_or_insert(error);
+                    if !go_on {
+                        break;
                     }
-                })?;
-                let row_count = rows.len();
-                let total = page
-                    .get("num_rows_total")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0) as usize;
-                let left_overall = rows.iter().any(|row| {
-                    row.pointer("/row/category").and_then(Value::as_str) != Some("overall")
-                });
-                documents.push(document);
-                offset += row_count;
-                if row_count < PAGE_LENGTH || offset >= total || left_overall {
-                    break;
                 }
             }
         }
-        Ok(documents)
+        match first_error {
+            Some(error) if fetched.documents.is_empty() => Err(error),
+            _ => Ok(fetched),
+        }
     }
 
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError> {
@@ -100,6 +86,45 @@ impl Source for LmArena {
         }
         parsed.check_drift()
     }
+}
+
+/// Fetches every `overall` page of one subset.
+async fn fetch_subset(
+    http: &dyn Http,
+    context: &SourceContext,
+    subset: &str,
+    headers: &[(&'static str, String)],
+) -> Result<Vec<Document>, FetchError> {
+    let mut documents = Vec::new();
+    let mut offset = 0;
+    for _ in 0..MAX_PAGES {
+        let url = format!("{}{}", context.base_url, page_path(subset, offset));
+        let document = http
+            .get(&format!("{subset}:{offset}"), &url, headers)
+            .await?;
+        let page: Value = json(&document)?;
+        let rows =
+            page.get("rows")
+                .and_then(Value::as_array)
+                .ok_or_else(|| ParseError::Malformed {
+                    key: document.key.clone(),
+                    reason: "missing field `rows`".to_owned(),
+                })?;
+        let row_count = rows.len();
+        let total = page
+            .get("num_rows_total")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
+        let left_overall = rows
+            .iter()
+            .any(|row| row.pointer("/row/category").and_then(Value::as_str) != Some("overall"));
+        documents.push(document);
+        offset += row_count;
+        if row_count < PAGE_LENGTH || offset >= total || left_overall {
+            break;
+        }
+    }
+    Ok(documents)
 }
 
 /// Parses one rows page into `parsed`, filing its observations under `category`.
@@ -366,7 +391,11 @@ mod tests {
                 page(&["last"]),
             );
         }
-        let documents = LmArena.fetch(&http, &context()).await.expect("fetches");
+        let documents = LmArena
+            .fetch(&http, &context())
+            .await
+            .expect("fetches")
+            .documents;
         assert_eq!(documents.len(), 6);
         let parsed = LmArena.parse(&documents, &context()).expect("parses");
         assert_eq!(parsed.observations.len(), 3 * (PAGE_LENGTH + 1));

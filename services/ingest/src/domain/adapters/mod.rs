@@ -68,6 +68,54 @@ impl Document {
     }
 }
 
+/// What a fetch gathered: the documents it got and those it could not get. A source with several
+/// documents (LMArena's subsets, EcoLogits' providers and estimations, ARC-AGI's model folders) keeps
+/// what it got when some fail; the run is then PARTIAL and lists the failures.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// Documents fetched (a 304 brings the stored copy).
+    pub documents: Vec<Document>,
+    /// Documents that could not be fetched, and why.
+    pub failures: Vec<DocumentFailure>,
+}
+
+impl Fetched {
+    /// Every document fetched, none failed.
+    pub fn complete(documents: Vec<Document>) -> Self {
+        Self {
+            documents,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Records a document that could not be fetched. Returns false when the client gave up on the
+    /// upstream (too many failed requests in a row): the adapter should stop asking.
+    pub fn failed(&mut self, document: impl Into<String>, error: &FetchError) -> bool {
+        let gave_up = error.is_gave_up();
+        // One "gave up" entry is enough: every later request gives up the same way.
+        if !(gave_up && self.failures.iter().any(|failure| failure.gave_up)) {
+            self.failures.push(DocumentFailure {
+                document: document.into(),
+                error: error.to_string(),
+                gave_up,
+            });
+        }
+        !gave_up
+    }
+}
+
+/// A document a fetch could not get.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocumentFailure {
+    /// Which document (its key, e.g. `webdev` or `estimation:openai/gpt-4o`).
+    pub document: String,
+    /// Why, as [`FetchError`] says it (never a secret or an upstream body).
+    pub error: String,
+    /// Whether the client had given up on the upstream by then.
+    #[serde(default)]
+    pub gave_up: bool,
+}
+
 /// Why fetching a source failed. Messages never contain secrets or upstream bodies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
@@ -111,6 +159,14 @@ pub enum FetchError {
         /// What went wrong, without secrets.
         reason: String,
     },
+    /// The client stopped asking an upstream that failed too many requests in a row.
+    #[error("gave up after {failures} failed requests in a row (the last: {last})")]
+    GaveUp {
+        /// Failed requests in a row.
+        failures: u32,
+        /// The last failure, as [`FetchError`] says it.
+        last: String,
+    },
     /// The source cannot be fetched as configured.
     #[error("{0}")]
     NotConfigured(String),
@@ -129,6 +185,11 @@ impl FetchError {
     /// Returns whether the error is an HTTP 404.
     pub fn is_not_found(&self) -> bool {
         matches!(self, FetchError::Status { status: 404, .. })
+    }
+
+    /// Returns whether the client had given up on the upstream.
+    pub fn is_gave_up(&self) -> bool {
+        matches!(self, FetchError::GaveUp { .. })
     }
 }
 
@@ -200,12 +261,9 @@ pub trait Source: Send + Sync {
     /// Stable source name (as in the registry).
     fn name(&self) -> &'static str;
 
-    /// Fetches every document the source needs.
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError>;
+    /// Fetches every document the source needs. Documents that fail are listed in
+    /// [`Fetched::failures`] when the others are still usable; an error means nothing is.
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError>;
 
     /// Turns documents into observations and model metadata.
     fn parse(&self, documents: &[Document], context: &SourceContext) -> Result<Parsed, ParseError>;
@@ -271,11 +329,11 @@ pub async fn fetch_single(
     context: &SourceContext,
     key: &str,
     path: &str,
-) -> Result<Vec<Document>, FetchError> {
+) -> Result<Fetched, FetchError> {
     let document = http
         .get(key, &format!("{}{path}", context.base_url), &[])
         .await?;
-    Ok(vec![document])
+    Ok(Fetched::complete(vec![document]))
 }
 
 /// Finds the single document with `key`.
@@ -318,14 +376,10 @@ pub fn date(value: Option<&serde_json::Value>) -> Option<NaiveDate> {
 }
 
 /// Runs `fetch` over `items` with at most `limit` in flight, keeping the input order.
-pub async fn fetch_all<T, F, Fut>(
-    items: Vec<T>,
-    limit: usize,
-    fetch: F,
-) -> Vec<Result<Document, FetchError>>
+pub async fn fetch_all<T, O, F, Fut>(items: Vec<T>, limit: usize, fetch: F) -> Vec<O>
 where
     F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<Document, FetchError>>,
+    Fut: std::future::Future<Output = O>,
 {
     use futures::StreamExt;
     futures::stream::iter(items.into_iter().map(fetch))

@@ -16,7 +16,9 @@ use benchhub_common::metrics;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation, RecordKind};
 
 /// Path of the document.
@@ -61,11 +63,7 @@ impl Source for ModelsDev {
         "modelsdev"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         super::fetch_single(http, context, "api", PATH).await
     }
 

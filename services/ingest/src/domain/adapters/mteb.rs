@@ -10,7 +10,9 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{Parsed, ParsedObservation};
 
 /// The curated seed, embedded in the binary.
@@ -58,8 +60,8 @@ impl Source for Mteb {
         &self,
         _http: &dyn Http,
         _context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
-        Ok(vec![seed_document()])
+    ) -> Result<Fetched, FetchError> {
+        Ok(Fetched::complete(vec![seed_document()]))
     }
 
     fn parse(

@@ -14,7 +14,9 @@ use benchhub_common::metrics;
 use chrono::DateTime;
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation, RecordKind};
 
 /// Path of the models endpoint.
@@ -98,11 +100,7 @@ impl Source for OpenRouter {
         "openrouter"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         super::fetch_single(http, context, "models", PATH).await
     }
 

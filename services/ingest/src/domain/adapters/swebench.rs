@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Document, FetchError, Http, ParseError, Source, SourceContext, json, number, text};
+use super::{
+    Document, FetchError, Fetched, Http, ParseError, Source, SourceContext, json, number, text,
+};
 use crate::domain::identity::NameParts;
 use crate::domain::observation::{Parsed, ParsedObservation};
 
@@ -68,11 +70,7 @@ impl Source for SweBench {
         "swebench"
     }
 
-    async fn fetch(
-        &self,
-        http: &dyn Http,
-        context: &SourceContext,
-    ) -> Result<Vec<Document>, FetchError> {
+    async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         super::fetch_single(http, context, "leaderboards", PATH).await
     }
 
