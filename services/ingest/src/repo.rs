@@ -90,7 +90,9 @@ pub struct SourceState {
 }
 
 /// Records every configured source in `source_state` with its schedule and next run (computed from
-/// `now`), keeping the rest of the bookkeeping.
+/// `now`), keeping the rest of the bookkeeping. A source whose schedule is unchanged keeps its stored
+/// next run even when it has passed: a firing missed while no replica was up runs once at start-up
+/// (the scheduler's claim then moves it past `now`), never once per missed firing.
 pub async fn sync_sources(
     pool: &PgPool,
     sources: &[SourceSettings],
@@ -106,7 +108,8 @@ pub async fn sync_sources(
             "INSERT INTO source_state (source, schedule, enabled, next_run_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (source) DO UPDATE SET schedule = EXCLUDED.schedule, enabled = EXCLUDED.enabled, \
              next_run_at = CASE WHEN source_state.schedule IS NOT DISTINCT FROM EXCLUDED.schedule \
-                                 AND source_state.next_run_at > now() \
+                                 AND source_state.next_run_at IS NOT NULL \
+                                 AND EXCLUDED.next_run_at IS NOT NULL \
                             THEN source_state.next_run_at ELSE EXCLUDED.next_run_at END, \
              updated_at = now()",
         )

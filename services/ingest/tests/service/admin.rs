@@ -226,6 +226,57 @@ async fn a_due_schedule_fires_once_across_two_replicas() -> anyhow::Result<()> {
     harness.stop().await
 }
 
+/// A firing missed while no replica was up (the service was down over the scheduled time) runs once
+/// when a replica starts, not never and not once per missed firing.
+#[tokio::test]
+async fn a_firing_missed_while_down_runs_once_at_start_up() -> anyhow::Result<()> {
+    let harness = Harness::start(generated(6), |_| {}).await?;
+    // Three days of missed weekly/nightly firings: the stored next run is long past.
+    sqlx::query(
+        "UPDATE source_state SET next_run_at = now() - interval '3 days' WHERE source = 'evalplus'",
+    )
+    .execute(&harness.db.pool)
+    .await?;
+    let (replica, _) = start_service({
+        let mut config = config(&harness.db, &harness.replay);
+        config.scheduler = true;
+        config
+    })
+    .await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule' \
+             AND status <> 'running'",
+        )
+        .fetch_one(&harness.db.pool)
+        .await?;
+        if done > 0 {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the missed firing did not run at start-up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let runs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule'",
+    )
+    .fetch_one(&harness.db.pool)
+    .await?;
+    assert_eq!(runs, 1, "one catch-up run, not one per missed firing");
+    let next_in_future: bool = sqlx::query_scalar(
+        "SELECT next_run_at > now() FROM source_state WHERE source = 'evalplus'",
+    )
+    .fetch_one(&harness.db.pool)
+    .await?;
+    assert!(next_in_future);
+    replica.stop().await?;
+    harness.stop().await
+}
+
 #[tokio::test]
 async fn admin_rpcs_need_an_admin_token() -> anyhow::Result<()> {
     let harness = Harness::start(generated(4), |_| {}).await?;
