@@ -557,11 +557,10 @@ pub async fn run_latest(clients: &Clients, args: &LatestArgs) -> anyhow::Result<
         .into_inner();
     let model = response.model.unwrap_or_default();
     println!(
-        "{} ({}) — first ingested {} ({}){}",
-        model.display_name,
+        "{} — {}, first ingested {}{}",
+        response.display_label,
         model.id,
         render::time(response.ingested_at.as_ref()),
-        response.display_label,
         if response.source.is_empty() {
             String::new()
         } else {

@@ -111,6 +111,11 @@ pub fn series(records: Vec<HistoryRecord>) -> Vec<Series> {
         .collect()
 }
 
+/// The newest model's label: "Latest: <name> (today)", "(yesterday)" or "(N days ago)".
+pub fn latest_label(display_name: &str, days_ago: i64) -> String {
+    format!("Latest: {display_name} ({})", relative_day_label(days_ago))
+}
+
 /// "today", "yesterday" or "N days ago".
 pub fn relative_day_label(days_ago: i64) -> String {
     match days_ago {
@@ -161,5 +166,10 @@ mod tests {
         assert_eq!(relative_day_label(-1), "today");
         assert_eq!(relative_day_label(1), "yesterday");
         assert_eq!(relative_day_label(3), "3 days ago");
+        assert_eq!(
+            latest_label("Claude Opus 4.5", 3),
+            "Latest: Claude Opus 4.5 (3 days ago)"
+        );
+        assert_eq!(latest_label("o3", 0), "Latest: o3 (today)");
     }
 }

@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::export::CsvChunks;
 use crate::domain::grades::age_days;
-use crate::domain::history::relative_day_label;
+use crate::domain::history::latest_label;
 use crate::domain::scores::{self, Weights};
 use crate::error::Error;
 use crate::service::{Rankings, RankingsPage, today};
@@ -266,7 +266,7 @@ impl pb::rankings_service_server::RankingsService for RankingsApi {
             model: Some(convert::model_info(entry)),
             ingested_at: Some(timestamp(entry.model.first_seen_at)),
             days_ago: i32::try_from(days).unwrap_or(i32::MAX),
-            display_label: relative_day_label(days),
+            display_label: latest_label(&entry.display_name, days),
             source: entry.first_source.clone().unwrap_or_default(),
         }))
     }

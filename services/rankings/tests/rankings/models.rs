@@ -215,7 +215,7 @@ async fn latest_model_and_benchmarks() -> anyhow::Result<()> {
         Some("mistralai/mistral-small")
     );
     assert_eq!(latest.days_ago, 3);
-    assert_eq!(latest.display_label, "3 days ago");
+    assert_eq!(latest.display_label, "Latest: Mistral Small (3 days ago)");
     assert!(latest.ingested_at.is_some());
     let by_source = harness
         .client
@@ -229,7 +229,10 @@ async fn latest_model_and_benchmarks() -> anyhow::Result<()> {
         Some("google/gemini-2.0-flash")
     );
     assert_eq!(by_source.source, "lmarena");
-    assert_eq!(by_source.display_label, "12 days ago");
+    assert_eq!(
+        by_source.display_label,
+        "Latest: Gemini 2.0 Flash (12 days ago)"
+    );
     let none = harness
         .client
         .get_latest_model(pb::GetLatestModelRequest {
