@@ -29,6 +29,41 @@ pub struct IngestState {
     pub sources: Vec<SourceSettings>,
     /// The ingest pipeline.
     pub ingestor: Arc<Ingestor>,
+    /// The server's deadline of a unary call (`BENCHHUB_REQUEST_TIMEOUT`).
+    pub request_timeout: std::time::Duration,
+}
+
+/// How long ReingestSource waits for its run before answering RUNNING: the caller's deadline
+/// (`grpc-timeout`), at most the server's request timeout, less half a second to answer in time.
+pub fn answer_within(
+    grpc_timeout: Option<&tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    request_timeout: std::time::Duration,
+) -> std::time::Duration {
+    let caller = grpc_timeout
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_grpc_timeout);
+    let deadline = caller.map_or(request_timeout, |caller| caller.min(request_timeout));
+    deadline
+        .saturating_sub(std::time::Duration::from_millis(500))
+        .max(std::time::Duration::from_millis(100))
+}
+
+/// Parses a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
+fn parse_grpc_timeout(value: &str) -> Option<std::time::Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => std::time::Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => std::time::Duration::from_secs(amount.saturating_mul(60)),
+        "S" => std::time::Duration::from_secs(amount),
+        "m" => std::time::Duration::from_millis(amount),
+        "u" => std::time::Duration::from_micros(amount),
+        "n" => std::time::Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 /// Implements `benchhub.v1.IngestService`.
@@ -231,13 +266,47 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::ReingestSourceRequest>,
     ) -> Result<Response<pb::ReingestSourceResponse>, Status> {
         let actor = actor(&request);
+        let wait = answer_within(
+            request.metadata().get("grpc-timeout"),
+            self.state.request_timeout,
+        );
         let request = request.into_inner();
         let source = source_name("source", &request.source)?;
-        let outcome = self
+        if request.dry_run {
+            // Writes nothing, so it may end with its call.
+            let outcome = self
+                .state
+                .ingestor
+                .ingest(&source, Trigger::Manual, Some(&actor), true)
+                .await?;
+            return Ok(Response::new(pb::ReingestSourceResponse {
+                result: Some(outcome_to_proto(&outcome)),
+            }));
+        }
+        let mut started = self
             .state
             .ingestor
-            .ingest(&source, Trigger::Manual, Some(&actor), request.dry_run)
-            .await?;
+            .start(&source, Trigger::Manual, Some(actor), false);
+        let outcome = match tokio::time::timeout(wait, &mut started.outcome).await {
+            Ok(joined) => joined.map_err(|error| {
+                Error::Internal(anyhow::anyhow!("the ingest task failed: {error}"))
+            })??,
+            Err(_) => {
+                // Still going: answer with the run to follow; the run keeps going without us.
+                let run_id = started.run_id.await.map_err(|_| {
+                    Error::Internal(anyhow::anyhow!("the run ended without being recorded"))
+                })?;
+                return Ok(Response::new(pb::ReingestSourceResponse {
+                    result: Some(pb::IngestResult {
+                        source: source.clone(),
+                        run_id: run_id.to_string(),
+                        status: pb::RunStatus::Running as i32,
+                        trigger: pb::Trigger::Manual as i32,
+                        ..Default::default()
+                    }),
+                }));
+            }
+        };
         Ok(Response::new(pb::ReingestSourceResponse {
             result: Some(outcome_to_proto(&outcome)),
         }))
@@ -354,6 +423,29 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         Ok(Response::new(pb::ListSourcesResponse {
             sources,
             next_page_token,
+        }))
+    }
+
+    async fn get_ingestion_run(
+        &self,
+        request: Request<pb::GetIngestionRunRequest>,
+    ) -> Result<Response<pb::GetIngestionRunResponse>, Status> {
+        let id = request.into_inner().id;
+        let id = Uuid::parse_str(id.trim()).map_err(|_| {
+            Error::invalid(
+                "id",
+                format!(
+                    "'{}' is not a run id (a UUID, as in IngestResult.run_id)",
+                    shown(&id)
+                ),
+            )
+        })?;
+        let run = repo::run_by_id(&self.state.pool, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("no ingestion run {id}")))?;
+        Ok(Response::new(pb::GetIngestionRunResponse {
+            run: Some(run_to_proto(&run)),
         }))
     }
 

@@ -34,6 +34,10 @@ pub fn access_policy() -> AccessPolicy {
             Access::Role(Role::Reader),
         )
         .method(
+            "/benchhub.v1.IngestService/GetIngestionRun",
+            Access::Role(Role::Reader),
+        )
+        .method(
             "/benchhub.v1.IngestService/ListUnmatchedModels",
             Access::Role(Role::Reader),
         )
@@ -63,7 +67,8 @@ pub async fn run(
         let ready = startup_ready.clone();
         async move {
             repo::sync_sources(&pool, &sources, chrono::Utc::now()).await?;
-            let interrupted = repo::close_interrupted_runs(&pool).await?;
+            let interrupted =
+                repo::close_interrupted_runs(&pool, pipeline::HEARTBEAT_TIMEOUT).await?;
             if interrupted > 0 {
                 tracing::warn!(
                     interrupted,
@@ -78,6 +83,13 @@ pub async fn run(
         }
     })
     .await;
+    // Every replica closes runs whose process stopped, whether or not it runs the schedules.
+    tokio::spawn(scheduler::reap_interrupted(
+        pool.clone(),
+        config.scheduler_tick,
+        ready.clone(),
+        host.shutdown_token(),
+    ));
     if config.scheduler {
         tokio::spawn(scheduler::run(
             Arc::clone(&ingestor),
@@ -90,6 +102,7 @@ pub async fn run(
         pool: pool.clone(),
         sources: config.sources.clone(),
         ingestor,
+        request_timeout: config.common.request_timeout,
     });
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
     let routes = host

@@ -42,6 +42,19 @@ pub fn creates_models(source: &str) -> bool {
 /// for the catalog maintenance of another ingest to re-link the source's names.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How often a running ingest renews its run's heartbeat.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How old a running run's heartbeat may get before any replica closes the run as interrupted.
+pub const HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An ingest started with [`Ingestor::start`].
+pub struct StartedIngest {
+    /// The run's id, once recorded (never sent for a dry run or a refusal).
+    pub run_id: tokio::sync::oneshot::Receiver<Uuid>,
+    /// The outcome, when the ingest ends.
+    pub outcome: tokio::task::JoinHandle<Result<IngestOutcome, Error>>,
+}
+
 /// What started an ingest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
@@ -337,11 +350,43 @@ impl Ingestor {
         actor: Option<&str>,
         dry_run: bool,
     ) -> Result<IngestOutcome, Error> {
-        let outcome = self.run(name, trigger, actor, dry_run, None).await;
+        let outcome = self.run(name, trigger, actor, dry_run, None, None).await;
         if let Ok(outcome) = &outcome {
             record_metrics(outcome);
         }
         outcome
+    }
+
+    /// Starts an ingest that runs to completion whatever becomes of its caller (a cancelled or
+    /// timed-out RPC never aborts a write half-way): the handle yields the run id as soon as the run is
+    /// recorded and the outcome when it ends. Refusals arrive as the outcome's error, at once.
+    pub fn start(
+        self: &Arc<Self>,
+        name: &str,
+        trigger: Trigger,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> StartedIngest {
+        let (sender, run_id) = tokio::sync::oneshot::channel();
+        let this = Arc::clone(self);
+        let name = name.to_owned();
+        let outcome = tokio::spawn(async move {
+            let outcome = this
+                .run(
+                    &name,
+                    trigger,
+                    actor.as_deref(),
+                    dry_run,
+                    None,
+                    Some(sender),
+                )
+                .await;
+            if let Ok(outcome) = &outcome {
+                record_metrics(outcome);
+            }
+            outcome
+        });
+        StartedIngest { run_id, outcome }
     }
 
     /// Runs everything after the fetch on documents the caller already has (benchmarks, replays of
@@ -353,7 +398,8 @@ impl Ingestor {
         trigger: Trigger,
         actor: Option<&str>,
     ) -> Result<IngestOutcome, Error> {
-        self.run(name, trigger, actor, false, Some(documents)).await
+        self.run(name, trigger, actor, false, Some(documents), None)
+            .await
     }
 
     async fn run(
@@ -363,6 +409,7 @@ impl Ingestor {
         actor: Option<&str>,
         dry_run: bool,
         prefetched: Option<Vec<Document>>,
+        run_recorded: Option<tokio::sync::oneshot::Sender<Uuid>>,
     ) -> Result<IngestOutcome, Error> {
         let started = Instant::now();
         let settings = self.settings(name)?;
@@ -384,6 +431,7 @@ impl Ingestor {
                 &mut outcome,
                 started,
                 prefetched,
+                run_recorded,
             )
             .await;
         lock.release().await;
@@ -420,13 +468,21 @@ impl Ingestor {
         outcome: &mut IngestOutcome,
         started: Instant,
         prefetched: Option<Vec<Document>>,
+        run_recorded: Option<tokio::sync::oneshot::Sender<Uuid>>,
     ) -> Result<(), Error> {
         let name = settings.spec.name;
         let dry_run = outcome.dry_run;
+        // While the run goes on, its row's heartbeat is renewed: a run whose process died is found by
+        // its stale heartbeat (or its released source lock) and closed as interrupted.
+        let mut _heartbeat = None;
         if !dry_run {
-            outcome.run_id = Some(
-                repo::insert_run(lock.connection(), name, outcome.trigger.as_str(), actor).await?,
-            );
+            let run_id =
+                repo::insert_run(lock.connection(), name, outcome.trigger.as_str(), actor).await?;
+            outcome.run_id = Some(run_id);
+            _heartbeat = Some(repo::keep_alive(self.pool.clone(), run_id, HEARTBEAT_EVERY));
+            if let Some(sender) = run_recorded {
+                let _ = sender.send(run_id);
+            }
         }
         let stored = repo::stored_payloads(lock.connection(), name).await?;
         let context = self.context(settings);

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod snapshot;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::pool::PoolConnection;
@@ -306,18 +307,52 @@ pub async fn stored_payloads(
         .collect())
 }
 
-/// Marks runs left `running` by a stopped process as failed; a run whose source lock is held (it is
-/// still going on another replica) is left alone. Returns how many were closed.
-pub async fn close_interrupted_runs(pool: &PgPool) -> Result<u64, sqlx::Error> {
+/// Marks runs whose process stopped as failed ("interrupted"): a run whose source lock is free (no
+/// process holds it: the one running it died, its connection closed) or whose heartbeat is older than
+/// `timeout` (its process hangs or lost the database). Runs by any replica, at start-up and on every
+/// tick. Returns how many were closed.
+pub async fn close_interrupted_runs(pool: &PgPool, timeout: Duration) -> Result<u64, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE ingestion_runs SET status = 'failed', completed_at = now(), stale = true, \
-            error = 'interrupted: the ingest service stopped during the run; nothing was written' \
+            duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint, \
+            error = 'interrupted: the process running it stopped (no heartbeat since ' \
+                    || to_char(COALESCE(heartbeat_at, started_at) AT TIME ZONE 'UTC', \
+                               'YYYY-MM-DD HH24:MI:SS') || ' UTC); nothing was written' \
          WHERE status = 'running' \
-           AND pg_try_advisory_xact_lock(hashtextextended('benchhub.ingest.' || source, 0))",
+           AND (COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => $1) \
+                OR pg_try_advisory_xact_lock(hashtextextended('benchhub.ingest.' || source, 0)))",
     )
+    .bind(timeout.as_secs_f64())
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Renews a running run's heartbeat every `every` until the returned guard is dropped (the run ended,
+/// or its task was cancelled).
+pub fn keep_alive(pool: PgPool, run_id: Uuid, every: Duration) -> tokio_util::sync::DropGuard {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let guard = stop.clone().drop_guard();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = interval.tick() => {}
+            }
+            if let Err(error) = sqlx::query(
+                "UPDATE ingestion_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'",
+            )
+            .bind(run_id)
+            .execute(&pool)
+            .await
+            {
+                tracing::warn!(error = %benchhub_db::describe(&error), "run heartbeat failed");
+            }
+        }
+    });
+    guard
 }
 
 /// Records the start of a run and returns its id.
@@ -328,8 +363,8 @@ pub async fn insert_run(
     actor: Option<&str>,
 ) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO ingestion_runs (source, trigger, actor, status) VALUES ($1, $2, $3, 'running') \
-         RETURNING id",
+        "INSERT INTO ingestion_runs (source, trigger, actor, status, heartbeat_at) \
+         VALUES ($1, $2, $3, 'running', now()) RETURNING id",
     )
     .bind(source)
     .bind(trigger)
@@ -490,6 +525,16 @@ pub struct RunFilter {
     pub started_after: Option<DateTime<Utc>>,
     /// Started before.
     pub started_before: Option<DateTime<Utc>>,
+}
+
+/// One run by id.
+pub async fn run_by_id(pool: &PgPool, id: Uuid) -> Result<Option<RunRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {RUN_COLUMNS} FROM ingestion_runs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Lists runs newest first, after the keyset cursor (started_at, id) when given.

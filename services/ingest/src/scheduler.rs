@@ -42,6 +42,35 @@ pub async fn run(
     tasks.wait().await;
 }
 
+/// Until `shutdown`, every `tick` closes the runs whose process stopped (a free source lock, or no
+/// heartbeat for [`crate::pipeline::HEARTBEAT_TIMEOUT`]).
+pub async fn reap_interrupted(
+    pool: sqlx::PgPool,
+    tick: Duration,
+    ready: CancellationToken,
+    shutdown: CancellationToken,
+) {
+    tokio::select! {
+        _ = ready.cancelled() => {}
+        _ = shutdown.cancelled() => return,
+    }
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        match repo::close_interrupted_runs(&pool, crate::pipeline::HEARTBEAT_TIMEOUT).await {
+            Ok(0) => {}
+            Ok(closed) => tracing::warn!(closed, "closed ingestion runs whose process stopped"),
+            Err(error) => {
+                tracing::warn!(error = %benchhub_db::describe(&error), "closing interrupted runs failed")
+            }
+        }
+    }
+}
+
 /// Claims and starts every due source once.
 pub async fn fire_due(ingestor: &Arc<Ingestor>, tasks: &TaskTracker) {
     for settings in ingestor.sources() {
