@@ -838,3 +838,123 @@ async fn two_ingest_replicas_fire_each_scheduled_run_once() -> anyhow::Result<()
     db.pool.close().await;
     Ok(())
 }
+
+/// An ingest process killed (SIGKILL) mid-run leaves no run RUNNING: the other replica closes it as
+/// interrupted within a few ticks, and nothing of it was written. A run that outlives its call is
+/// answered RUNNING with its id and followed to its end by `benchctl reingest`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_killed_mid_run_is_closed_by_the_other_replica() -> anyhow::Result<()> {
+    use benchhub_upstream::{Fault, FaultKind};
+    use pb::ingest_service_client::IngestServiceClient;
+
+    let Some(dir) = binaries_dir(&["ingest"]) else {
+        return Ok(());
+    };
+    let db = TestDb::new().await?;
+    let upstream = replay().await?;
+    let mut env = ingest_env(&db.url, &upstream);
+    env.push((
+        "BENCHHUB_INGEST_SCHEDULER_TICK".to_owned(),
+        "500ms".to_owned(),
+    ));
+    // Callers without a deadline of their own wait two seconds for the result, then get the run id.
+    env.push(("BENCHHUB_REQUEST_TIMEOUT".to_owned(), "2s".to_owned()));
+    let env = borrowed(&env);
+    let mut doomed = Process::start(&dir, "ingest", "ingest-doomed", &env)?;
+    let mut survivor = Process::start(&dir, "ingest", "ingest-survivor", &env)?;
+    doomed.wait_serving().await?;
+    survivor.wait_serving().await?;
+    upstream
+        .control()
+        .add_fault(Fault::new("evalplus", FaultKind::Delay { millis: 8_000 }));
+
+    let mut request = authorized(
+        pb::ReingestSourceRequest {
+            source: "evalplus".to_owned(),
+            dry_run: false,
+        },
+        ADMIN_TOKEN,
+    );
+    request.set_timeout(Duration::from_secs(1));
+    let started = IngestServiceClient::new(doomed.channel().await?)
+        .reingest_source(request)
+        .await?
+        .into_inner()
+        .result
+        .ok_or_else(|| anyhow::anyhow!("no result"))?;
+    assert_eq!(started.status, pb::RunStatus::Running as i32, "{started:?}");
+    doomed.kill9();
+    let killed = Instant::now();
+    let mut survivor_client = IngestServiceClient::new(survivor.channel().await?);
+    let run = loop {
+        let run = survivor_client
+            .get_ingestion_run(authorized(
+                pb::GetIngestionRunRequest {
+                    id: started.run_id.clone(),
+                },
+                ADMIN_TOKEN,
+            ))
+            .await?
+            .into_inner()
+            .run
+            .unwrap_or_default();
+        if run.status != pb::RunStatus::Running as i32 {
+            break run;
+        }
+        anyhow::ensure!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the killed run stayed RUNNING\n{}",
+            survivor.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "killed run closed {:?} after the kill: {}",
+        killed.elapsed(),
+        run.error
+    );
+    assert_eq!(run.status, pb::RunStatus::Failed as i32, "{run:?}");
+    assert!(run.error.starts_with("interrupted"), "{}", run.error);
+    let written: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM observations WHERE source = 'evalplus'")
+            .fetch_one(&db.pool)
+            .await?;
+    assert_eq!(written, 0, "the killed run wrote observations");
+
+    // benchctl follows a run that outlives its call (2 s here) to its end.
+    upstream.control().clear_faults();
+    upstream
+        .control()
+        .add_fault(Fault::new("evalplus", FaultKind::Delay { millis: 4_000 }));
+    let clients = benchhub_benchctl::client::Clients::new(benchhub_benchctl::client::Endpoints {
+        ingest: survivor.url.clone(),
+        rankings: survivor.url.clone(),
+        runner: survivor.url.clone(),
+        judge: survivor.url.clone(),
+        token: Some(ADMIN_TOKEN.to_owned()),
+    })?;
+    let asked = Instant::now();
+    benchhub_benchctl::commands::ingest::run_reingest(
+        &clients,
+        &benchhub_benchctl::commands::ingest::ReingestArgs {
+            source: Some("evalplus".to_owned()),
+            all: false,
+            dry_run: false,
+            concurrency: 0,
+            yes: true,
+        },
+    )
+    .await?;
+    println!("benchctl reingest returned after {:?}", asked.elapsed());
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM ingestion_runs WHERE source = 'evalplus' ORDER BY started_at",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    assert_eq!(statuses, ["failed", "succeeded"]);
+    assert!(survivor.alive(), "{}", survivor.log_tail());
+    drop(survivor);
+    let _ = tokio::time::timeout(Duration::from_secs(2), upstream.stop()).await;
+    db.pool.close().await;
+    Ok(())
+}

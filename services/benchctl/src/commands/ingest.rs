@@ -16,8 +16,12 @@ use crate::render;
 #[command(after_help = "\
 Examples:
   benchctl reingest lmarena --dry-run     show what a re-fetch would change, write nothing
-  benchctl reingest lmarena               re-fetch one source now
-  benchctl reingest --all                 every live and seed source, results as each finishes")]
+  benchctl reingest lmarena               show the dry run, ask, then re-fetch one source now
+  benchctl reingest lmarena --yes         re-fetch without asking (scripts)
+  benchctl reingest --all --yes           every live and seed source, results as each finishes
+
+A run that outlives the call (the service answers RUNNING with its id) goes on in the service;
+benchctl prints the run id and follows it until it ends (Ctrl-C stops following, not the run).")]
 pub struct ReingestArgs {
     /// Source to ingest (see `benchctl sources`).
     #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -31,6 +35,9 @@ pub struct ReingestArgs {
     /// With --all: sources fetched at once (0 = the service default).
     #[arg(long, default_value_t = 0)]
     pub concurrency: i32,
+    /// Re-fetch without showing the dry run and asking first.
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
+    pub yes: bool,
 }
 
 /// Arguments of `benchctl ingest-runs`.
@@ -223,31 +230,117 @@ fn failures(results: &[pb::IngestResult]) -> anyhow::Result<()> {
     }
 }
 
-/// Runs `benchctl reingest`.
-pub async fn run_reingest(clients: &Clients, args: &ReingestArgs) -> anyhow::Result<()> {
+/// Asks a yes/no question on the terminal; anything but y/yes (or no answer at all) is no.
+async fn confirm(question: String) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        print!("{question} [y/N] ");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    })
+    .await?
+}
+
+fn print_result(result: &pb::IngestResult, dry_run: bool) {
+    println!("{}", results_table(std::slice::from_ref(result), dry_run));
+    if !result.error.is_empty() {
+        println!("error: {}", result.error);
+    }
+    for failure in &result.document_failures {
+        println!(
+            "  not fetched: {}: {}{}",
+            failure.document,
+            failure.error,
+            if failure.gave_up { " (gave up)" } else { "" }
+        );
+    }
+}
+
+/// How often a run that outlived its call is polled.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Follows a run that outlived its ReingestSource call with GetIngestionRun until it ends.
+async fn follow(clients: &Clients, run_id: &str) -> anyhow::Result<pb::IngestionRun> {
     let mut client = clients.ingest().await?;
-    if let Some(source) = &args.source {
-        let result = client
-            .reingest_source(pb::ReingestSourceRequest {
-                source: source.clone(),
-                dry_run: args.dry_run,
+    let mut shown = 0;
+    loop {
+        let run = client
+            .get_ingestion_run(pb::GetIngestionRunRequest {
+                id: run_id.to_owned(),
             })
             .await
             .map_err(|status| explain(&status))?
             .into_inner()
-            .result
+            .run
             .unwrap_or_default();
-        if args.dry_run {
+        if run.status != pb::RunStatus::Running as i32 {
+            return Ok(run);
+        }
+        shown += 1;
+        if shown % 10 == 0 {
+            println!("  … still running ({shown} s since the call returned)");
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
+/// Runs `benchctl reingest`.
+pub async fn run_reingest(clients: &Clients, args: &ReingestArgs) -> anyhow::Result<()> {
+    let mut client = clients.ingest().await?;
+    if let Some(source) = &args.source {
+        let mut call = async |dry_run: bool| {
+            client
+                .reingest_source(pb::ReingestSourceRequest {
+                    source: source.clone(),
+                    dry_run,
+                })
+                .await
+                .map_err(|status| explain(&status))
+                .map(|response| response.into_inner().result.unwrap_or_default())
+        };
+        if args.dry_run || !args.yes {
+            let preview = call(true).await?;
             println!("dry run: nothing was written");
+            print_result(&preview, true);
+            if args.dry_run {
+                return failures(&[preview]);
+            }
+            if !confirm(format!("Re-fetch {source} live and write what changed?")).await? {
+                println!("not confirmed: nothing was written (pass --yes to skip the question)");
+                return Ok(());
+            }
         }
-        println!(
-            "{}",
-            results_table(std::slice::from_ref(&result), args.dry_run)
-        );
-        if !result.error.is_empty() {
-            println!("error: {}", result.error);
+        let result = call(false).await?;
+        if result.status == pb::RunStatus::Running as i32 {
+            println!(
+                "run {} is still going on in the service; following it (Ctrl-C stops following, not the run)…",
+                result.run_id
+            );
+            let run = follow(clients, &result.run_id).await?;
+            println!("{}", runs_table(std::slice::from_ref(&run)));
+            for failure in &run.document_failures {
+                println!("  not fetched: {}: {}", failure.document, failure.error);
+            }
+            if run.status == pb::RunStatus::Failed as i32 {
+                anyhow::bail!("run {} of {source} failed: {}", run.id, run.error);
+            }
+            return Ok(());
         }
+        print_result(&result, false);
         return failures(&[result]);
+    }
+    if !args.dry_run
+        && !args.yes
+        && !confirm("Re-fetch every live and seed source now and write what changed?".to_owned())
+            .await?
+    {
+        println!("not confirmed: nothing was written (pass --yes to skip the question)");
+        return Ok(());
     }
     let mut stream = client
         .reingest_all(pb::ReingestAllRequest {
@@ -271,6 +364,42 @@ pub async fn run_reingest(clients: &Clients, args: &ReingestArgs) -> anyhow::Res
     }
     println!("{}", results_table(&results, args.dry_run));
     failures(&results)
+}
+
+fn runs_table(runs: &[pb::IngestionRun]) -> comfy_table::Table {
+    let mut table = render::table(&[
+        "started (UTC)",
+        "source",
+        "trigger",
+        "actor",
+        "status",
+        "fetched",
+        "inserted",
+        "updated",
+        "unmatched",
+        "failed",
+        "models +",
+        "duration",
+        "error",
+    ]);
+    for run in runs {
+        table.add_row(vec![
+            render::time(run.started_at.as_ref()),
+            run.source.clone(),
+            trigger_name(run.trigger).to_owned(),
+            render::or_dash(&run.actor),
+            status_name(run.status).to_owned(),
+            run.fetched.to_string(),
+            run.inserted.to_string(),
+            run.updated.to_string(),
+            run.unmatched.to_string(),
+            run.failed.to_string(),
+            run.models_created.to_string(),
+            seconds(run.duration_ms),
+            render::or_dash(&run.error),
+        ]);
+    }
+    table
 }
 
 /// Runs `benchctl ingest-runs`.
@@ -304,37 +433,7 @@ pub async fn run_runs(clients: &Clients, args: &IngestRunsArgs) -> anyhow::Resul
         .map_err(|status| explain(&status))?
         .into_inner()
         .runs;
-    let mut table = render::table(&[
-        "started (UTC)",
-        "source",
-        "trigger",
-        "actor",
-        "status",
-        "fetched",
-        "inserted",
-        "updated",
-        "unmatched",
-        "failed",
-        "duration",
-        "error",
-    ]);
-    for run in &runs {
-        table.add_row(vec![
-            render::time(run.started_at.as_ref()),
-            run.source.clone(),
-            trigger_name(run.trigger).to_owned(),
-            render::or_dash(&run.actor),
-            status_name(run.status).to_owned(),
-            run.fetched.to_string(),
-            run.inserted.to_string(),
-            run.updated.to_string(),
-            run.unmatched.to_string(),
-            run.failed.to_string(),
-            seconds(run.duration_ms),
-            render::or_dash(&run.error),
-        ]);
-    }
-    println!("{table}");
+    println!("{}", runs_table(&runs));
     Ok(())
 }
 
