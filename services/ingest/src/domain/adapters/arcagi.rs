@@ -14,7 +14,9 @@
 //! the tasks it has files for, in percent (`arc_agi_1_accuracy` / `arc_agi_2_accuracy`, category
 //! `reasoning`, sample size = tasks). Cost per task is the mean over those tasks of the attempts'
 //! `total_cost` (`cost_per_task_usd` for ARC-AGI-1, `arc_agi_2_cost_per_task_usd`), absent for
-//! legacy files, which carry no cost.
+//! legacy files, which carry no cost. Beside that pass@2 accuracy, each attempt is graded alone
+//! (`arc_agi_1_accuracy_attempt_1`, `…_attempt_2`, and the same for ARC-AGI-2): how often the first
+//! answer is right, and the second; an attempt no file of the model has is not reported.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -35,6 +37,8 @@ pub struct TaskSet {
     pub tasks_path: &'static str,
     /// Accuracy metric.
     pub accuracy_metric: &'static str,
+    /// Accuracy of attempt 1 and of attempt 2 alone.
+    pub attempt_metrics: [&'static str; 2],
     /// Cost metric.
     pub cost_metric: &'static str,
 }
@@ -45,19 +49,38 @@ pub const TASK_SETS: &[TaskSet] = &[
         repo: "arc_agi_v1_public_eval",
         tasks_path: "/fchollet/ARC-AGI/master/data",
         accuracy_metric: "arc_agi_1_accuracy",
+        attempt_metrics: [
+            "arc_agi_1_accuracy_attempt_1",
+            "arc_agi_1_accuracy_attempt_2",
+        ],
         cost_metric: "cost_per_task_usd",
     },
     TaskSet {
         repo: "arc_agi_v2_public_eval",
         tasks_path: "/arcprize/ARC-AGI-2/main/data",
         accuracy_metric: "arc_agi_2_accuracy",
+        attempt_metrics: [
+            "arc_agi_2_accuracy_attempt_1",
+            "arc_agi_2_accuracy_attempt_2",
+        ],
         cost_metric: "arc_agi_2_cost_per_task_usd",
     },
 ];
 
-/// Per (repo, model): task scores and task costs.
-/// Per model: task scores, task costs, and the newest day an attempt ran.
-type Graded = (Vec<f64>, Vec<f64>, Option<chrono::NaiveDate>);
+/// Per model: task grades, task costs, and the newest day an attempt ran.
+type Graded = (Vec<Grade>, Vec<f64>, Option<chrono::NaiveDate>);
+
+/// One task's grade.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grade {
+    /// Share of the task's test pairs solved by either attempt (pass@2), 0–1.
+    pub score: f64,
+    /// Share solved by attempt 1 alone and by attempt 2 alone; `None` when the file has no such
+    /// attempt for any pair.
+    pub attempts: [Option<f64>; 2],
+    /// Total cost of the attempts, if any reports one.
+    pub cost: Option<f64>,
+}
 
 /// The newest day any attempt of a prediction file ran (`metadata.end_timestamp`, current format
 /// only; legacy files carry no metadata).
@@ -311,11 +334,11 @@ impl Source for ArcAgi {
                 }
             };
             match grade(&prediction, expected) {
-                Some((score, cost)) => {
+                Some(task_grade) => {
                     let run_date = newest_run_date(&prediction);
                     let entry = graded.entry((repo, model)).or_default();
-                    entry.0.push(score);
-                    if let Some(cost) = cost {
+                    entry.0.push(task_grade);
+                    if let Some(cost) = task_grade.cost {
                         entry.1.push(cost);
                     }
                     entry.2 = entry.2.max(run_date);
@@ -323,12 +346,12 @@ impl Source for ArcAgi {
                 None => parsed.fail(format!("{repo}/{model}/{task}: not a list of attempts")),
             }
         }
-        for ((repo, model), (scores, costs, run_date)) in graded {
+        for ((repo, model), (grades, costs, run_date)) in graded {
             let Some(set) = TASK_SETS.iter().find(|set| set.repo == repo) else {
                 continue;
             };
-            let tasks = scores.len();
-            let solved: f64 = scores.iter().sum();
+            let tasks = grades.len();
+            let solved: f64 = grades.iter().map(|grade| grade.score).sum();
             let extra = serde_json::json!({"tasks": tasks, "solved": solved, "repo": repo});
             let mut accuracy = ParsedObservation::new(
                 "reasoning",
@@ -341,6 +364,29 @@ impl Source for ArcAgi {
             accuracy.extra = Some(extra.clone());
             accuracy.data_date = run_date;
             parsed.observations.push(accuracy);
+            for (attempt, metric) in set.attempt_metrics.iter().enumerate() {
+                if grades.iter().all(|grade| grade.attempts[attempt].is_none()) {
+                    continue;
+                }
+                // A task without this attempt counts as not solved by it.
+                let solved: f64 = grades
+                    .iter()
+                    .map(|grade| grade.attempts[attempt].unwrap_or(0.0))
+                    .sum();
+                let mut alone = ParsedObservation::new(
+                    "reasoning",
+                    metric,
+                    model,
+                    context.today,
+                    solved / tasks as f64 * 100.0,
+                );
+                alone.sample_size = Some(tasks as i64);
+                alone.extra = Some(
+                    serde_json::json!({"tasks": tasks, "solved": solved, "repo": repo, "attempt": attempt + 1}),
+                );
+                alone.data_date = run_date;
+                parsed.observations.push(alone);
+            }
             parsed.describe_benchmark_model(model, None, None, run_date);
             if !costs.is_empty() {
                 let mut cost = ParsedObservation::new(
@@ -416,14 +462,20 @@ pub fn grids_equal(left: &Value, right: &Value) -> bool {
     }
 }
 
-/// Grades one prediction file: (task score 0–1, total cost if any attempt reports one), or `None` when
-/// the file is not a list of attempts. Reads both the current and the legacy layout.
-pub fn grade(prediction: &Value, expected: &[Value]) -> Option<(f64, Option<f64>)> {
+/// Grades one prediction file (pass@2, each attempt alone, total cost if any attempt reports one), or
+/// `None` when the file is not a list of attempts. Reads both the current and the legacy layout.
+pub fn grade(prediction: &Value, expected: &[Value]) -> Option<Grade> {
     let pairs = prediction.as_array()?;
     if expected.is_empty() {
-        return Some((0.0, None));
+        return Some(Grade {
+            score: 0.0,
+            attempts: [None, None],
+            cost: None,
+        });
     }
     let mut solved = 0usize;
+    let mut solved_by = [0usize; 2];
+    let mut present = [false; 2];
     let mut cost: Option<f64> = None;
     for (index, expected_output) in expected.iter().enumerate() {
         let Some(attempts) = pairs.get(index).and_then(Value::as_object) else {
@@ -435,7 +487,17 @@ pub fn grade(prediction: &Value, expected: &[Value]) -> Option<(f64, Option<f64>
                 continue;
             }
             let answer = attempt.get("answer").unwrap_or(attempt);
-            pair_solved |= grids_equal(answer, expected_output);
+            let right = grids_equal(answer, expected_output);
+            pair_solved |= right;
+            let slot = match name.as_str() {
+                "attempt_1" => Some(0),
+                "attempt_2" => Some(1),
+                _ => None,
+            };
+            if let Some(slot) = slot.filter(|_| !answer.is_null()) {
+                present[slot] = true;
+                solved_by[slot] += usize::from(right);
+            }
             if let Some(total) = number(attempt.pointer("/metadata/cost/total_cost")) {
                 *cost.get_or_insert(0.0) += total;
             }
@@ -444,7 +506,12 @@ pub fn grade(prediction: &Value, expected: &[Value]) -> Option<(f64, Option<f64>
             solved += 1;
         }
     }
-    Some((solved as f64 / expected.len() as f64, cost))
+    let pairs = expected.len() as f64;
+    Some(Grade {
+        score: solved as f64 / pairs,
+        attempts: [0, 1].map(|slot| present[slot].then(|| solved_by[slot] as f64 / pairs)),
+        cost,
+    })
 }
 
 #[cfg(test)]
@@ -515,6 +582,23 @@ mod tests {
             value("o1-pro-2025-03-19", "arc_agi_1_accuracy"),
             Some(100.0)
         );
+        // In these samples both attempts answer alike: each alone scores what pass@2 does.
+        for model in [
+            "claude_sonnet_20241022",
+            "deepseek-r1_20250120",
+            "o1-pro-2025-03-19",
+        ] {
+            for attempt in [
+                "arc_agi_1_accuracy_attempt_1",
+                "arc_agi_1_accuracy_attempt_2",
+            ] {
+                assert_eq!(
+                    value(model, attempt),
+                    value(model, "arc_agi_1_accuracy"),
+                    "{model} {attempt}"
+                );
+            }
+        }
         // o1-pro's two attempts cost $1.43 and $6.04
         let cost = value("o1-pro-2025-03-19", "cost_per_task_usd").expect("cost");
         assert!((cost - (1.42995 + 6.03795)).abs() < 1e-9, "{cost}");
@@ -539,8 +623,9 @@ mod tests {
                         document.key == format!("pred:arc_agi_v1_public_eval/{model}/{id}")
                     })
                     .expect("prediction");
-                let (score, _) =
-                    grade(&json(prediction).expect("json"), &expected).expect("graded");
+                let score = grade(&json(prediction).expect("json"), &expected)
+                    .expect("graded")
+                    .score;
                 assert_eq!(
                     Some(score),
                     results["task_results"][id].as_f64(),
@@ -572,7 +657,11 @@ mod tests {
                 .collect();
             assert_eq!(
                 grade(&Value::Array(prediction), &outputs),
-                Some((1.0, None))
+                Some(Grade {
+                    score: 1.0,
+                    attempts: [Some(1.0), None],
+                    cost: None
+                })
             );
         }
     }
@@ -609,8 +698,21 @@ mod tests {
             .expect("fetches")
             .documents;
         let parsed = ArcAgi.parse(&documents, &context()).expect("parses");
-        assert_eq!(parsed.observations.len(), 1);
-        assert_eq!(parsed.observations[0].value, 100.0);
+        // Attempt 1 answers [[1]], attempt 2 the expected [[2]]: pass@2 solves the task, attempt 1
+        // alone does not.
+        let metrics: Vec<(&str, f64)> = parsed
+            .observations
+            .iter()
+            .map(|observation| (observation.metric.as_str(), observation.value))
+            .collect();
+        assert_eq!(
+            metrics,
+            [
+                ("arc_agi_1_accuracy", 100.0),
+                ("arc_agi_1_accuracy_attempt_1", 0.0),
+                ("arc_agi_1_accuracy_attempt_2", 100.0)
+            ]
+        );
         let names = ArcAgi
             .list_models(&http, &context())
             .await
