@@ -5,6 +5,7 @@ mod catalog;
 mod foundation;
 mod grpcurl;
 mod hostile;
+mod partial;
 mod processes;
 mod replicas;
 mod stack;

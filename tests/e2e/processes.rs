@@ -710,9 +710,12 @@ async fn reingest_all_completes_the_other_sources_when_one_fails_and_one_is_slow
         &borrowed(&ingest_env(&db.url, &upstream)),
     )?;
     ingest.wait_serving().await?;
-    upstream
-        .control()
-        .add_fault(Fault::new("lmarena", FaultKind::Status { status: 503 }));
+    // LMArena down: the datasets-server and its arena-catalog fallback both answer 503.
+    for source in ["lmarena", "lmarena-catalog"] {
+        upstream
+            .control()
+            .add_fault(Fault::new(source, FaultKind::Status { status: 503 }));
+    }
     upstream
         .control()
         .add_fault(Fault::new("evalplus", FaultKind::Delay { millis: 1_500 }));

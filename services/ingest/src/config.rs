@@ -68,6 +68,11 @@ pub struct Config {
     #[arg(long, env = "BENCHHUB_INGEST_APPLY_SEEDS", default_value_t = true, action = clap::ArgAction::Set)]
     pub apply_seeds: bool,
 
+    /// Webhook receiving alerts (Slack-compatible `{"text": …}` POST): a scheduled run FAILED or
+    /// PARTIAL, a source turning stale, its recovery. A secret: never logged. Unset: no alerts.
+    #[arg(long, env = "BENCHHUB_ALERT_WEBHOOK_URL", value_parser = webhook_url, hide_env_values = true)]
+    pub alert_webhook_url: Option<SecretString>,
+
     /// Resolved per-source settings (from `BENCHHUB_SOURCE_<NAME>_URL`, `_SCHEDULE` and secrets).
     #[arg(skip)]
     pub sources: Vec<SourceSettings>,
@@ -89,6 +94,7 @@ impl Config {
             scheduler: false,
             scheduler_tick: Duration::from_millis(200),
             apply_seeds: true,
+            alert_webhook_url: None,
             sources: resolve_sources(|_| None).unwrap_or_default(),
         }
     }
@@ -112,7 +118,8 @@ impl Config {
     }
 
     /// Points every source with an upstream at `base` (`http://host:port`), each under its own path
-    /// prefix as the replay server serves them (`base/<source>`, `base/arc-agi-tasks`).
+    /// prefix as the replay server serves them (`base/<source>`, `base/arc-agi-tasks`,
+    /// `base/lmarena-catalog`).
     pub fn point_sources_at(&mut self, base: &str) {
         let base = base.trim_end_matches('/');
         for source in &mut self.sources {
@@ -120,10 +127,22 @@ impl Config {
                 source.base_url = format!("{base}/{}", source.spec.name);
             }
             if !source.spec.default_secondary_url.is_empty() {
-                source.secondary_url = format!("{base}/{}-tasks", source.spec.name);
+                source.secondary_url =
+                    format!("{base}/{}-{}", source.spec.name, source.spec.secondary_name);
             }
         }
     }
+}
+
+/// Parses `BENCHHUB_ALERT_WEBHOOK_URL`: an http(s) URL (its path and query may hold a token).
+fn webhook_url(text: &str) -> Result<SecretString, String> {
+    let text = text.trim();
+    let parsed = reqwest::Url::parse(text)
+        .map_err(|_| "not a URL; expected http(s)://host[:port]/path".to_owned())?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err("expected an http(s)://host[:port]/path URL".to_owned());
+    }
+    Ok(SecretString::from(text.to_owned()))
 }
 
 /// One source as configured for this process.
@@ -136,6 +155,8 @@ pub struct SourceSettings {
     pub base_url: String,
     /// Base URL of the source's second upstream (ARC-AGI task files); empty when it has none.
     pub secondary_url: String,
+    /// How long fetched data stays fresh; `None` when it never goes stale.
+    pub ttl: Option<Duration>,
     /// Cron schedule (UTC), `None` when the source is never scheduled.
     pub schedule: Option<cron::Schedule>,
     /// Text of the schedule as configured.
@@ -206,10 +227,30 @@ pub fn resolve_sources(
                 .and_then(&lookup)
                 .filter(|value| !value.trim().is_empty())
                 .map(SecretString::from);
+            let ttl_variable = spec.ttl_env_var();
+            let ttl_text = lookup(&ttl_variable)
+                .map(|value| value.trim().to_owned())
+                .unwrap_or_else(|| spec.default_ttl.to_owned());
+            let ttl = if ttl_text.is_empty() || ttl_text == "off" {
+                None
+            } else {
+                Some(
+                    humantime_duration(&ttl_text)
+                        .ok()
+                        .filter(|ttl| *ttl >= Duration::from_secs(60))
+                        .ok_or_else(|| ConfigError {
+                            variable: ttl_variable.clone(),
+                            reason: format!(
+                                "'{ttl_text}' is not a duration of at least a minute; use e.g. '24h', '8d' or 'off'"
+                            ),
+                        })?,
+                )
+            };
             Ok(SourceSettings {
                 spec,
                 base_url,
                 secondary_url,
+                ttl,
                 schedule_text: if schedule.is_some() { schedule_text } else { String::new() },
                 schedule,
                 secret,
@@ -231,11 +272,42 @@ mod tests {
             .expect("lmarena");
         assert_eq!(lmarena.base_url, "https://datasets-server.huggingface.co");
         assert!(lmarena.schedule.is_some());
+        assert_eq!(lmarena.ttl, Some(Duration::from_secs(24 * 3600)));
+        assert_eq!(lmarena.secondary_url, "https://raw.githubusercontent.com");
+        assert_eq!(
+            lmarena.spec.secondary_url_env_var(),
+            "BENCHHUB_SOURCE_LMARENA_CATALOG_URL"
+        );
         let mteb = sources
             .iter()
             .find(|source| source.spec.name == "mteb")
             .expect("mteb");
         assert!(mteb.schedule.is_none());
+    }
+
+    #[test]
+    fn ttls_are_durations_or_off() {
+        let sources = resolve_sources(|name| match name {
+            "BENCHHUB_SOURCE_LMARENA_TTL" => Some("12h".to_owned()),
+            "BENCHHUB_SOURCE_EVALPLUS_TTL" => Some("off".to_owned()),
+            _ => None,
+        })
+        .expect("valid");
+        let ttl = |name: &str| {
+            sources
+                .iter()
+                .find(|source| source.spec.name == name)
+                .and_then(|source| source.ttl)
+        };
+        assert_eq!(ttl("lmarena"), Some(Duration::from_secs(12 * 3600)));
+        assert_eq!(ttl("evalplus"), None);
+        assert_eq!(ttl("mteb"), None);
+        let error = resolve_sources(|name| {
+            (name == "BENCHHUB_SOURCE_LMARENA_TTL").then(|| "daily".to_owned())
+        })
+        .expect_err("not a duration");
+        assert_eq!(error.variable, "BENCHHUB_SOURCE_LMARENA_TTL");
+        assert!(error.to_string().contains("'24h'"), "{error}");
     }
 
     #[test]

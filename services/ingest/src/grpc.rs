@@ -637,6 +637,12 @@ fn source_to_proto(settings: &SourceSettings, state: Option<&SourceState>) -> pb
             .as_ref()
             .and_then(|schedule| schedule.upcoming(chrono::Utc).next())
     });
+    let stale_reason = benchhub_common::freshness::stale_reason(
+        state.stale,
+        state.last_success_at,
+        settings.ttl,
+        chrono::Utc::now(),
+    );
     pb::Source {
         name: spec.name.to_owned(),
         display_name: spec.display_name.to_owned(),
@@ -658,8 +664,13 @@ fn source_to_proto(settings: &SourceSettings, state: Option<&SourceState>) -> pb
         newest_snapshot_date: date_text(state.newest_snapshot_date),
         models_found: state.models_found,
         models_unmatched: state.models_unmatched,
-        stale: state.stale,
+        stale: stale_reason.is_some(),
         newest_data_date: date_text(state.newest_data_date),
+        ttl: settings
+            .ttl
+            .map(benchhub_common::freshness::text)
+            .unwrap_or_default(),
+        stale_reason: stale_reason.unwrap_or_default(),
     }
 }
 

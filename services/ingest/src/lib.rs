@@ -1,6 +1,7 @@
 //! The benchhub ingest service: pulls every public benchmark and price source into dated, idempotent,
 //! audited snapshots, and manages tokens.
 
+pub mod alerts;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -51,11 +52,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let host = Host::new("ingest", &config.common, &GRPC_SERVICES, shutdown)?;
     let pool = host.pool().clone();
-    let ingestor = Arc::new(pipeline::Ingestor::new(
+    let mut ingestor = pipeline::Ingestor::new(
         pool.clone(),
         config.sources.clone(),
         config.pipeline_settings(),
-    )?);
+    )?;
+    if let Some(webhook) = &config.alert_webhook_url {
+        ingestor = ingestor.with_alerter(alerts::Alerter::new(pool.clone(), webhook.clone())?);
+        tracing::info!("webhook alerts on (BENCHHUB_ALERT_WEBHOOK_URL is set)");
+    }
+    let ingestor = Arc::new(ingestor);
     let ready = CancellationToken::new();
     let sources = config.sources.clone();
     let apply_seeds = config.apply_seeds;
@@ -83,9 +89,10 @@ pub async fn run(
         }
     })
     .await;
-    // Every replica closes runs whose process stopped, whether or not it runs the schedules.
+    // Every replica closes runs whose process stopped, whether or not it runs the schedules, and
+    // announces sources whose data turned stale (once across replicas).
     tokio::spawn(scheduler::reap_interrupted(
-        pool.clone(),
+        Arc::clone(&ingestor),
         config.scheduler_tick,
         ready.clone(),
         host.shutdown_token(),

@@ -94,7 +94,8 @@ pub enum OutcomeStatus {
 }
 
 impl OutcomeStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored name: `succeeded`, `failed`, `skipped` or `partial`.
+    pub fn as_str(self) -> &'static str {
         match self {
             OutcomeStatus::Succeeded => "succeeded",
             OutcomeStatus::Failed => "failed",
@@ -175,6 +176,11 @@ fn record_metrics(outcome: &IngestOutcome) {
 }
 
 impl IngestOutcome {
+    /// The status's stored name.
+    pub fn status_name(&self) -> &'static str {
+        self.status.as_str()
+    }
+
     fn new(source: &str, trigger: Trigger, dry_run: bool) -> Self {
         Self {
             source: source.to_owned(),
@@ -255,6 +261,7 @@ pub struct Ingestor {
     sources: Vec<SourceSettings>,
     client: reqwest::Client,
     settings: PipelineSettings,
+    alerter: Option<Arc<crate::alerts::Alerter>>,
 }
 
 /// Lower-case hex SHA-256.
@@ -275,7 +282,19 @@ impl Ingestor {
             sources,
             client,
             settings,
+            alerter: None,
         })
+    }
+
+    /// Sends webhook alerts through `alerter` after every run.
+    pub fn with_alerter(mut self, alerter: crate::alerts::Alerter) -> Self {
+        self.alerter = Some(Arc::new(alerter));
+        self
+    }
+
+    /// The webhook alerter, when one is configured.
+    pub fn alerter(&self) -> Option<&Arc<crate::alerts::Alerter>> {
+        self.alerter.as_ref()
     }
 
     /// The database pool.
@@ -436,13 +455,26 @@ impl Ingestor {
             .await;
         lock.release().await;
         result?;
-        if !dry_run && outcome.status == OutcomeStatus::Succeeded {
+        // A PARTIAL run wrote what it fetched: the rankings must hear of it as of a full one.
+        if !dry_run
+            && matches!(
+                outcome.status,
+                OutcomeStatus::Succeeded | OutcomeStatus::Partial
+            )
+        {
             if outcome.models_created > 0 || outcome.models_updated > 0 {
                 self.maintain_catalog().await;
             }
             if let Err(error) = repo::notify_catalog(&self.pool, name).await {
                 tracing::warn!(error = %benchhub_db::describe(&error), "catalog notification failed");
             }
+        }
+        if !dry_run && let Some(alerter) = &self.alerter {
+            // Delivered off the caller's path: a slow webhook never holds up a run's answer.
+            let alerter = Arc::clone(alerter);
+            let spec = settings.spec;
+            let finished = outcome.clone();
+            tokio::spawn(async move { alerter.after_run(spec, &finished).await });
         }
         tracing::info!(
             status = outcome.status.as_str(),

@@ -106,8 +106,10 @@ pub async fn sync_sources(
             .as_ref()
             .and_then(|schedule| schedule.after(&now).next());
         sqlx::query(
-            "INSERT INTO source_state (source, schedule, enabled, next_run_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO source_state (source, schedule, enabled, next_run_at, ttl_seconds) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (source) DO UPDATE SET schedule = EXCLUDED.schedule, enabled = EXCLUDED.enabled, \
+             ttl_seconds = EXCLUDED.ttl_seconds, \
              next_run_at = CASE WHEN source_state.schedule IS NOT DISTINCT FROM EXCLUDED.schedule \
                                  AND source_state.next_run_at IS NOT NULL \
                                  AND EXCLUDED.next_run_at IS NOT NULL \
@@ -118,6 +120,11 @@ pub async fn sync_sources(
         .bind((!source.schedule_text.is_empty()).then_some(source.schedule_text.as_str()))
         .bind(source.schedule.is_some())
         .bind(next_run)
+        .bind(
+            source
+                .ttl
+                .map(|ttl| i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX)),
+        )
         .execute(&mut *transaction)
         .await?;
     }
@@ -562,4 +569,67 @@ pub async fn list_runs(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// A source the stale check looks at: its last success, the state its alerts announced, and whether a
+/// run of it is under way.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AlertCandidate {
+    /// Source name.
+    pub source: String,
+    /// When its last successful (or unchanged) run ended.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// `source_state.alert_state`.
+    pub alert_state: String,
+    /// Whether a run of it is RUNNING.
+    pub running: bool,
+}
+
+/// Every source with a TTL, for the stale check.
+pub async fn alert_candidates(pool: &PgPool) -> Result<Vec<AlertCandidate>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.source, s.last_success_at, s.alert_state, \
+                EXISTS (SELECT 1 FROM ingestion_runs r WHERE r.source = s.source \
+                          AND r.status = 'running') AS running \
+           FROM source_state s WHERE s.ttl_seconds IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Moves a source's alert state to `new`, returning the previous state when it changed: exactly one
+/// caller (of any replica) sees each change and announces it.
+pub async fn claim_alert_state(
+    pool: &PgPool,
+    source: &str,
+    new: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE source_state s SET alert_state = $2 \
+           FROM (SELECT source, alert_state AS previous FROM source_state \
+                  WHERE source = $1 FOR UPDATE) p \
+          WHERE s.source = p.source AND p.previous <> $2 \
+      RETURNING p.previous",
+    )
+    .bind(source)
+    .bind(new)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Puts back the previous alert state after a message could not be delivered (unless another change
+/// came since).
+pub async fn revert_alert_state(
+    pool: &PgPool,
+    source: &str,
+    claimed: &str,
+    previous: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE source_state SET alert_state = $3 WHERE source = $1 AND alert_state = $2")
+        .bind(source)
+        .bind(claimed)
+        .bind(previous)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

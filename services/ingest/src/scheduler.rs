@@ -43,9 +43,10 @@ pub async fn run(
 }
 
 /// Until `shutdown`, every `tick` closes the runs whose process stopped (a free source lock, or no
-/// heartbeat for [`crate::pipeline::HEARTBEAT_TIMEOUT`]).
+/// heartbeat for [`crate::pipeline::HEARTBEAT_TIMEOUT`]) and, with alerts on, announces sources whose
+/// data turned stale.
 pub async fn reap_interrupted(
-    pool: sqlx::PgPool,
+    ingestor: Arc<Ingestor>,
     tick: Duration,
     ready: CancellationToken,
     shutdown: CancellationToken,
@@ -61,7 +62,12 @@ pub async fn reap_interrupted(
             _ = interval.tick() => {}
             _ = shutdown.cancelled() => return,
         }
-        match repo::close_interrupted_runs(&pool, crate::pipeline::HEARTBEAT_TIMEOUT).await {
+        if let Some(alerter) = ingestor.alerter() {
+            alerter.check_stale(ingestor.sources()).await;
+        }
+        match repo::close_interrupted_runs(ingestor.pool(), crate::pipeline::HEARTBEAT_TIMEOUT)
+            .await
+        {
             Ok(0) => {}
             Ok(closed) => tracing::warn!(closed, "closed ingestion runs whose process stopped"),
             Err(error) => {

@@ -50,6 +50,8 @@ struct SourceStateRow {
     stale: bool,
     status: Option<String>,
     error: Option<String>,
+    last_success_at: Option<DateTime<Utc>>,
+    ttl_seconds: Option<i32>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -108,7 +110,8 @@ const COVERAGE: &str = "\
 
 const SOURCE_STATES: &str = "\
     SELECT s.source, COALESCE(s.last_attempt_at, r.started_at) AS last_attempt_at, \
-           s.newest_snapshot_date, s.newest_data_date, s.stale, r.status, r.error \
+           s.newest_snapshot_date, s.newest_data_date, s.stale, r.status, r.error, \
+           s.last_success_at, s.ttl_seconds \
       FROM source_state s LEFT JOIN ingestion_runs r ON r.id = s.last_run_id";
 
 /// Source of each model's first observation: identities grow with insertion (an upsert keeps its row),
@@ -212,6 +215,11 @@ pub async fn load_catalog_input(
                 stale: row.stale,
                 last_run_status: row.status,
                 last_run_error: row.error,
+                last_success_at: row.last_success_at,
+                ttl: row
+                    .ttl_seconds
+                    .and_then(|seconds| u64::try_from(seconds).ok())
+                    .map(std::time::Duration::from_secs),
             })
             .collect(),
         coverage: coverage

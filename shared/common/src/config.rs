@@ -92,7 +92,7 @@ impl CommonConfig {
 /// Parses durations such as `500ms`, `5s`, `2m`, `1h`.
 pub fn humantime_duration(text: &str) -> Result<Duration, String> {
     parse_duration(text).ok_or_else(|| {
-        format!("'{text}' is not a duration; use a number with a unit: ms, s, m or h (e.g. 30s)")
+        format!("'{text}' is not a duration; use a number with a unit: ms, s, m, h or d (e.g. 30s)")
     })
 }
 
@@ -106,6 +106,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
         "s" => Some(Duration::from_secs(number)),
         "m" => Some(Duration::from_secs(number.checked_mul(60)?)),
         "h" => Some(Duration::from_secs(number.checked_mul(3600)?)),
+        "d" => Some(Duration::from_secs(number.checked_mul(86_400)?)),
         _ => None,
     }
 }
@@ -205,7 +206,7 @@ mod tests {
     #[test]
     fn duration_error_names_the_allowed_units() {
         let message = humantime_duration("soon").unwrap_err();
-        assert!(message.contains("ms, s, m or h"), "{message}");
+        assert!(message.contains("ms, s, m, h or d"), "{message}");
     }
 
     #[test]

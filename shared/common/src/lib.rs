@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod error;
+pub mod freshness;
 pub mod grading;
 pub mod host;
 pub mod metrics;

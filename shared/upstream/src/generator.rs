@@ -328,9 +328,36 @@ impl Generator {
             }
             ("arc-agi", "GET", path) => self.arc_agi(path),
             ("arc-agi-tasks", "GET", path) => self.arc_task(path),
+            ("lmarena-catalog", "GET", path) => self.arena_catalog(path),
             ("livebench", "GET", path) => self.livebench(path),
             _ => None,
         }
+    }
+
+    /// An arena-catalog `leaderboard-<subset>.json` (`{"full": {model: {rating, rating_q025,
+    /// rating_q975}}}`), for `text` and `vision` only, as upstream (there is no webdev file).
+    fn arena_catalog(&self, path: &str) -> Option<Generated> {
+        let subset = path
+            .strip_prefix("/lmarena/arena-catalog/main/data/leaderboard-")?
+            .strip_suffix(".json")?;
+        if !matches!(subset, "text" | "vision") {
+            return None;
+        }
+        let board: serde_json::Map<String, Value> = self
+            .models
+            .iter()
+            .enumerate()
+            .map(|(index, model)| {
+                let mut rng = self.rng(&format!("lmarena:{subset}"), index);
+                let rating = 1000.0 + 500.0 * model.quality + rng.range(-15.0, 15.0);
+                let half = rng.range(3.0, 12.0);
+                (
+                    model.slug.clone(),
+                    json!({"rating": rating, "rating_q025": rating - half, "rating_q975": rating + half}),
+                )
+            })
+            .collect();
+        Some(Generated::json(&json!({ "full": board })))
     }
 
     fn lmarena(&self, config: &str, offset: usize, length: usize) -> Generated {

@@ -1,5 +1,6 @@
 //! The replay server: an axum HTTP server answering every source's upstream routes under a path prefix
-//! per source (`/<source>/…`, plus `/arc-agi-tasks/…` for ARC task files), from the [`Generator`] or
+//! per source (`/<source>/…`, plus `/arc-agi-tasks/…` for ARC task files and `/lmarena-catalog/…`
+//! for LMArena's arena-catalog files), from the [`Generator`] or
 //! from a directory laid out like `../shared/fixtures`. Point each source at it with
 //! `BENCHHUB_SOURCE_<NAME>_URL=http://host:port/<source>` ([`ReplayServer::env_vars`]).
 //!
@@ -285,6 +286,10 @@ pub fn env_vars(base: &str) -> Vec<(String, String)> {
     variables.push((
         "BENCHHUB_SOURCE_ARC_AGI_TASKS_URL".to_owned(),
         format!("{base}/arc-agi-tasks"),
+    ));
+    variables.push((
+        "BENCHHUB_SOURCE_LMARENA_CATALOG_URL".to_owned(),
+        format!("{base}/lmarena-catalog"),
     ));
     variables
 }
@@ -630,6 +635,13 @@ pub fn from_directory(
             (!name.contains('/') && !name.contains("..")).then(|| read(&folder.join(name)))?
         }
         ("arc-agi", "GET", path) => arc_agi(&folder, path),
+        ("lmarena-catalog", "GET", path) => {
+            let file = path.strip_prefix("/lmarena/arena-catalog/main/data/")?;
+            if file.contains('/') || file.contains("..") {
+                return None;
+            }
+            read(&root.join("lmarena").join("arena_catalog").join(file))
+        }
         ("arc-agi-tasks", "GET", path) => {
             let tasks = root.join("arc-agi").join("tasks");
             let (set, rest) =
@@ -779,6 +791,6 @@ mod tests {
             "BENCHHUB_SOURCE_ARC_AGI_URL".to_owned(),
             "http://127.0.0.1:9/arc-agi".to_owned()
         )));
-        assert_eq!(variables.len(), SOURCES.len() + 1);
+        assert_eq!(variables.len(), SOURCES.len() + 2);
     }
 }

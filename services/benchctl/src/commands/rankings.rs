@@ -385,9 +385,14 @@ pub async fn run_rankings(clients: &Clients, args: &RankingsArgs) -> anyhow::Res
         .filter(|status| status.stale)
         .map(|status| {
             format!(
-                "{} (last good {})",
+                "{} (last good {}{})",
                 status.source,
-                render::or_dash(&status.last_good_snapshot_date)
+                render::or_dash(&status.last_good_snapshot_date),
+                if status.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", status.reason)
+                }
             )
         })
         .collect();

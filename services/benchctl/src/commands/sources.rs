@@ -77,6 +77,7 @@ pub async fn run(clients: &Clients) -> anyhow::Result<()> {
         "next run",
         "newest snapshot",
         "models",
+        "ttl",
         "stale",
     ]);
     for source in &sources {
@@ -108,6 +109,7 @@ pub async fn run(clients: &Clients) -> anyhow::Result<()> {
             render::time(source.next_run_at.as_ref()),
             render::or_dash(&source.newest_snapshot_date),
             source.models_found.to_string(),
+            render::or_dash(&source.ttl),
             if source.stale {
                 "yes".to_owned()
             } else {
@@ -116,5 +118,8 @@ pub async fn run(clients: &Clients) -> anyhow::Result<()> {
         ]);
     }
     println!("{table}");
+    for source in sources.iter().filter(|source| source.stale) {
+        println!("stale: {}: {}", source.name, source.stale_reason);
+    }
     Ok(())
 }

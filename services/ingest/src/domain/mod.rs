@@ -3,6 +3,7 @@
 //! trait.
 
 pub mod adapters;
+pub mod alerts;
 pub mod identity;
 pub mod matcher;
 pub mod observation;

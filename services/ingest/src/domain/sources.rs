@@ -26,8 +26,15 @@ pub struct SourceSpec {
     pub categories: &'static [&'static str],
     /// Default upstream base URL (`scheme://host[:port]`), empty when the source has no upstream.
     pub default_base_url: &'static str,
-    /// Default base URL of a second upstream the adapter reads (ARC-AGI's task files), empty when none.
+    /// Default base URL of a second upstream the adapter reads (ARC-AGI's task files, LMArena's
+    /// arena-catalog files), empty when none.
     pub default_secondary_url: &'static str,
+    /// What that second upstream holds, in its variable's name and the replay's path prefix
+    /// (`tasks`: `BENCHHUB_SOURCE_ARC_AGI_TASKS_URL`, `/arc-agi-tasks`); empty when none.
+    pub secondary_name: &'static str,
+    /// How long fetched data stays fresh (humantime, e.g. `24h`): data last refreshed longer ago is
+    /// served with a stale warning. Empty when it never goes stale (seed and unavailable sources).
+    pub default_ttl: &'static str,
     /// Default cron schedule (UTC, with seconds field), empty when never scheduled.
     pub default_schedule: &'static str,
     /// Environment variable holding the source's secret, if any.
@@ -43,9 +50,18 @@ impl SourceSpec {
     }
 
     /// Name of the environment variable overriding the secondary base URL, e.g.
-    /// `BENCHHUB_SOURCE_ARC_AGI_TASKS_URL`.
+    /// `BENCHHUB_SOURCE_ARC_AGI_TASKS_URL`, `BENCHHUB_SOURCE_LMARENA_CATALOG_URL`.
     pub fn secondary_url_env_var(&self) -> String {
-        format!("BENCHHUB_SOURCE_{}_TASKS_URL", env_fragment(self.name))
+        format!(
+            "BENCHHUB_SOURCE_{}_{}_URL",
+            env_fragment(self.name),
+            env_fragment(self.secondary_name)
+        )
+    }
+
+    /// Name of the environment variable overriding the freshness TTL, e.g. `BENCHHUB_SOURCE_LMARENA_TTL`.
+    pub fn ttl_env_var(&self) -> String {
+        format!("BENCHHUB_SOURCE_{}_TTL", env_fragment(self.name))
     }
 
     /// Name of the environment variable overriding the schedule, e.g. `BENCHHUB_SOURCE_ARC_AGI_SCHEDULE`.
@@ -62,6 +78,8 @@ fn env_fragment(name: &str) -> String {
 pub const WEEKLY: &str = "0 0 3 * * Mon";
 /// Nightly, 02:00 UTC.
 pub const NIGHTLY: &str = "0 0 2 * * *";
+/// Daily, 04:00 UTC: LMArena's 24-hour TTL (seed 003) refreshed once a day.
+pub const DAILY: &str = "0 0 4 * * *";
 
 /// Every source benchhub knows, in display order.
 pub const SOURCES: &[SourceSpec] = &[
@@ -72,8 +90,10 @@ pub const SOURCES: &[SourceSpec] = &[
         availability_reason: "",
         categories: &["arena"],
         default_base_url: "https://datasets-server.huggingface.co",
-        default_secondary_url: "",
-        default_schedule: WEEKLY,
+        default_secondary_url: "https://raw.githubusercontent.com",
+        secondary_name: "catalog",
+        default_schedule: DAILY,
+        default_ttl: "24h",
         secret_env_var: Some("HF_TOKEN"),
         secret_required: false,
     },
@@ -85,7 +105,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["performance", "quality", "pricing"],
         default_base_url: "https://artificialanalysis.ai",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: Some("ARTIFICIAL_ANALYSIS_API_KEY"),
         secret_required: true,
     },
@@ -97,7 +119,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["energy"],
         default_base_url: "https://api.ecologits.ai",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -109,7 +133,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["pricing", "metadata"],
         default_base_url: "https://openrouter.ai",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -121,7 +147,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["metadata", "pricing"],
         default_base_url: "https://models.dev",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -133,7 +161,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["coding"],
         default_base_url: "https://evalplus.github.io",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -145,7 +175,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["coding"],
         default_base_url: "https://bigcode-bench.github.io",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -157,7 +189,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["coding"],
         default_base_url: "https://raw.githubusercontent.com",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -169,7 +203,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["coding"],
         default_base_url: "https://livecodebench.github.io",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: WEEKLY,
+        default_ttl: "8d",
         secret_env_var: None,
         secret_required: false,
     },
@@ -181,7 +217,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["embeddings"],
         default_base_url: "",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: "",
+        default_ttl: "",
         secret_env_var: None,
         secret_required: false,
     },
@@ -193,7 +231,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["reasoning"],
         default_base_url: "https://huggingface.co",
         default_secondary_url: "https://raw.githubusercontent.com",
+        secondary_name: "tasks",
         default_schedule: NIGHTLY,
+        default_ttl: "2d",
         secret_env_var: Some("HF_TOKEN"),
         secret_required: false,
     },
@@ -205,7 +245,9 @@ pub const SOURCES: &[SourceSpec] = &[
         categories: &["coding", "reasoning"],
         default_base_url: "https://livebench.ai",
         default_secondary_url: "",
+        secondary_name: "",
         default_schedule: "",
+        default_ttl: "",
         secret_env_var: None,
         secret_required: false,
     },

@@ -2,6 +2,7 @@
 //! real HTTP. One test binary (modules below) to keep link time down.
 
 mod admin;
+mod alerts;
 mod detached;
 mod faults;
 mod fixtures;

@@ -193,3 +193,68 @@ async fn an_upstream_failing_every_request_is_given_up_on_quickly() -> anyhow::R
     assert_eq!(running_runs(&harness).await, 0);
     harness.stop().await
 }
+
+/// With the datasets-server down (every request 503), LMArena's arena-catalog files stand in for the
+/// subsets they have (text, vision; there is no webdev file): the run is PARTIAL, names each subset
+/// served from the fallback and the one lost, and keeps the catalog's 95% intervals
+/// (rating_q025 / rating_q975).
+async fn the_arena_catalog_stands_in(backend: Backend) -> anyhow::Result<()> {
+    let harness = Harness::start(backend, |config| config.http_retries = 0).await?;
+    harness
+        .replay
+        .control()
+        .add_fault(Fault::new("lmarena", FaultKind::Status { status: 503 }));
+    let started = Instant::now();
+    let result = harness.reingest("lmarena", false).await?;
+    println!("datasets-server down: {:?} {result:?}", started.elapsed());
+    assert_eq!(status(&result), pb::RunStatus::Partial, "{result:?}");
+    let failures: Vec<(&str, &str)> = result
+        .document_failures
+        .iter()
+        .map(|failure| (failure.document.as_str(), failure.error.as_str()))
+        .collect();
+    assert_eq!(
+        failures
+            .iter()
+            .map(|(document, _)| *document)
+            .collect::<Vec<_>>(),
+        ["text", "webdev", "vision"],
+        "{failures:?}"
+    );
+    for (document, error) in &failures {
+        assert!(error.contains("503"), "{document}: {error}");
+        assert_eq!(
+            error.contains("served from the arena-catalog file"),
+            *document != "webdev",
+            "{document}: {error}"
+        );
+    }
+    let kept = categories(&harness, "lmarena").await;
+    let kept_names: Vec<&str> = kept.iter().map(|(category, _)| category.as_str()).collect();
+    assert_eq!(kept_names, ["text", "vision"], "{kept:?}");
+    let without_interval: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM observations WHERE source = 'lmarena' \
+         AND (ci_low IS NULL OR ci_high IS NULL OR NOT (ci_low <= value AND value <= ci_high))",
+    )
+    .fetch_one(&harness.db.pool)
+    .await?;
+    assert_eq!(
+        without_interval, 0,
+        "every catalog value has its 95% interval"
+    );
+    assert_eq!(running_runs(&harness).await, 0);
+    harness.stop().await
+}
+
+#[tokio::test]
+async fn the_arena_catalog_stands_in_when_the_datasets_server_is_down() -> anyhow::Result<()> {
+    the_arena_catalog_stands_in(generated(12)).await
+}
+
+#[tokio::test]
+async fn the_real_arena_catalog_stands_in_when_the_datasets_server_is_down() -> anyhow::Result<()> {
+    let Some(directory) = benchhub_testkit::fixtures_dir() else {
+        return Ok(());
+    };
+    the_arena_catalog_stands_in(Backend::Directory(directory)).await
+}

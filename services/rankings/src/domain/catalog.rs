@@ -215,6 +215,10 @@ pub struct SourceStatus {
     pub stale: bool,
     /// When the latest attempt started.
     pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the latest successful (or unchanged) run ended.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// How long the source's data stays fresh (LMArena: 24 h); `None` when it never goes stale by age.
+    pub ttl: Option<std::time::Duration>,
     /// Catalog models with data from the source.
     pub model_count: usize,
 }
@@ -968,6 +972,8 @@ pub fn build(
                     .filter(|date| as_of.is_none_or(|as_of| *date <= as_of)),
                 stale: state.is_some_and(|state| state.stale),
                 last_attempt_at: state.and_then(|state| state.last_attempt_at),
+                last_success_at: state.and_then(|state| state.last_success_at),
+                ttl: state.and_then(|state| state.ttl),
                 model_count: models_per_source.get(name.as_str()).copied().unwrap_or(0),
                 source: name,
             }
@@ -1232,6 +1238,8 @@ pub(crate) mod tests {
                 stale: true,
                 last_run_status: Some("failed".to_owned()),
                 last_run_error: Some("upstream answered 503".to_owned()),
+                last_success_at: None,
+                ttl: None,
             }],
             coverage: vec![CoverageRecord {
                 source: "lmarena".to_owned(),

@@ -104,6 +104,10 @@ pub struct SourceStateRecord {
     pub stale: bool,
     /// Status of the latest run (`running`, `succeeded`, `failed`, `skipped`).
     pub last_run_status: Option<String>,
+    /// When the latest successful (or unchanged) run ended.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// How long the source's data stays fresh; `None` when it never goes stale by age.
+    pub ttl: Option<std::time::Duration>,
     /// Error of the latest run.
     pub last_run_error: Option<String>,
 }

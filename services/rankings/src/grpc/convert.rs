@@ -283,15 +283,27 @@ fn availability(availability: Availability) -> i32 {
     .into()
 }
 
-/// One source's status.
-pub fn source_status(status: &SourceStatus) -> pb::SourceStatus {
+/// One source's status. Staleness by age is judged now, not when the catalog was built: LMArena data
+/// refreshed more than 24 hours ago is served with a stale warning even if nothing was ingested since.
+/// A catalog as of a past date reports the failures of its time only.
+pub fn source_status(status: &SourceStatus, as_of: Option<chrono::NaiveDate>) -> pb::SourceStatus {
+    let expired = if as_of.is_none() && !status.stale {
+        benchhub_common::freshness::stale_reason(
+            false,
+            status.last_success_at,
+            status.ttl,
+            chrono::Utc::now(),
+        )
+    } else {
+        None
+    };
     pb::SourceStatus {
         source: status.source.clone(),
         availability: availability(status.availability),
         last_good_snapshot_date: date_text(status.last_good_snapshot),
         newest_data_date: date_text(status.newest_data_date),
-        stale: status.stale,
-        reason: status.reason.clone(),
+        stale: status.stale || expired.is_some(),
+        reason: expired.unwrap_or_else(|| status.reason.clone()),
         last_attempt_at: optional_timestamp(status.last_attempt_at),
         model_count: i32::try_from(status.model_count).unwrap_or(i32::MAX),
     }
@@ -299,7 +311,11 @@ pub fn source_status(status: &SourceStatus) -> pb::SourceStatus {
 
 /// Every source's status.
 pub fn source_statuses(catalog: &Catalog) -> Vec<pb::SourceStatus> {
-    catalog.sources.iter().map(source_status).collect()
+    catalog
+        .sources
+        .iter()
+        .map(|status| source_status(status, catalog.as_of))
+        .collect()
 }
 
 /// One metric's coverage.
@@ -315,5 +331,50 @@ pub fn benchmark_metric(metric: &BenchmarkMetric) -> pb::BenchmarkMetric {
         newest_snapshot_date: date_text(Some(metric.newest)),
         oldest_snapshot_date: date_text(Some(metric.oldest)),
         snapshot_count: i32::try_from(metric.snapshot_count).unwrap_or(i32::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lmarena(refreshed_hours_ago: i64, stale: bool) -> SourceStatus {
+        SourceStatus {
+            source: "lmarena".to_owned(),
+            availability: Availability::Live,
+            reason: if stale {
+                "upstream answered HTTP 503".to_owned()
+            } else {
+                String::new()
+            },
+            last_good_snapshot: None,
+            newest_data_date: None,
+            stale,
+            last_attempt_at: None,
+            last_success_at: Some(
+                chrono::Utc::now() - chrono::Duration::hours(refreshed_hours_ago),
+            ),
+            ttl: Some(std::time::Duration::from_secs(24 * 3600)),
+            model_count: 3,
+        }
+    }
+
+    #[test]
+    fn arena_data_older_than_a_day_is_served_with_a_stale_warning() {
+        let fresh = source_status(&lmarena(23, false), None);
+        assert!(!fresh.stale);
+        assert!(fresh.reason.is_empty());
+        let old = source_status(&lmarena(25, false), None);
+        assert!(old.stale);
+        assert!(
+            old.reason.contains("older than the source's 24h TTL"),
+            "{}",
+            old.reason
+        );
+        // A failure's own reason wins; a catalog as of a past date does not age.
+        let failed = source_status(&lmarena(25, true), None);
+        assert_eq!(failed.reason, "upstream answered HTTP 503");
+        let as_of = source_status(&lmarena(25, false), NaiveDate::from_ymd_opt(2026, 1, 1));
+        assert!(!as_of.stale);
     }
 }

@@ -11,6 +11,10 @@
 //! rating_q025, rating_q975}}}`, the `full` category being the headline board) are read too, from
 //! documents keyed `catalog:<subset>`, filed under the fetch day since they carry no date; and
 //! `scatterplot-data.json` gives display names, organisations and prices (strings, USD per 1M).
+//! The leaderboard files are fetched when the datasets-server cannot give a subset (down, or the
+//! subset missing), from `<secondary>/lmarena/arena-catalog/main/data/leaderboard-<subset>.json`
+//! (`BENCHHUB_SOURCE_LMARENA_CATALOG_URL`, default raw.githubusercontent.com); their values carry
+//! the file's Last-Modified day as data date when the server sends one.
 
 use serde_json::Value;
 
@@ -48,19 +52,41 @@ impl Source for LmArena {
     async fn fetch(&self, http: &dyn Http, context: &SourceContext) -> Result<Fetched, FetchError> {
         let headers = bearer(context.secret.as_ref());
         // Subsets come and go upstream (`webdev` did not exist before 2024): one that fails is listed
-        // and the others are kept. A subset is kept whole or not at all.
+        // and the others are kept. A subset is kept whole or not at all. When the datasets-server
+        // cannot give a subset, its arena-catalog file (seed 003's source, with rating_q025 /
+        // rating_q975) stands in, and the run lists the subset as served from the fallback.
         let mut fetched = Fetched::default();
         let mut first_error = None;
         for subset in SUBSETS {
-            match fetch_subset(http, context, subset, &headers).await {
-                Ok(pages) => fetched.documents.extend(pages),
-                Err(error) => {
-                    let go_on = fetched.failed(*subset, &error);
-                    first_error.get_or_insert(error);
-                    if !go_on {
-                        break;
+            let error = match fetch_subset(http, context, subset, &headers).await {
+                Ok(pages) => {
+                    fetched.documents.extend(pages);
+                    continue;
+                }
+                Err(error) => error,
+            };
+            if !error.is_gave_up() && !context.secondary_url.is_empty() {
+                match fetch_catalog(http, context, subset).await {
+                    Ok(document) => {
+                        fetched.documents.push(document);
+                        fetched.failures.push(super::DocumentFailure {
+                            document: (*subset).to_owned(),
+                            error: format!(
+                                "datasets-server: {error}; served from the arena-catalog file instead"
+                            ),
+                            gave_up: false,
+                        });
+                        continue;
+                    }
+                    Err(catalog_error) => {
+                        tracing::debug!(subset, error = %catalog_error, "arena-catalog fallback failed");
                     }
                 }
+            }
+            let go_on = fetched.failed(*subset, &error);
+            first_error.get_or_insert(error);
+            if !go_on {
+                break;
             }
         }
         match first_error {
@@ -125,6 +151,21 @@ async fn fetch_subset(
         }
     }
     Ok(documents)
+}
+
+/// Path of an arena-catalog leaderboard file on the secondary base URL (raw.githubusercontent.com).
+pub fn catalog_path(subset: &str) -> String {
+    format!("/lmarena/arena-catalog/main/data/leaderboard-{subset}.json")
+}
+
+/// Fetches the arena-catalog file of one subset (the datasets-server fallback), keyed `catalog:<subset>`.
+async fn fetch_catalog(
+    http: &dyn Http,
+    context: &SourceContext,
+    subset: &str,
+) -> Result<Document, FetchError> {
+    let url = format!("{}{}", context.secondary_url, catalog_path(subset));
+    http.get(&format!("catalog:{subset}"), &url, &[]).await
 }
 
 /// Parses one rows page into `parsed`, filing its observations under `category`.
