@@ -17,29 +17,46 @@ use crate::repo;
 /// Actor recorded on scheduled runs.
 pub const ACTOR: &str = "scheduler";
 
-/// Runs until `shutdown`, starting after `ready` fires (the database is migrated).
+/// Waits for `ready`, then runs `each_tick` every `tick` until `shutdown`. Returns false when
+/// `shutdown` fired before `ready`.
+async fn every_tick<F, Fut>(
+    tick: Duration,
+    ready: CancellationToken,
+    shutdown: CancellationToken,
+    mut each_tick: F,
+) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    tokio::select! {
+        _ = ready.cancelled() => {}
+        _ = shutdown.cancelled() => return false,
+    }
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.cancelled() => return true,
+        }
+        each_tick().await;
+    }
+}
+
+/// Runs until `shutdown`, starting after `ready` fires (the database is migrated); waits for the runs
+/// it started before returning.
 pub async fn run(
     ingestor: Arc<Ingestor>,
     tick: Duration,
     ready: CancellationToken,
     shutdown: CancellationToken,
 ) {
-    tokio::select! {
-        _ = ready.cancelled() => {}
-        _ = shutdown.cancelled() => return,
-    }
     let tasks = TaskTracker::new();
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = shutdown.cancelled() => break,
-        }
-        fire_due(&ingestor, &tasks).await;
+    if every_tick(tick, ready, shutdown, || fire_due(&ingestor, &tasks)).await {
+        tasks.close();
+        tasks.wait().await;
     }
-    tasks.close();
-    tasks.wait().await;
 }
 
 /// Until `shutdown`, every `tick` closes the runs whose process stopped (a free source lock, or no
@@ -51,17 +68,7 @@ pub async fn reap_interrupted(
     ready: CancellationToken,
     shutdown: CancellationToken,
 ) {
-    tokio::select! {
-        _ = ready.cancelled() => {}
-        _ = shutdown.cancelled() => return,
-    }
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = shutdown.cancelled() => return,
-        }
+    every_tick(tick, ready, shutdown, || async {
         if let Some(alerter) = ingestor.alerter() {
             alerter.check_stale(ingestor.sources()).await;
         }
@@ -74,7 +81,8 @@ pub async fn reap_interrupted(
                 tracing::warn!(error = %benchhub_db::describe(&error), "closing interrupted runs failed")
             }
         }
-    }
+    })
+    .await;
 }
 
 /// Claims and starts every due source once.
