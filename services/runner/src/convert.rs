@@ -6,6 +6,7 @@ use benchhub_proto::pb;
 use crate::domain::estimate::CostEstimate;
 use crate::domain::grader::{GraderSpec, JudgeSpec};
 use crate::domain::run::{Limits, RunConfig, RunStatus};
+use crate::domain::significance::Choice;
 use crate::domain::stats::{self, ModelAggregate};
 use crate::engine::events::{Counts, ProgressSnapshot};
 use crate::error::Error;
@@ -269,7 +270,26 @@ pub fn model_stats_to_pb(model: &ModelAggregate) -> pb::ModelStats {
         latency_p50_ms: model.latency_p50_ms.map(|value| value.round() as i64),
         latency_p95_ms: model.latency_p95_ms.map(|value| value.round() as i64),
         runs: i32::try_from(model.runs).unwrap_or(i32::MAX),
+        mean_quality_low: model.mean_quality_interval.map(|(low, _)| low),
+        mean_quality_high: model.mean_quality_interval.map(|(_, high)| high),
+        pass_rate_low: model.pass_rate_interval.map(|(low, _)| low),
+        pass_rate_high: model.pass_rate_interval.map(|(_, high)| high),
     }
+}
+
+/// The leader-versus-runner-up test of a choice.
+pub fn best_test_to_pb(choice: &Choice) -> Option<pb::BestModelTest> {
+    choice
+        .versus_runner_up
+        .as_ref()
+        .map(|(runner_up, comparison)| pb::BestModelTest {
+            runner_up: runner_up.clone(),
+            mean_difference: comparison.mean_difference,
+            ci_low: comparison.interval.0,
+            ci_high: comparison.interval.1,
+            p_value: comparison.p_value,
+            cases: i32::try_from(comparison.cases).unwrap_or(i32::MAX),
+        })
 }
 
 /// Converts counts.
@@ -361,8 +381,15 @@ pub fn run_models_to_pb(config: &RunConfig) -> Vec<pb::RunModel> {
         .collect()
 }
 
-/// Builds the proto of a stored run from its row, live counts and per-model aggregates.
-pub fn run_to_pb(run: &RunRow, counts: &LiveCounts, aggregates: &[ModelAggregate]) -> pb::Run {
+/// Builds the proto of a stored run from its row, live counts and per-model aggregates, with `choice`
+/// (computed from the live results) or else the one stored when the run ended. Without either, no
+/// best model is named: a winner is only named with how sure it is.
+pub fn run_to_pb(
+    run: &RunRow,
+    counts: &LiveCounts,
+    aggregates: &[ModelAggregate],
+    choice: Option<&Choice>,
+) -> pb::Run {
     let config = &run.config.0;
     let mut models = aggregates.to_vec();
     let summary = run.summary.as_ref().map(|summary| &summary.0);
@@ -379,7 +406,10 @@ pub fn run_to_pb(run: &RunRow, counts: &LiveCounts, aggregates: &[ModelAggregate
             .position(|plan| plan.name == model.model)
             .unwrap_or(usize::MAX)
     });
-    let best = stats::best_model(&models).map(|model| model.model.clone());
+    let choice = choice
+        .or_else(|| summary.and_then(|summary| summary.choice.as_ref()))
+        .cloned()
+        .unwrap_or_default();
     let cheapest = stats::cheapest_by_total(&models).map(|model| model.model.clone());
     let total_counts = Counts {
         total: i64::from(run.total_pairs),
@@ -398,7 +428,10 @@ pub fn run_to_pb(run: &RunRow, counts: &LiveCounts, aggregates: &[ModelAggregate
         counts: Some(counts_to_pb(&total_counts)),
         cost_micro_usd: counts.cost_micro_usd,
         price_known: counts.unpriced == 0 && config.models.iter().all(|m| m.price.is_some()),
-        best_model: best.or_else(|| run.best_model.clone()).unwrap_or_default(),
+        best_model: choice.best_model.clone().unwrap_or_default(),
+        tied_for_best: choice.tied_for_best.clone(),
+        best_value_model: choice.best_value_model.clone().unwrap_or_default(),
+        best_versus_runner_up: best_test_to_pb(&choice),
         cheapest_model: cheapest
             .or_else(|| run.cheapest_model.clone())
             .unwrap_or_default(),

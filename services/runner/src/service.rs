@@ -239,8 +239,10 @@ pub struct SuiteStatistics {
     pub models: Vec<ModelAggregate>,
     /// Trend points.
     pub trend: Vec<TrendPoint>,
-    /// Best model.
+    /// Best model (named only when significantly best).
     pub best_model: Option<String>,
+    /// The best model and how sure that is.
+    pub choice: crate::domain::significance::Choice,
     /// Cheapest model (lowest mean cost per result).
     pub cheapest_model: Option<String>,
     /// Completed runs.
@@ -272,8 +274,10 @@ pub async fn suite_statistics(
     let stats_rows = repo::stats::suite_stats(pool, tenant, suite_id, since).await?;
     let mut models = stats_rows.models;
     stats::sort_by_quality(&mut models);
+    let choice = crate::domain::significance::assess(&mut models, &stats_rows.cases);
     Ok(SuiteStatistics {
-        best_model: stats::best_model(&models).map(|model| model.model.clone()),
+        best_model: choice.best_model.clone(),
+        choice,
         cheapest_model: stats::cheapest_by_mean(&models).map(|model| model.model.clone()),
         stale_reason: staleness(stats_rows.last_completed_at, Utc::now()),
         models,

@@ -504,10 +504,17 @@ pub async fn run_stats(clients: &Clients, args: StatsArgs) -> anyhow::Result<()>
         }
     );
     if !stats.models.is_empty() {
-        println!(
-            "{}",
-            comparison_table(&stats.models, &stats.best_model, &stats.cheapest_model)
-        );
+        let verdict = show::Verdict {
+            best: &stats.best_model,
+            tied: &stats.tied_for_best,
+            best_value: &stats.best_value_model,
+            cheapest: &stats.cheapest_model,
+            test: stats.best_versus_runner_up.as_ref(),
+        };
+        println!("{}", comparison_table(&stats.models, &verdict));
+        if let Some(line) = show::verdict_line(&verdict) {
+            println!("{line}");
+        }
     }
     if !stats.cost_trend.is_empty() {
         let mut table = render::table(&[

@@ -7,5 +7,6 @@ pub mod grader;
 pub mod normalize;
 pub mod pricing;
 pub mod run;
+pub mod significance;
 pub mod stats;
 pub mod validate;

@@ -109,6 +109,18 @@ pub struct ModelAggregate {
     pub latency_p95_ms: Option<f64>,
     /// Runs covered.
     pub runs: i64,
+    /// Graded results that passed.
+    #[serde(default)]
+    pub passes: i64,
+    /// Graded results with a pass/fail verdict.
+    #[serde(default)]
+    pub pass_trials: i64,
+    /// 95% interval of the mean quality (seeded bootstrap over cases); `None` with fewer than two.
+    #[serde(default)]
+    pub mean_quality_interval: Option<(f64, f64)>,
+    /// 95% Wilson interval of the pass rate; `None` without verdicts.
+    #[serde(default)]
+    pub pass_rate_interval: Option<(f64, f64)>,
 }
 
 impl ModelAggregate {

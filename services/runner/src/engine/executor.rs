@@ -521,8 +521,16 @@ async fn finish_run(
 
     let mut transaction = repo::tenant(&engine.pool, tenant).await?;
     summary.models = repo::runs::model_aggregates(&mut transaction, &[run_id]).await?;
+    let cases = repo::runs::case_scores(&mut transaction, &[run_id]).await?;
     transaction.commit().await?;
-    let best = stats::best_model(&summary.models).cloned();
+    let choice = crate::domain::significance::assess(&mut summary.models, &cases);
+    // Named only when significantly best; its quality is stored beside it.
+    let best = choice
+        .best_model
+        .as_ref()
+        .and_then(|name| summary.models.iter().find(|model| &model.model == name))
+        .cloned();
+    summary.choice = Some(choice);
     let cheapest = stats::cheapest_by_total(&summary.models).cloned();
     let ending = Ending {
         status,

@@ -59,8 +59,14 @@ type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'st
 
 impl RunnerApi {
     async fn load_run(&self, tenant: &str, run_id: Uuid) -> Result<pb::Run, Error> {
-        let (row, counts, aggregates) = repo::runs::get_run(&self.pool, tenant, run_id).await?;
-        Ok(convert::run_to_pb(&row, &counts, &aggregates))
+        let (row, counts, aggregates, choice) =
+            repo::runs::get_run(&self.pool, tenant, run_id).await?;
+        Ok(convert::run_to_pb(
+            &row,
+            &counts,
+            &aggregates,
+            Some(&choice),
+        ))
     }
 }
 
@@ -200,7 +206,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                     self.engine.remember_token(row.id, token);
                 }
                 tracing::info!(run_id = %row.id, tenant = %caller.tenant, models = row.models.len(), pairs = row.total_pairs, "run created");
-                convert::run_to_pb(&row, &repo::runs::LiveCounts::default(), &[])
+                convert::run_to_pb(&row, &repo::runs::LiveCounts::default(), &[], None)
             }
             Created::Estimate {
                 config,
@@ -297,7 +303,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             runs: rows
                 .iter()
                 .map(|(row, counts)| {
-                    let mut run = convert::run_to_pb(row, counts, &[]);
+                    let mut run = convert::run_to_pb(row, counts, &[], None);
                     run.model_stats.clear();
                     run
                 })
@@ -513,6 +519,9 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                     }
                 })
                 .collect(),
+            tied_for_best: stats.choice.tied_for_best.clone(),
+            best_value_model: stats.choice.best_value_model.clone().unwrap_or_default(),
+            best_versus_runner_up: convert::best_test_to_pb(&stats.choice),
             best_model: stats.best_model.unwrap_or_default(),
             cheapest_model: stats.cheapest_model.unwrap_or_default(),
             completed_runs: i32::try_from(stats.completed_runs).unwrap_or(i32::MAX),

@@ -150,7 +150,7 @@ impl Watcher {
     /// Sends the last results, the final progress and the summary.
     async fn finish(&mut self) -> Result<(), Stop> {
         self.catch_up().await?;
-        let (row, counts, aggregates) =
+        let (row, counts, aggregates, choice) =
             repo::runs::get_run(&self.pool, &self.tenant, self.run_id).await?;
         let (_, progress) = self.db_progress().await?;
         self.send_progress(progress, true).await?;
@@ -158,6 +158,7 @@ impl Watcher {
             &row,
             &counts,
             &aggregates,
+            Some(&choice),
         )))
         .await
     }

@@ -6,6 +6,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::run::{AdHocCase, RunConfig, RunStatus};
+use crate::domain::significance::{CaseScore, Choice};
 use crate::domain::stats::ModelAggregate;
 use crate::error::Error;
 
@@ -114,6 +115,9 @@ pub struct RunSummary {
     /// Why the run was cancelled or stopped, for status events.
     #[serde(default)]
     pub reason: String,
+    /// The best model and how sure that is, at the end.
+    #[serde(default)]
+    pub choice: Option<Choice>,
 }
 
 /// Live counts of a run, computed from its results.
@@ -192,18 +196,21 @@ pub async fn fetch_run(
     row.ok_or_else(|| Error::not_found("run", &id.to_string()))
 }
 
-/// Returns a run with its live counts.
+/// Returns a run with its live counts, per-model aggregates (with their intervals) and the choice of
+/// the best model.
 pub async fn get_run(
     pool: &PgPool,
     tenant: &str,
     id: Uuid,
-) -> Result<(RunRow, LiveCounts, Vec<ModelAggregate>), Error> {
+) -> Result<(RunRow, LiveCounts, Vec<ModelAggregate>, Choice), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
     let run = fetch_run(&mut transaction, id).await?;
     let counts = live_counts(&mut transaction, id).await?;
-    let aggregates = model_aggregates(&mut transaction, &[id]).await?;
+    let mut aggregates = model_aggregates(&mut transaction, &[id]).await?;
+    let cases = case_scores(&mut transaction, &[id]).await?;
     transaction.commit().await?;
-    Ok((run, counts, aggregates))
+    let choice = crate::domain::significance::assess(&mut aggregates, &cases);
+    Ok((run, counts, aggregates, choice))
 }
 
 /// Returns a run's status and live counts (cheap; used by watchers).
@@ -257,6 +264,8 @@ pub async fn model_aggregates(
         Option<f64>,
         Option<f64>,
         i64,
+        i64,
+        i64,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT model, max(canonical_model_id), count(*), \
@@ -272,7 +281,8 @@ pub async fn model_aggregates(
                     FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL), \
                 percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
                     FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL), \
-                count(DISTINCT run_id) \
+                count(DISTINCT run_id), \
+                count(*) FILTER (WHERE passed), count(*) FILTER (WHERE passed IS NOT NULL) \
          FROM benchmark_results WHERE run_id = ANY($1) GROUP BY model ORDER BY model",
     )
     .bind(run_ids)
@@ -296,6 +306,8 @@ pub async fn model_aggregates(
                 latency_p50_ms,
                 latency_p95_ms,
                 runs,
+                passes,
+                pass_trials,
             )| ModelAggregate {
                 model,
                 canonical_id,
@@ -311,8 +323,37 @@ pub async fn model_aggregates(
                 latency_p50_ms,
                 latency_p95_ms,
                 runs,
+                passes,
+                pass_trials,
+                mean_quality_interval: None,
+                pass_rate_interval: None,
             },
         )
+        .collect())
+}
+
+/// Each model's mean quality per case over the graded results of `run_ids` (repetitions and runs
+/// averaged), for intervals and paired tests. A case is its id, or run and index when ad hoc.
+pub async fn case_scores(
+    transaction: &mut Transaction<'static, Postgres>,
+    run_ids: &[Uuid],
+) -> Result<Vec<CaseScore>, Error> {
+    let rows: Vec<(String, String, f64)> = sqlx::query_as(
+        "SELECT model, COALESCE(case_id::text, run_id::text || '#' || case_index) AS case_key, \
+                avg(quality) \
+         FROM benchmark_results WHERE run_id = ANY($1) AND quality IS NOT NULL \
+         GROUP BY model, case_key",
+    )
+    .bind(run_ids)
+    .fetch_all(&mut **transaction)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(model, case, quality)| CaseScore {
+            model,
+            case,
+            quality,
+        })
         .collect())
 }
 

@@ -33,6 +33,8 @@ pub struct TrendPoint {
 pub struct SuiteStats {
     /// Per-model aggregates over the completed runs.
     pub models: Vec<ModelAggregate>,
+    /// Per-case scores of every model over the completed runs.
+    pub cases: Vec<crate::domain::significance::CaseScore>,
     /// Cost trend, oldest first.
     pub trend: Vec<TrendPoint>,
     /// Completed runs covered.
@@ -53,6 +55,7 @@ pub async fn suite_stats(
     let runs = super::runs::completed_runs_of_suite(&mut transaction, suite_id, since).await?;
     let run_ids: Vec<Uuid> = runs.iter().map(|(id, _)| *id).collect();
     let models = super::runs::model_aggregates(&mut transaction, &run_ids).await?;
+    let cases = super::runs::case_scores(&mut transaction, &run_ids).await?;
     let trend: Vec<TrendPoint> = sqlx::query_as(
         "SELECT r.run_id, b.completed_at, r.model, \
                 COALESCE(sum(r.cost_micro_usd), 0)::bigint AS total_cost_micro_usd, \
@@ -70,6 +73,7 @@ pub async fn suite_stats(
     transaction.commit().await?;
     Ok(SuiteStats {
         models,
+        cases,
         trend,
         completed_runs: runs.len(),
         last_completed_at: runs.last().map(|(_, time)| *time),

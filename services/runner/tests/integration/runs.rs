@@ -417,3 +417,78 @@ async fn provider_limits_are_shared_by_concurrent_runs() {
         started.elapsed()
     );
 }
+
+/// A winner is named only with how sure it is: on clear data the best model is significantly ahead of
+/// the runner-up (paired bootstrap, p < 0.05); two models of the same quality on 20 cases are tied, and
+/// the cheaper of them is the best value. Every model's mean quality and pass rate carry 95% intervals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn best_model_is_named_only_when_significantly_ahead() {
+    let harness = Harness::start(FakeConfig::new().with_seed(7)).await;
+    let suite = harness.suite("significance", cases(20)).await;
+    harness.price("fake/okay", 1_000_000, 1_000_000).await;
+    harness
+        .price("fake/okay+latency=1ms", 3_000_000, 3_000_000)
+        .await;
+    harness.price("fake/good", 5_000_000, 5_000_000).await;
+
+    let clear = harness
+        .create_run(run_of(&suite, &["fake/good", "fake/bad"], limits(8, 0)))
+        .await;
+    let clear = harness.wait_ended(&clear.id, Duration::from_secs(60)).await;
+    assert_eq!(clear.best_model, "fake/good", "{clear:?}");
+    assert_eq!(clear.tied_for_best, ["fake/good"]);
+    let test = clear.best_versus_runner_up.clone().expect("compared");
+    assert_eq!(test.runner_up, "fake/bad");
+    assert_eq!(test.cases, 20);
+    assert!(test.p_value < 0.05 && test.ci_low > 0.0, "{test:?}");
+    let good = model_stats(&clear, "fake/good");
+    assert_eq!(
+        (good.mean_quality_low, good.mean_quality_high),
+        (Some(100.0), Some(100.0))
+    );
+    // 20 of 20 passed: Wilson (1 − z²/(n + z²), 1) = (0.8389, 1).
+    let low = good.pass_rate_low.expect("interval");
+    assert!((low - 0.8389).abs() < 5e-4, "{low}");
+    assert_eq!(good.pass_rate_high, Some(1.0));
+
+    let noisy = harness
+        .create_run(run_of(
+            &suite,
+            &["fake/okay+latency=1ms", "fake/okay"],
+            limits(8, 0),
+        ))
+        .await;
+    let noisy = harness.wait_ended(&noisy.id, Duration::from_secs(60)).await;
+    println!(
+        "noisy: {:?} {:?}",
+        noisy.best_versus_runner_up,
+        noisy
+            .model_stats
+            .iter()
+            .map(|model| (
+                &model.model,
+                model.mean_quality,
+                model.mean_quality_low,
+                model.mean_quality_high
+            ))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(noisy.best_model, "", "no winner on noise: {noisy:?}");
+    let mut tied = noisy.tied_for_best.clone();
+    tied.sort();
+    assert_eq!(tied, ["fake/okay", "fake/okay+latency=1ms"]);
+    assert_eq!(noisy.best_value_model, "fake/okay");
+    let test = noisy.best_versus_runner_up.clone().expect("compared");
+    assert!(
+        test.p_value >= 0.05 && test.ci_low <= 0.0 && test.ci_high >= 0.0,
+        "{test:?}"
+    );
+    for model in &noisy.model_stats {
+        let (low, high) = (
+            model.mean_quality_low.expect("low"),
+            model.mean_quality_high.expect("high"),
+        );
+        let mean = model.mean_quality.expect("mean");
+        assert!(low <= mean && mean <= high && high - low > 1.0, "{model:?}");
+    }
+}

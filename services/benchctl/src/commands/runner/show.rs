@@ -42,17 +42,65 @@ pub(super) fn optional<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |value| value.to_string())
 }
 
-/// Renders the per-model comparison table of a run or a suite: model, quality, pass rate, cost,
-/// tokens, p50/p95 latency, with the best (★) and cheapest ($) models marked.
-pub fn comparison_table(
-    models: &[pb::ModelStats],
-    best: &str,
-    cheapest: &str,
-) -> comfy_table::Table {
+/// What a run or suite says about which model to choose.
+pub struct Verdict<'a> {
+    /// The significantly best model, or empty.
+    pub best: &'a str,
+    /// The models tied for best.
+    pub tied: &'a [String],
+    /// The cheapest of the tied models, or empty.
+    pub best_value: &'a str,
+    /// The cheapest fully priced model, or empty.
+    pub cheapest: &'a str,
+    /// Leader against runner-up.
+    pub test: Option<&'a pb::BestModelTest>,
+}
+
+/// One line saying which model to choose and how sure that is.
+pub fn verdict_line(verdict: &Verdict<'_>) -> Option<String> {
+    let test = verdict.test.map(|test| {
+        format!(
+            "{:+.1} points over {} (95% CI {:.1} to {:.1}, p = {:.3}, {} shared cases)",
+            test.mean_difference,
+            test.runner_up,
+            test.ci_low,
+            test.ci_high,
+            test.p_value,
+            test.cases
+        )
+    });
+    let value = if verdict.best_value.is_empty() {
+        String::new()
+    } else {
+        format!("; best value: {}", verdict.best_value)
+    };
+    if !verdict.best.is_empty() {
+        Some(match test {
+            Some(test) => format!(
+                "best: {} — significantly ahead: {test}{value}",
+                verdict.best
+            ),
+            None => format!("best: {}{value}", verdict.best),
+        })
+    } else if verdict.tied.len() > 1 {
+        Some(format!(
+            "no significant winner: {} are tied for best{}{value}",
+            verdict.tied.join(", "),
+            test.map(|test| format!(" (leader {test})"))
+                .unwrap_or_default()
+        ))
+    } else {
+        None
+    }
+}
+
+/// The per-model table: quality and pass rate with their 95% intervals, and marks for the best, the
+/// models tied for best, the best value and the cheapest.
+pub fn comparison_table(models: &[pb::ModelStats], verdict: &Verdict<'_>) -> comfy_table::Table {
     let mut table = render::table(&[
         "model",
-        "quality",
-        "pass rate",
+        "quality (95% CI)",
+        "pass rate (95% CI)",
         "cost",
         "tokens (in/out)",
         "p50 ms",
@@ -62,10 +110,15 @@ pub fn comparison_table(
     ]);
     for model in models {
         let mut marks = Vec::new();
-        if model.model == best {
+        if model.model == verdict.best {
             marks.push("★ best");
+        } else if verdict.best.is_empty() && verdict.tied.contains(&model.model) {
+            marks.push("≈ tied for best");
         }
-        if model.model == cheapest {
+        if model.model == verdict.best_value {
+            marks.push("✓ best value");
+        }
+        if model.model == verdict.cheapest {
             marks.push("$ cheapest");
         }
         let cost = if model.price_known {
@@ -75,10 +128,28 @@ pub fn comparison_table(
         } else {
             "unknown price".to_owned()
         };
+        let quality = model.mean_quality.map(|quality| {
+            match (model.mean_quality_low, model.mean_quality_high) {
+                (Some(low), Some(high)) => format!("{quality:.1} ({low:.1}–{high:.1})"),
+                _ => format!("{quality:.1}"),
+            }
+        });
+        let pass_rate =
+            model
+                .pass_rate
+                .map(|rate| match (model.pass_rate_low, model.pass_rate_high) {
+                    (Some(low), Some(high)) => format!(
+                        "{:.0}% ({:.0}–{:.0}%)",
+                        rate * 100.0,
+                        low * 100.0,
+                        high * 100.0
+                    ),
+                    _ => format!("{:.0}%", rate * 100.0),
+                });
         table.add_row(vec![
             model.model.clone(),
-            optional(model.mean_quality.map(|quality| format!("{quality:.1}"))),
-            optional(model.pass_rate.map(|rate| format!("{:.0}%", rate * 100.0))),
+            optional(quality),
+            optional(pass_rate),
             cost,
             format!("{}/{}", model.input_tokens, model.output_tokens),
             optional(model.latency_p50_ms),
@@ -114,10 +185,17 @@ pub(super) fn print_run(run: &pb::Run) {
         println!("error: {}", run.error);
     }
     if !run.model_stats.is_empty() {
-        println!(
-            "{}",
-            comparison_table(&run.model_stats, &run.best_model, &run.cheapest_model)
-        );
+        let verdict = Verdict {
+            best: &run.best_model,
+            tied: &run.tied_for_best,
+            best_value: &run.best_value_model,
+            cheapest: &run.cheapest_model,
+            test: run.best_versus_runner_up.as_ref(),
+        };
+        println!("{}", comparison_table(&run.model_stats, &verdict));
+        if let Some(line) = verdict_line(&verdict) {
+            println!("{line}");
+        }
     }
     if !run.ratings.is_empty() {
         let mut table = render::table(&["rank", "model", "rating", "95% interval", "win rate"]);
@@ -239,12 +317,53 @@ mod tests {
             stats("fake/cheap", Some(60.0), 10, true),
             stats("local/llama", None, 0, false),
         ];
-        let text = comparison_table(&models, "openai/gpt-4o", "fake/cheap").to_string();
+        let verdict = Verdict {
+            best: "openai/gpt-4o",
+            tied: &["openai/gpt-4o".to_owned()],
+            best_value: "",
+            cheapest: "fake/cheap",
+            test: None,
+        };
+        let text = comparison_table(&models, &verdict).to_string();
         assert!(text.contains("★ best"), "{text}");
         assert!(text.contains("$ cheapest"), "{text}");
         assert!(text.contains("92.5"), "{text}");
         assert!(text.contains("unknown price"), "{text}");
         assert!(text.contains("210"), "{text}");
+    }
+
+    #[test]
+    fn a_tie_is_said_with_its_test() {
+        let tied = ["p/a".to_owned(), "p/b".to_owned()];
+        let test = pb::BestModelTest {
+            runner_up: "p/b".to_owned(),
+            mean_difference: 25.0,
+            ci_low: -5.0,
+            ci_high: 55.0,
+            p_value: 0.165,
+            cases: 20,
+        };
+        let verdict = Verdict {
+            best: "",
+            tied: &tied,
+            best_value: "p/b",
+            cheapest: "p/b",
+            test: Some(&test),
+        };
+        assert_eq!(
+            verdict_line(&verdict).as_deref(),
+            Some(
+                "no significant winner: p/a, p/b are tied for best (leader +25.0 points over p/b \
+                 (95% CI -5.0 to 55.0, p = 0.165, 20 shared cases)); best value: p/b"
+            )
+        );
+        let models = vec![
+            stats("p/a", Some(55.0), 10, true),
+            stats("p/b", Some(30.0), 5, true),
+        ];
+        let text = comparison_table(&models, &verdict).to_string();
+        assert!(text.contains("≈ tied for best"), "{text}");
+        assert!(text.contains("✓ best value"), "{text}");
     }
 
     #[test]
