@@ -50,6 +50,8 @@ pub struct RunRequest {
     pub use_cache: bool,
     /// Label.
     pub label: String,
+    /// Start even when the estimate exceeds the budget.
+    pub allow_over_budget: bool,
 }
 
 /// The caller of an operation.
@@ -162,6 +164,16 @@ pub async fn create_run(
         request.repetitions,
         request.limits.budget_micro_usd,
     );
+    // A dry run shows the estimate against the budget; a real one is refused before it spends.
+    if !request.dry_run
+        && let Some(refusal) = estimate::budget_refusal(
+            &estimate,
+            request.limits.budget_micro_usd,
+            request.allow_over_budget,
+        )
+    {
+        return Err(Error::FailedPrecondition(refusal));
+    }
     let config = RunConfig {
         models: plans,
         repetitions: request.repetitions,

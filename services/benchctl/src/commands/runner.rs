@@ -113,9 +113,13 @@ pub struct StartArgs {
     /// Timeout of one call in seconds.
     #[arg(long)]
     pub timeout_secs: Option<i64>,
-    /// Stop the run once it has cost this many US dollars.
+    /// Stop the run once it has cost this many US dollars; a run whose estimate is above it, or with a
+    /// model of unknown price, is refused (see --allow-over-budget and `price` overrides).
     #[arg(long)]
     pub budget_usd: Option<f64>,
+    /// With --budget-usd: start even when the estimate exceeds the budget.
+    #[arg(long, requires = "budget_usd")]
+    pub allow_over_budget: bool,
     /// Sampling temperature (default 0).
     #[arg(long)]
     pub temperature: Option<f64>,
@@ -298,6 +302,7 @@ async fn start_run(clients: &Clients, args: &StartArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         use_cache: args.cache,
         label: args.label.clone(),
+        allow_over_budget: args.allow_over_budget,
     };
     let run = client
         .create_run(request)

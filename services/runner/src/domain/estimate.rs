@@ -111,9 +111,65 @@ pub fn estimate(
     total
 }
 
+/// Why a budgeted run may not start: a model without a known price (its spending could not be held
+/// to the budget), or an estimate above the budget without `allow_over_budget`. `None` when it may.
+pub fn budget_refusal(
+    estimate: &CostEstimate,
+    budget_micro_usd: Option<i64>,
+    allow_over_budget: bool,
+) -> Option<String> {
+    let budget = budget_micro_usd?;
+    if !estimate.unpriced_models.is_empty() {
+        return Some(format!(
+            "limits.budget_micro_usd: {} has no known price, so its spending cannot be held to the \
+             budget; set a price override for it, or drop the budget",
+            estimate.unpriced_models.join(", ")
+        ));
+    }
+    (estimate.cost_micro_usd > budget && !allow_over_budget).then(|| {
+        format!(
+            "limits.budget_micro_usd: the estimate of {} micro-USD ({} calls) exceeds the budget of \
+             {budget} micro-USD; raise the budget, or set allow_over_budget to start anyway (the run \
+             stops when the budget is spent)",
+            estimate.cost_micro_usd, estimate.total_calls
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budgets_refuse_unpriced_models_and_estimates_above_them() {
+        let estimate = CostEstimate {
+            total_calls: 40,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_micro_usd: 5_000,
+            unpriced_models: Vec::new(),
+            models: Vec::new(),
+            within_budget: false,
+        };
+        assert_eq!(budget_refusal(&estimate, None, false), None);
+        assert_eq!(budget_refusal(&estimate, Some(5_000), false), None);
+        let over = budget_refusal(&estimate, Some(4_999), false).expect("refused");
+        assert!(
+            over.contains("estimate of 5000 micro-USD (40 calls) exceeds the budget of 4999"),
+            "{over}"
+        );
+        assert_eq!(budget_refusal(&estimate, Some(4_999), true), None);
+        let unpriced = CostEstimate {
+            unpriced_models: vec!["local/llama".to_owned()],
+            ..estimate
+        };
+        let refusal = budget_refusal(&unpriced, Some(1_000_000), true).expect("refused");
+        assert!(
+            refusal.starts_with("limits.budget_micro_usd: local/llama has no known price"),
+            "{refusal}"
+        );
+        assert_eq!(budget_refusal(&unpriced, None, false), None);
+    }
     use crate::domain::pricing::Price;
 
     fn plan(name: &str, price: Option<Price>) -> ModelPlan {

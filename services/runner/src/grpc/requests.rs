@@ -120,5 +120,6 @@ pub(super) fn run_request(request: pb::CreateRunRequest) -> Result<RunRequest, E
         dry_run: request.dry_run,
         use_cache: request.use_cache,
         label: validate::label(&request.label)?,
+        allow_over_budget: request.allow_over_budget,
     })
 }

@@ -249,6 +249,42 @@ async fn budget_stops_the_run() {
     assert!(!estimate.within_budget, "{estimate:?}");
     assert!(dry.id.is_empty());
 
+    // An estimate above the budget is refused with the estimate, and nothing is called.
+    let refused = harness
+        .client()
+        .await
+        .create_run(admin(request.clone()))
+        .await
+        .expect_err("over budget");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains(&format!(
+            "estimate of {} micro-USD (40 calls) exceeds the budget of 100",
+            estimate.cost_micro_usd
+        )) && refused.message().contains("allow_over_budget"),
+        "{}",
+        refused.message()
+    );
+    // So is a budgeted run with a model of unknown price, naming it.
+    let mut unpriced = run_of(&suite, &[model, "fake/okay"], limits(2, 0));
+    unpriced.limits.as_mut().expect("limits").budget_micro_usd = Some(1_000_000);
+    unpriced.allow_over_budget = true;
+    let refused = harness
+        .client()
+        .await
+        .create_run(admin(unpriced))
+        .await
+        .expect_err("unpriced");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("fake/okay has no known price"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(harness.fake.stats().total_calls, 0);
+
+    // Allowed over the budget, the run stops when the budget is spent.
+    request.allow_over_budget = true;
     let created = harness.create_run(request).await;
     let run = harness
         .wait_ended(&created.id, Duration::from_secs(30))
