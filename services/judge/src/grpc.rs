@@ -129,6 +129,8 @@ fn comparison_to_proto(outcome: ComparisonOutcome) -> pb::CompareResponse {
         self_judged: outcome.self_judged,
         judge_model: outcome.judge_model,
         error: outcome.error,
+        judge_input_tokens: i64::try_from(outcome.judge_input_tokens).unwrap_or(i64::MAX),
+        judge_output_tokens: i64::try_from(outcome.judge_output_tokens).unwrap_or(i64::MAX),
     }
 }
 

@@ -249,6 +249,8 @@ pub fn estimate_to_pb(estimate: &CostEstimate) -> pb::CostEstimate {
             })
             .collect(),
         within_budget: estimate.within_budget,
+        judge_calls: i32::try_from(estimate.judge_calls).unwrap_or(i32::MAX),
+        judge_cost_micro_usd: estimate.judge_cost_micro_usd,
     }
 }
 
@@ -357,6 +359,9 @@ pub fn result_to_pb(result: &ResultRecord) -> pb::BenchmarkResult {
         cached: result.cached,
         attempts: result.attempts,
         completed_at: Some(timestamp(result.created_at)),
+        judge_input_tokens: i64::from(result.judge_input_tokens.unwrap_or(0)),
+        judge_output_tokens: i64::from(result.judge_output_tokens.unwrap_or(0)),
+        judge_cost_micro_usd: result.judge_cost_micro_usd,
     }
 }
 
@@ -427,6 +432,8 @@ pub fn run_to_pb(
         repetitions: config.repetitions as i32,
         counts: Some(counts_to_pb(&total_counts)),
         cost_micro_usd: counts.cost_micro_usd,
+        model_cost_micro_usd: counts.cost_micro_usd - counts.judge_cost_micro_usd,
+        judge_cost_micro_usd: counts.judge_cost_micro_usd,
         price_known: counts.unpriced == 0 && config.models.iter().all(|m| m.price.is_some()),
         best_model: choice.best_model.clone().unwrap_or_default(),
         tied_for_best: choice.tied_for_best.clone(),

@@ -158,12 +158,73 @@ pub async fn create_run(
             estimate::case_size(input, expected, &request.system_prompt, request.max_tokens)
         })
         .collect();
-    let estimate = estimate::estimate(
+    let mut estimate = estimate::estimate(
         &sizes,
         &plans,
         request.repetitions,
         request.limits.budget_micro_usd,
     );
+    // The judge's calls are part of the cost: rubric grading (the run's grader or a case's own) and
+    // pairwise comparison. Its model is the rubric grader's, else the run's, else the judge service's
+    // default, which the runner cannot price.
+    let llm_graders: Vec<&GraderSpec> = request
+        .grader
+        .iter()
+        .chain(
+            suite_cases
+                .iter()
+                .filter_map(|case| case.grader.as_ref().map(|grader| &grader.0)),
+        )
+        .chain(
+            request
+                .ad_hoc_cases
+                .iter()
+                .filter_map(|case| case.grader.as_ref()),
+        )
+        .filter(|grader| grader.is_llm())
+        .collect();
+    if !llm_graders.is_empty() || request.pairwise {
+        let judge_model = llm_graders
+            .iter()
+            .find_map(|grader| match grader {
+                GraderSpec::LlmRubric {
+                    judge: Some(judge), ..
+                } if !judge.model.is_empty() => Some(judge.model.clone()),
+                _ => None,
+            })
+            .or_else(|| {
+                request
+                    .judge
+                    .as_ref()
+                    .map(|judge| judge.model.clone())
+                    .filter(|model| !model.is_empty())
+            });
+        let price = match &judge_model {
+            Some(model) => {
+                let provider_model = model
+                    .split_once('/')
+                    .map_or(model.as_str(), |(_, rest)| rest);
+                repo::pricing::resolve(&mut transaction, model, provider_model)
+                    .await?
+                    .price
+            }
+            None => None,
+        };
+        estimate::add_judge(
+            &mut estimate,
+            &sizes,
+            plans.len(),
+            request.repetitions,
+            &estimate::JudgePlan {
+                name: judge_model
+                    .unwrap_or_else(|| "(the judge service's default model)".to_owned()),
+                price,
+                grades: !llm_graders.is_empty(),
+                pairwise: request.pairwise,
+            },
+            request.limits.budget_micro_usd,
+        );
+    }
     // A dry run shows the estimate against the budget; a real one is refused before it spends.
     if !request.dry_run
         && let Some(refusal) = estimate::budget_refusal(

@@ -85,6 +85,10 @@ pub struct ComparisonOutcome {
     pub judge_model: String,
     /// Why judging failed; empty on success.
     pub error: String,
+    /// Input tokens the judge consumed over both orders (repair retries included).
+    pub judge_input_tokens: u64,
+    /// Output tokens the judge produced over both orders.
+    pub judge_output_tokens: u64,
 }
 
 /// Validates a comparison and resolves its judge.
@@ -131,7 +135,7 @@ pub async fn compare(
         &spec.output_b,
         &spec.output_a,
     );
-    let ((a_first, _), (b_first, _)) = futures::join!(a_first, b_first);
+    let ((a_first, usage_a), (b_first, usage_b)) = futures::join!(a_first, b_first);
     let judge_model = comparison.judge.model.name.clone();
     for failure in [&a_first, &b_first]
         .into_iter()
@@ -188,6 +192,8 @@ pub async fn compare(
         self_judged: comparison.judge.self_judged,
         judge_model,
         error: errors.join("; "),
+        judge_input_tokens: usage_a.input_tokens + usage_b.input_tokens,
+        judge_output_tokens: usage_a.output_tokens + usage_b.output_tokens,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::pricing::Price;
 use crate::domain::run::ModelPlan;
 
 /// Estimated cost of one model's calls.
@@ -36,6 +37,84 @@ pub struct CostEstimate {
     pub models: Vec<ModelEstimate>,
     /// False when the cost exceeds the budget.
     pub within_budget: bool,
+    /// LLM-judge calls: one per graded output (rubric grading) and two per pair of outputs of one case
+    /// (pairwise comparison, both orders).
+    #[serde(default)]
+    pub judge_calls: u64,
+    /// Their estimated cost (included in `cost_micro_usd`); `None` when the judge's price is unknown
+    /// (then the judge is listed in `unpriced_models`).
+    #[serde(default)]
+    pub judge_cost_micro_usd: Option<i64>,
+}
+
+/// Tokens of the judge's instructions around what it grades (rubric and format rules).
+pub const JUDGE_PROMPT_TOKENS: u64 = 250;
+/// Tokens of a judge's answer (score or verdict with short notes).
+pub const JUDGE_ANSWER_TOKENS: u64 = 150;
+
+/// The judge a run calls, for the estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgePlan {
+    /// `provider/model`, or a description of the judge service's default.
+    pub name: String,
+    /// Its price, when known.
+    pub price: Option<Price>,
+    /// Whether outputs are graded by the LLM judge (rubric grading).
+    pub grades: bool,
+    /// Whether outputs are compared pairwise.
+    pub pairwise: bool,
+}
+
+/// Adds the judge's calls to `estimate`: one per output graded by rubric, two per pair of models per
+/// case compared pairwise; each call reads the task, the output(s) and its instructions, and answers
+/// briefly. A repair retry (at most one per grading) is not counted: the budget still holds the run to
+/// what is actually spent.
+pub fn add_judge(
+    estimate: &mut CostEstimate,
+    cases: &[CaseSize],
+    model_count: usize,
+    repetitions: u32,
+    judge: &JudgePlan,
+    budget_micro_usd: Option<i64>,
+) {
+    let repetitions = u64::from(repetitions);
+    let models = model_count as u64;
+    let mut calls = 0u64;
+    let mut input_tokens = 0u64;
+    for case in cases {
+        if judge.grades {
+            let per_call = case.input_tokens + 2 * case.output_tokens + JUDGE_PROMPT_TOKENS;
+            calls += models * repetitions;
+            input_tokens += per_call * models * repetitions;
+        }
+        if judge.pairwise && models >= 2 {
+            let pairs = models * (models - 1) / 2;
+            let per_call = case.input_tokens + 3 * case.output_tokens + JUDGE_PROMPT_TOKENS;
+            calls += 2 * pairs;
+            input_tokens += per_call * 2 * pairs;
+        }
+    }
+    if calls == 0 {
+        return;
+    }
+    let output_tokens = calls * JUDGE_ANSWER_TOKENS;
+    estimate.judge_calls = calls;
+    estimate.input_tokens += input_tokens;
+    estimate.output_tokens += output_tokens;
+    match &judge.price {
+        Some(price) => {
+            let cost = price
+                .cost_micro_usd(input_tokens / calls, JUDGE_ANSWER_TOKENS)
+                .saturating_mul(calls as i64);
+            estimate.judge_cost_micro_usd = Some(cost);
+            estimate.cost_micro_usd = estimate.cost_micro_usd.saturating_add(cost);
+        }
+        None => estimate
+            .unpriced_models
+            .push(format!("judge {}", judge.name)),
+    }
+    estimate.within_budget =
+        budget_micro_usd.is_none_or(|budget| estimate.cost_micro_usd <= budget);
 }
 
 /// Estimates the tokens of a text the way the providers' fallback does: words × 4/3, rounded.
@@ -131,7 +210,8 @@ pub fn budget_refusal(
             "limits.budget_micro_usd: the estimate of {} micro-USD ({} calls) exceeds the budget of \
              {budget} micro-USD; raise the budget, or set allow_over_budget to start anyway (the run \
              stops when the budget is spent)",
-            estimate.cost_micro_usd, estimate.total_calls
+            estimate.cost_micro_usd,
+            estimate.total_calls + estimate.judge_calls
         )
     })
 }
@@ -139,6 +219,46 @@ pub fn budget_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn judge_calls_are_estimated_and_priced() {
+        // 2 cases of 100 input / 20 output tokens, 3 models, 1 repetition, rubric and pairwise.
+        let cases = [CaseSize {
+            input_tokens: 100,
+            output_tokens: 20,
+        }; 2];
+        let mut estimate = CostEstimate::default();
+        let judge = JudgePlan {
+            name: "fake/judge".to_owned(),
+            // 1 USD per million tokens both ways: 1 micro-USD per token.
+            price: Some(Price::from_override(1_000_000, 1_000_000)),
+            grades: true,
+            pairwise: true,
+        };
+        add_judge(&mut estimate, &cases, 3, 1, &judge, Some(1_000_000));
+        // Rubric: 2 cases × 3 outputs = 6 calls of 100 + 40 + 250 = 390 input tokens.
+        // Pairwise: 2 cases × 3 pairs × 2 orders = 12 calls of 100 + 60 + 250 = 410 input tokens.
+        assert_eq!(estimate.judge_calls, 18);
+        assert_eq!(estimate.input_tokens, 6 * 390 + 12 * 410);
+        assert_eq!(estimate.output_tokens, 18 * 150);
+        // Priced at the mean call: (6 × 390 + 12 × 410) / 18 = 403 input + 150 output = 553 each.
+        assert_eq!(estimate.judge_cost_micro_usd, Some(18 * 553));
+        assert_eq!(estimate.cost_micro_usd, 18 * 553);
+        assert!(estimate.within_budget);
+
+        let mut unpriced = CostEstimate::default();
+        let judge = JudgePlan {
+            price: None,
+            name: "(the judge service's default model)".to_owned(),
+            ..judge
+        };
+        add_judge(&mut unpriced, &cases, 3, 1, &judge, None);
+        assert_eq!(
+            unpriced.unpriced_models,
+            ["judge (the judge service's default model)"]
+        );
+        assert_eq!(unpriced.cost_micro_usd, 0);
+    }
 
     #[test]
     fn budgets_refuse_unpriced_models_and_estimates_above_them() {
@@ -150,6 +270,8 @@ mod tests {
             unpriced_models: Vec::new(),
             models: Vec::new(),
             within_budget: false,
+            judge_calls: 0,
+            judge_cost_micro_usd: None,
         };
         assert_eq!(budget_refusal(&estimate, None, false), None);
         assert_eq!(budget_refusal(&estimate, Some(5_000), false), None);

@@ -69,9 +69,51 @@ pub(super) struct RunContext {
     pub(super) last_progress: std::sync::Mutex<Instant>,
     pub(super) started: Instant,
     pub(super) forwarded: Option<SecretString>,
+    /// Prices of the judge models met so far (`None`: unknown), resolved once each.
+    pub(super) judge_prices:
+        tokio::sync::Mutex<HashMap<String, Option<crate::domain::pricing::Price>>>,
 }
 
 impl RunContext {
+    /// What a judge call of `model` with these tokens cost, at the model's catalog price or override;
+    /// `None` when its price is unknown (or no model was named).
+    pub(super) async fn judge_cost(
+        &self,
+        model: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+    ) -> Option<i64> {
+        if model.is_empty() {
+            return None;
+        }
+        let mut prices = self.judge_prices.lock().await;
+        if !prices.contains_key(model) {
+            let provider_model = model.split_once('/').map_or(model, |(_, rest)| rest);
+            let resolved = async {
+                let mut transaction = crate::repo::tenant(&self.engine.pool, &self.tenant).await?;
+                let price =
+                    crate::repo::pricing::resolve(&mut transaction, model, provider_model).await?;
+                transaction.commit().await?;
+                Ok::<_, crate::error::Error>(price.price)
+            }
+            .await;
+            match resolved {
+                Ok(price) => {
+                    prices.insert(model.to_owned(), price);
+                }
+                Err(error) => {
+                    // Not cached: the next call tries again.
+                    tracing::warn!(run_id = %self.run_id, error = %error, "judge price lookup failed");
+                    return None;
+                }
+            }
+        }
+        prices
+            .get(model)
+            .and_then(Option::as_ref)
+            .map(|price| price.cost_micro_usd(input_tokens, output_tokens))
+    }
+
     pub(super) fn stopping(&self) -> bool {
         self.cancel.is_cancelled() || self.engine.drain.is_cancelled()
     }
@@ -261,6 +303,7 @@ async fn execute_claimed(
         last_progress: std::sync::Mutex::new(Instant::now() - PROGRESS_INTERVAL),
         started: Instant::now(),
         forwarded: engine.forwarded_token(run_id),
+        judge_prices: tokio::sync::Mutex::new(HashMap::new()),
         config,
     });
 

@@ -44,6 +44,9 @@ struct Grading {
     notes: Option<String>,
     error: Option<String>,
     self_judged: bool,
+    judge_model: String,
+    judge_input_tokens: u64,
+    judge_output_tokens: u64,
 }
 
 fn cache_key(config: &RunConfig, plan: &ModelPlan, input: &str) -> String {
@@ -202,6 +205,9 @@ async fn grade(context: &RunContext, case: &RunCase, output: &str) -> Grading {
             notes: (!result.notes.is_empty()).then_some(result.notes),
             error: (!result.error.is_empty()).then_some(result.error),
             self_judged: result.self_judged,
+            judge_model: result.judge_model,
+            judge_input_tokens: u64::try_from(result.judge_input_tokens).unwrap_or(0),
+            judge_output_tokens: u64::try_from(result.judge_output_tokens).unwrap_or(0),
         },
         Err(error) => Grading {
             grader: Some(grader.kind().to_owned()),
@@ -262,6 +268,9 @@ pub(super) async fn run_pair(
         self_judged: false,
         cached: false,
         attempts: 0,
+        judge_input_tokens: None,
+        judge_output_tokens: None,
+        judge_cost_micro_usd: None,
     };
     match &case {
         None => {
@@ -308,6 +317,17 @@ pub(super) async fn run_pair(
                     result.notes = grading.notes;
                     result.grading_error = grading.error;
                     result.self_judged = grading.self_judged;
+                    if grading.judge_input_tokens + grading.judge_output_tokens > 0 {
+                        result.judge_input_tokens = to_i32(grading.judge_input_tokens);
+                        result.judge_output_tokens = to_i32(grading.judge_output_tokens);
+                        result.judge_cost_micro_usd = context
+                            .judge_cost(
+                                &grading.judge_model,
+                                grading.judge_input_tokens,
+                                grading.judge_output_tokens,
+                            )
+                            .await;
+                    }
                 }
             }
             drop(grading_permit);
@@ -380,7 +400,11 @@ fn count_recorded(context: &RunContext, pair: &PairKey, failed: bool) {
 
 async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
     let failed = result.error.is_some();
-    let cost = result.cost_micro_usd.unwrap_or(0);
+    // The judge's cost counts like the model's, against the budget too (a cached answer is still
+    // graded, so its judge call is paid).
+    let model_cost = result.cost_micro_usd.unwrap_or(0);
+    let judge_cost = result.judge_cost_micro_usd.unwrap_or(0);
+    let cost = model_cost + judge_cost;
     let cached = result.cached;
     // Cancelling the run ends the retries, and so does a hard stop (the drain grace ran out; the
     // run's token is its child); a graceful shutdown does not, so a result ready when it began is
@@ -400,6 +424,7 @@ async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
             count_recorded(context, pair, failed);
             if cached {
                 context.cached.fetch_add(1, Ordering::Relaxed);
+                context.spent.fetch_add(judge_cost, Ordering::Relaxed);
             } else {
                 context.spent.fetch_add(cost, Ordering::Relaxed);
             }

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use benchhub_proto::pb;
 
@@ -114,12 +115,25 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
                             winner: winner.to_owned(),
                         };
                         let notes = format!("{}\n---\n{}", response.notes_ab, response.notes_ba);
+                        let input_tokens = u64::try_from(response.judge_input_tokens).unwrap_or(0);
+                        let output_tokens = u64::try_from(response.judge_output_tokens).unwrap_or(0);
+                        let spend = repo::results::JudgeSpend {
+                            input_tokens: response.judge_input_tokens,
+                            output_tokens: response.judge_output_tokens,
+                            cost_micro_usd: context
+                                .judge_cost(&response.judge_model, input_tokens, output_tokens)
+                                .await,
+                        };
+                        let cost = spend.cost_micro_usd.unwrap_or(0);
+                        context.spent.fetch_add(cost, Ordering::Relaxed);
+                        context.cost.fetch_add(cost, Ordering::Relaxed);
                         if let Err(error) = repo::results::insert_verdict(
                             &engine.pool,
                             &context.tenant,
                             context.run_id,
                             &verdict,
                             &notes,
+                            spend,
                         )
                         .await
                         {

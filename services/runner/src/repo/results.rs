@@ -62,6 +62,12 @@ pub struct ResultRecord {
     pub attempts: i32,
     /// When the result was recorded.
     pub created_at: DateTime<Utc>,
+    /// Input tokens of the LLM judge grading it.
+    pub judge_input_tokens: Option<i32>,
+    /// Output tokens of the LLM judge.
+    pub judge_output_tokens: Option<i32>,
+    /// Cost of the judge's tokens at its price; `None` without a judge or a price.
+    pub judge_cost_micro_usd: Option<i64>,
 }
 
 const CASE_ID_EXPR: &str = "CASE WHEN r.case_index < cardinality(b.case_ids) THEN b.case_ids[r.case_index + 1] \
@@ -70,7 +76,8 @@ const CASE_ID_EXPR: &str = "CASE WHEN r.case_index < cardinality(b.case_ids) THE
 const RESULT_FIELDS: &str = "r.case_index, r.model, r.provider, r.canonical_model_id, r.repetition, \
     r.output, r.input_tokens, r.output_tokens, r.total_tokens, r.latency_ms, r.cost_micro_usd, \
     r.price_known, r.quality, r.passed, r.grader, r.notes, r.matches_expected, r.error, \
-    r.grading_error, r.self_judged, r.cached, r.attempts, r.created_at";
+    r.grading_error, r.self_judged, r.cached, r.attempts, r.created_at, r.judge_input_tokens, \
+    r.judge_output_tokens, r.judge_cost_micro_usd";
 
 fn result_columns() -> String {
     format!("r.id, r.run_id, {CASE_ID_EXPR} AS case_id, {RESULT_FIELDS}")
@@ -133,6 +140,12 @@ pub struct NewResult {
     pub cached: bool,
     /// Provider calls made.
     pub attempts: i32,
+    /// Input tokens of the LLM judge grading it.
+    pub judge_input_tokens: Option<i32>,
+    /// Output tokens of the LLM judge.
+    pub judge_output_tokens: Option<i32>,
+    /// Cost of the judge's tokens at its price.
+    pub judge_cost_micro_usd: Option<i64>,
 }
 
 /// Stores a result. A pair that already has a successful result keeps it (resume never overwrites);
@@ -148,9 +161,10 @@ pub async fn insert_result(
         "INSERT INTO benchmark_results (run_id, case_id, case_index, model, provider, \
              canonical_model_id, repetition, input, expected_output, output, input_tokens, \
              output_tokens, total_tokens, latency_ms, cost_micro_usd, price_known, quality, passed, \
-             grader, notes, matches_expected, error, grading_error, self_judged, cached, attempts) \
+             grader, notes, matches_expected, error, grading_error, self_judged, cached, attempts, \
+             judge_input_tokens, judge_output_tokens, judge_cost_micro_usd) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26) \
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) \
          ON CONFLICT (run_id, case_index, model, repetition) DO UPDATE SET \
              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, \
              output_tokens = EXCLUDED.output_tokens, total_tokens = EXCLUDED.total_tokens, \
@@ -159,7 +173,10 @@ pub async fn insert_result(
              passed = EXCLUDED.passed, grader = EXCLUDED.grader, notes = EXCLUDED.notes, \
              matches_expected = EXCLUDED.matches_expected, error = EXCLUDED.error, \
              grading_error = EXCLUDED.grading_error, self_judged = EXCLUDED.self_judged, \
-             cached = EXCLUDED.cached, attempts = EXCLUDED.attempts, created_at = now() \
+             cached = EXCLUDED.cached, attempts = EXCLUDED.attempts, \
+             judge_input_tokens = EXCLUDED.judge_input_tokens, \
+             judge_output_tokens = EXCLUDED.judge_output_tokens, \
+             judge_cost_micro_usd = EXCLUDED.judge_cost_micro_usd, created_at = now() \
          WHERE benchmark_results.error IS NOT NULL \
          RETURNING id, created_at",
     )
@@ -189,6 +206,9 @@ pub async fn insert_result(
     .bind(result.self_judged)
     .bind(result.cached)
     .bind(result.attempts)
+    .bind(result.judge_input_tokens)
+    .bind(result.judge_output_tokens)
+    .bind(result.judge_cost_micro_usd)
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -219,6 +239,9 @@ pub async fn insert_result(
         cached: result.cached,
         attempts: result.attempts,
         created_at,
+        judge_input_tokens: result.judge_input_tokens,
+        judge_output_tokens: result.judge_output_tokens,
+        judge_cost_micro_usd: result.judge_cost_micro_usd,
     }))
 }
 
@@ -457,11 +480,13 @@ pub async fn insert_verdict(
     run_id: Uuid,
     verdict: &VerdictRow,
     notes: &str,
+    usage: JudgeSpend,
 ) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
     sqlx::query(
-        "INSERT INTO judge_verdicts (run_id, case_index, model_a, model_b, winner, notes) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO judge_verdicts (run_id, case_index, model_a, model_b, winner, notes, \
+             judge_input_tokens, judge_output_tokens, judge_cost_micro_usd) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
     )
     .bind(run_id)
     .bind(verdict.case_index)
@@ -469,10 +494,24 @@ pub async fn insert_verdict(
     .bind(&verdict.model_b)
     .bind(&verdict.winner)
     .bind(notes)
+    .bind(usage.input_tokens)
+    .bind(usage.output_tokens)
+    .bind(usage.cost_micro_usd)
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// What the judge consumed for one grading or comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JudgeSpend {
+    /// Input tokens.
+    pub input_tokens: i64,
+    /// Output tokens.
+    pub output_tokens: i64,
+    /// Their cost at the judge model's price; `None` when it is unknown.
+    pub cost_micro_usd: Option<i64>,
 }
 
 /// Lists a run's pairwise verdicts.

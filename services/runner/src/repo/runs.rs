@@ -37,6 +37,8 @@ pub struct RunRow {
     pub failed: i32,
     /// Cost so far (as last flushed).
     pub cost_micro_usd: i64,
+    /// The judge's share of the stored cost.
+    pub judge_cost_micro_usd: i64,
     /// Best model at completion.
     pub best_model: Option<String>,
     /// Cheapest model at completion.
@@ -129,16 +131,18 @@ pub struct LiveCounts {
     pub failed: i64,
     /// Pairs served from the cache.
     pub cached: i64,
-    /// Cost so far.
+    /// Cost so far: the models' calls and the judge's (grading and pairwise comparisons).
     pub cost_micro_usd: i64,
     /// Successful results without a price.
     pub unpriced: i64,
+    /// The judge's share of the cost.
+    pub judge_cost_micro_usd: i64,
 }
 
 pub(crate) const RUN_COLUMNS: &str = "id, tenant_id, suite_id, status, models, config, case_ids, \
     ad_hoc_cases, total_pairs, done, failed, cost_micro_usd, best_model, cheapest_model, summary, \
     error, created_by, created_at, started_at, completed_at, budget_exhausted, label, \
-    retry_requested_at, claimed_by";
+    retry_requested_at, claimed_by, judge_cost_micro_usd";
 
 /// What CreateRun stores.
 #[derive(Debug, Clone)]
@@ -232,12 +236,20 @@ pub async fn live_counts(
     run_id: Uuid,
 ) -> Result<LiveCounts, Error> {
     Ok(sqlx::query_as(
-        "SELECT count(*) AS done, \
-                count(*) FILTER (WHERE error IS NOT NULL) AS failed, \
-                count(*) FILTER (WHERE cached) AS cached, \
-                COALESCE(sum(cost_micro_usd), 0)::bigint AS cost_micro_usd, \
-                count(*) FILTER (WHERE error IS NULL AND NOT price_known) AS unpriced \
-         FROM benchmark_results WHERE run_id = $1",
+        "WITH results AS ( \
+             SELECT count(*) AS done, \
+                    count(*) FILTER (WHERE error IS NOT NULL) AS failed, \
+                    count(*) FILTER (WHERE cached) AS cached, \
+                    COALESCE(sum(cost_micro_usd), 0)::bigint AS model_cost, \
+                    COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS grading_cost, \
+                    count(*) FILTER (WHERE error IS NULL AND NOT price_known) AS unpriced \
+             FROM benchmark_results WHERE run_id = $1), \
+         pairwise AS ( \
+             SELECT COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS pairwise_cost \
+             FROM judge_verdicts WHERE run_id = $1) \
+         SELECT done, failed, cached, model_cost + grading_cost + pairwise_cost AS cost_micro_usd, \
+                unpriced, grading_cost + pairwise_cost AS judge_cost_micro_usd \
+         FROM results, pairwise",
     )
     .bind(run_id)
     .fetch_one(&mut **transaction)
@@ -406,6 +418,7 @@ pub async fn list_runs(
                 cached: 0,
                 cost_micro_usd: row.cost_micro_usd,
                 unpriced: 0,
+                judge_cost_micro_usd: row.judge_cost_micro_usd,
             }
         } else {
             live_counts(&mut transaction, row.id).await?
@@ -419,7 +432,13 @@ pub async fn list_runs(
 /// SQL that refreshes a run's stored counters from its results (`$1` is the run id).
 pub(crate) const REFRESH_COUNTERS: &str = "done = (SELECT count(*) FROM benchmark_results WHERE run_id = $1), \
     failed = (SELECT count(*) FROM benchmark_results WHERE run_id = $1 AND error IS NOT NULL), \
-    cost_micro_usd = (SELECT COALESCE(sum(cost_micro_usd), 0) FROM benchmark_results WHERE run_id = $1)";
+    judge_cost_micro_usd = \
+        (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM benchmark_results WHERE run_id = $1) \
+        + (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM judge_verdicts WHERE run_id = $1), \
+    cost_micro_usd = \
+        (SELECT COALESCE(sum(COALESCE(cost_micro_usd, 0) + COALESCE(judge_cost_micro_usd, 0)), 0) \
+           FROM benchmark_results WHERE run_id = $1) \
+        + (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM judge_verdicts WHERE run_id = $1)";
 
 /// Cancels a pending or running run. FAILED_PRECONDITION when it already ended.
 pub async fn cancel_run(

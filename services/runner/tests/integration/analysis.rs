@@ -400,3 +400,145 @@ async fn llm_rubric_grading_and_pairwise_ratings_through_the_judge() {
     );
     assert_eq!(harness.db.count("judge_verdicts").await, 4);
 }
+
+fn judged_run(suite: &str, pairwise: bool, judge: &str) -> pb::CreateRunRequest {
+    pb::CreateRunRequest {
+        suite_id: suite.to_owned(),
+        models: vec!["fake/good".to_owned(), "fake/bad".to_owned()],
+        grader: Some(pb::Grader {
+            kind: Some(pb::grader::Kind::LlmRubric(pb::LlmRubricGrader {
+                pass_threshold: Some(50.0),
+                ..pb::LlmRubricGrader::default()
+            })),
+        }),
+        judge: (!judge.is_empty()).then(|| pb::JudgeModel {
+            model: judge.to_owned(),
+            temperature: None,
+            max_tokens: None,
+        }),
+        pairwise,
+        limits: Some(limits(4, 1)),
+        ..pb::CreateRunRequest::default()
+    }
+}
+
+/// Every dollar counted: each graded result carries the judge's tokens and their cost at the judge's
+/// price, pairwise comparisons cost too, the run splits model and judge cost, the estimate counts the
+/// judge's calls, and the budget stops on the total — here on judge cost alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judge_is_priced_counted_and_held_to_the_budget() {
+    let harness = Harness::start(FakeConfig::new().with_seed(5)).await;
+    let suite = harness.suite("judge-costs", cases(4)).await;
+    // 1 USD per million tokens for the models (1 micro-USD a token), 10 for the judge.
+    harness.price("fake/good", 1_000_000, 1_000_000).await;
+    harness.price("fake/bad", 1_000_000, 1_000_000).await;
+    harness.price("fake/judge", 10_000_000, 10_000_000).await;
+
+    let dry = harness
+        .create_run(pb::CreateRunRequest {
+            dry_run: true,
+            ..judged_run(&suite, true, "fake/judge")
+        })
+        .await;
+    let estimate = dry.estimate.expect("estimate");
+    // 4 cases × 2 models graded + 4 cases × 1 pair × 2 orders.
+    assert_eq!(estimate.judge_calls, 16, "{estimate:?}");
+    let judge_estimate = estimate.judge_cost_micro_usd.expect("judge priced");
+    assert!(
+        judge_estimate > 0 && estimate.cost_micro_usd > judge_estimate,
+        "{estimate:?}"
+    );
+
+    let created = harness
+        .create_run(judged_run(&suite, true, "fake/judge"))
+        .await;
+    let run = harness
+        .wait_ended(&created.id, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        run.status,
+        pb::BenchmarkRunStatus::Completed as i32,
+        "{}",
+        run.error
+    );
+    let mut model_cost = 0;
+    let mut grading_cost = 0;
+    for result in harness.results(&run.id).await {
+        assert!(
+            result.judge_input_tokens > 0 && result.judge_output_tokens > 0,
+            "{result:?}"
+        );
+        let expected = (result.judge_input_tokens + result.judge_output_tokens) * 10;
+        assert_eq!(result.judge_cost_micro_usd, Some(expected), "{result:?}");
+        grading_cost += expected;
+        model_cost += result.cost_micro_usd.expect("priced");
+    }
+    let pairwise_cost: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(judge_cost_micro_usd), 0)::bigint FROM judge_verdicts WHERE run_id = $1::uuid",
+    )
+    .bind(&run.id)
+    .fetch_one(&harness.db.pool)
+    .await
+    .expect("verdict costs");
+    assert!(pairwise_cost > 0, "pairwise comparisons are priced");
+    assert_eq!(run.model_cost_micro_usd, model_cost);
+    assert_eq!(run.judge_cost_micro_usd, grading_cost + pairwise_cost);
+    assert_eq!(
+        run.cost_micro_usd,
+        model_cost + grading_cost + pairwise_cost
+    );
+    println!(
+        "estimate {} (judge {judge_estimate}) vs spent {} (judge {})",
+        estimate.cost_micro_usd, run.cost_micro_usd, run.judge_cost_micro_usd
+    );
+
+    // Free models, a priced judge: the judge alone spends the budget and stops the run.
+    let free = ["fake/good+latency=1ms", "fake/bad+latency=1ms"];
+    for model in free {
+        harness.price(model, 0, 0).await;
+    }
+    let big_suite = harness.suite("judge-budget", cases(40)).await;
+    let mut request = judged_run(&big_suite, false, "fake/judge");
+    request.models = free.map(str::to_owned).to_vec();
+    request.limits = Some(pb::RunLimits {
+        budget_micro_usd: Some(20_000),
+        ..limits(2, 1)
+    });
+    let refused = harness
+        .client()
+        .await
+        .create_run(admin(request.clone()))
+        .await
+        .expect_err("the judge alone exceeds the budget");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    request.allow_over_budget = true;
+    let created = harness.create_run(request).await;
+    let run = harness
+        .wait_ended(&created.id, Duration::from_secs(60))
+        .await;
+    assert!(run.budget_exhausted, "{run:?}");
+    assert_eq!(run.model_cost_micro_usd, 0);
+    assert!(run.judge_cost_micro_usd >= 20_000, "{run:?}");
+    assert!(run.counts.expect("counts").done < 80);
+
+    // A budgeted run whose judge has no known price is refused naming it.
+    let mut unnamed = judged_run(&suite, false, "");
+    unnamed.limits = Some(pb::RunLimits {
+        budget_micro_usd: Some(1_000_000),
+        ..limits(2, 1)
+    });
+    let refused = harness
+        .client()
+        .await
+        .create_run(admin(unnamed))
+        .await
+        .expect_err("unpriced judge");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused
+            .message()
+            .contains("judge (the judge service's default model) has no known price"),
+        "{}",
+        refused.message()
+    );
+}

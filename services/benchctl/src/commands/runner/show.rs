@@ -174,7 +174,16 @@ pub(super) fn print_run(run: &pb::Run) {
         counts.total,
         counts.failed,
         counts.cached,
-        dollars(run.cost_micro_usd),
+        if run.judge_cost_micro_usd > 0 {
+            format!(
+                "{} (models {}, judge {})",
+                dollars(run.cost_micro_usd),
+                dollars(run.model_cost_micro_usd),
+                dollars(run.judge_cost_micro_usd)
+            )
+        } else {
+            dollars(run.cost_micro_usd)
+        },
         if run.price_known {
             ""
         } else {
@@ -247,6 +256,23 @@ pub(super) fn print_estimate(run: &pb::Run) {
             format!("{}/{}", model.input_tokens, model.output_tokens),
             model
                 .cost_micro_usd
+                .map_or_else(|| "unknown price".to_owned(), dollars),
+        ]);
+    }
+    if estimate.judge_calls > 0 {
+        let judge = run
+            .judge
+            .as_ref()
+            .map(|judge| judge.model.clone())
+            .filter(|model| !model.is_empty())
+            .unwrap_or_else(|| "judge (service default)".to_owned());
+        table.add_row(vec![
+            format!("{judge} (LLM judge)"),
+            "-".to_owned(),
+            estimate.judge_calls.to_string(),
+            "-".to_owned(),
+            estimate
+                .judge_cost_micro_usd
                 .map_or_else(|| "unknown price".to_owned(), dollars),
         ]);
     }
