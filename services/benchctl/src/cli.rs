@@ -100,6 +100,10 @@ pub enum Command {
     Cancel(crate::commands::runner::CancelArgs),
     /// Show a suite's per-model statistics, cost trend and staleness.
     Stats(crate::commands::runner::StatsArgs),
+    /// Compare two runs, or the models within one run (--run), with intervals, p-values and verdicts.
+    Compare(crate::commands::runner::compare::CompareArgs),
+    /// Re-run the failed (and never-called) pairs of an ended run.
+    Retry(crate::commands::runner::RetryArgs),
     /// Re-fetch one source, or every live and seed source with --all (admin; --dry-run writes nothing).
     Reingest(crate::commands::ingest::ReingestArgs),
     /// List the ingestion audit trail, newest first.

@@ -294,6 +294,40 @@ pub fn best_test_to_pb(choice: &Choice) -> Option<pb::BestModelTest> {
         })
 }
 
+/// Converts one model's (or one pair's) comparison row.
+pub fn model_comparison_to_pb(row: &crate::domain::compare::ModelRow) -> pb::ModelComparison {
+    use crate::domain::significance::Verdict;
+    let clamp = |value: usize| i32::try_from(value).unwrap_or(i32::MAX);
+    pb::ModelComparison {
+        model: row.model.clone(),
+        paired_cases: clamp(row.paired_cases),
+        mean_quality_a: row.mean_quality_a,
+        mean_quality_b: row.mean_quality_b,
+        mean_quality_diff: row.mean_quality_diff,
+        diff_ci_low: row.diff_interval.map(|(low, _)| low),
+        diff_ci_high: row.diff_interval.map(|(_, high)| high),
+        wins: clamp(row.wins),
+        losses: clamp(row.losses),
+        ties: clamp(row.ties),
+        cost_delta_micro_usd: row.cost_delta_micro_usd,
+        latency_p50_delta_ms: row.latency_p50_delta_ms,
+        pass_rate_delta: row.pass_rate_delta,
+        p_value: row.p_value,
+        adjusted_p_value: row.adjusted_p_value,
+        mcnemar_p_value: row.mcnemar_p_value,
+        passed_only_a: clamp(row.passed_only.0),
+        passed_only_b: clamp(row.passed_only.1),
+        verdict: match row.verdict {
+            None => pb::ComparisonVerdict::Unspecified,
+            Some(Verdict::Better) => pb::ComparisonVerdict::Better,
+            Some(Verdict::Worse) => pb::ComparisonVerdict::Worse,
+            Some(Verdict::NoSignificantDifference) => {
+                pb::ComparisonVerdict::NoSignificantDifference
+            }
+        } as i32,
+    }
+}
+
 /// Converts counts.
 pub fn counts_to_pb(counts: &Counts) -> pb::RunCounts {
     let clamp = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);

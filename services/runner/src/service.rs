@@ -302,6 +302,80 @@ pub async fn compare_runs(
     Ok(comparison)
 }
 
+/// Compares the models of one run pairwise (B against A for every A before B in the run's model
+/// order), Holm-correcting the pairs together.
+pub async fn compare_models(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+    requested: &[String],
+) -> Result<Vec<(String, String, compare::ModelRow)>, Error> {
+    let mut transaction = repo::tenant(pool, tenant).await?;
+    let run = repo::runs::fetch_run(&mut transaction, run_id).await?;
+    let results = repo::results::compared_results(&mut transaction, run_id).await?;
+    transaction.commit().await?;
+    let run_models: Vec<String> = run
+        .config
+        .0
+        .models
+        .iter()
+        .map(|plan| plan.name.clone())
+        .collect();
+    for model in requested {
+        if !run_models.contains(model) {
+            return Err(Error::invalid(
+                "models",
+                format!(
+                    "'{model}' is not a model of run {run_id}; its models are: {}",
+                    run_models.join(", ")
+                ),
+            ));
+        }
+    }
+    let models: Vec<&String> = run_models
+        .iter()
+        .filter(|model| requested.is_empty() || requested.contains(model))
+        .filter(|model| {
+            results
+                .iter()
+                .any(|result| &result.model == *model && result.quality.is_some())
+        })
+        .collect();
+    if models.len() < 2 {
+        return Err(Error::FailedPrecondition(format!(
+            "run {run_id} has {} model(s) with graded results; comparing needs two",
+            models.len()
+        )));
+    }
+    let side = |model: &str| -> Vec<compare::ComparedResult> {
+        results
+            .iter()
+            .filter(|result| result.model == model)
+            .map(|result| compare::ComparedResult {
+                model: String::new(),
+                ..result.clone()
+            })
+            .collect()
+    };
+    let mut pairs = Vec::new();
+    for (index, model_a) in models.iter().enumerate() {
+        for model_b in &models[index + 1..] {
+            let mut comparison = compare::compare(&side(model_a), &side(model_b));
+            if let Some(mut row) = comparison.models.pop() {
+                row.model = format!("{model_b} vs {model_a}");
+                pairs.push(((*model_a).clone(), (*model_b).clone(), row));
+            }
+        }
+    }
+    let mut rows: Vec<compare::ModelRow> = pairs.iter().map(|(_, _, row)| row.clone()).collect();
+    compare::apply_verdicts(&mut rows);
+    Ok(pairs
+        .into_iter()
+        .zip(rows)
+        .map(|((a, b, _), row)| (a, b, row))
+        .collect())
+}
+
 /// Days after which a suite's benchmark is stale.
 pub const STALE_AFTER_DAYS: i64 = 90;
 

@@ -29,6 +29,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(args) => runner::run_runs(&clients, args).await,
         Command::Cancel(args) => runner::run_cancel(&clients, args).await,
         Command::Stats(args) => runner::run_stats(&clients, args).await,
+        Command::Compare(args) => runner::compare::run(&clients, args).await,
+        Command::Retry(args) => runner::run_retry(&clients, args).await,
         Command::Reingest(args) => ingest::run_reingest(&clients, &args).await,
         Command::IngestRuns(args) => ingest::run_runs(&clients, &args).await,
         Command::Unmatched(args) => ingest::run_unmatched(&clients, &args).await,

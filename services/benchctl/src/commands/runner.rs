@@ -1,6 +1,7 @@
 //! Runner commands: `benchctl suite create|add|list`, `benchctl run --suite S --models a,b [--watch]`,
 //! `benchctl run show <id>`, `benchctl runs`, `benchctl cancel <id>`, `benchctl stats <suite>`.
 
+pub mod compare;
 mod import;
 mod show;
 
@@ -160,6 +161,13 @@ pub struct RunsArgs {
 /// Arguments of `benchctl cancel`.
 #[derive(Debug, clap::Args)]
 pub struct CancelArgs {
+    /// Run id.
+    pub id: String,
+}
+
+/// Arguments of `benchctl retry`.
+#[derive(Debug, clap::Args)]
+pub struct RetryArgs {
     /// Run id.
     pub id: String,
 }
@@ -483,6 +491,21 @@ pub async fn run_cancel(clients: &Clients, args: CancelArgs) -> anyhow::Result<(
         .run
         .context("no run returned")?;
     print_run(&run);
+    Ok(())
+}
+
+/// Runs `benchctl retry`: re-runs the failed (and never-called) pairs of an ended run.
+pub async fn run_retry(clients: &Clients, args: RetryArgs) -> anyhow::Result<()> {
+    let mut client = clients.runner().await?;
+    let response = client
+        .retry_run(pb::RetryRunRequest { run_id: args.id })
+        .await
+        .map_err(|status| explain(&status))?
+        .into_inner();
+    println!("{} pair(s) will be run again", response.retried_pairs);
+    if let Some(run) = response.run {
+        print_run(&run);
+    }
     Ok(())
 }
 

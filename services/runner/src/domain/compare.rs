@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::stats::{mean, paired_difference, percentile};
+use crate::domain::significance::{self, Verdict};
+use crate::domain::stats::{mean, percentile};
 
 /// Most per-(case, model) rows returned.
 pub const MAX_CASE_ROWS: usize = 10_000;
@@ -91,6 +92,16 @@ pub struct ModelRow {
     pub latency_p50_delta_ms: Option<i64>,
     /// Pass rate in B minus in A.
     pub pass_rate_delta: Option<f64>,
+    /// Two-sided paired-bootstrap p-value of the mean difference.
+    pub p_value: Option<f64>,
+    /// That p-value after Holm correction across the rows of one comparison.
+    pub adjusted_p_value: Option<f64>,
+    /// Cases passed by A alone and by B alone (the discordant pairs of McNemar's test).
+    pub passed_only: (usize, usize),
+    /// Exact McNemar p-value on pass/fail; `None` without paired verdicts.
+    pub mcnemar_p_value: Option<f64>,
+    /// B against A, from the adjusted p-value; `None` with fewer than two paired cases.
+    pub verdict: Option<Verdict>,
 }
 
 /// The comparison of two runs.
@@ -137,6 +148,12 @@ impl Side {
 
     fn quality(&self) -> Option<f64> {
         mean(&self.qualities)
+    }
+
+    /// Passed on this case: at least half of its repetitions passed.
+    fn passed(&self) -> Option<bool> {
+        (!self.passes.is_empty())
+            .then(|| 2 * self.passes.iter().filter(|passed| **passed).count() >= self.passes.len())
     }
 
     fn cost(&self) -> Option<f64> {
@@ -220,6 +237,9 @@ pub fn compare(a: &[ComparedResult], b: &[ComparedResult]) -> Comparison {
             merge_into(&mut accumulator.all_b, side_b);
             let quality_a = side_a.quality();
             let quality_b = side_b.quality();
+            if let (Some(pass_a), Some(pass_b)) = (side_a.passed(), side_b.passed()) {
+                accumulator.pass_pairs.push((pass_a, pass_b));
+            }
             let outcome = match (quality_a, quality_b) {
                 (Some(qa), Some(qb)) => {
                     accumulator.paired_a.push(qa);
@@ -256,7 +276,26 @@ pub fn compare(a: &[ComparedResult], b: &[ComparedResult]) -> Comparison {
         let accumulator = accumulators.remove(model).unwrap_or_default();
         comparison.models.push(accumulator.finish(model));
     }
+    apply_verdicts(&mut comparison.models);
     comparison
+}
+
+/// Holm-corrects the rows' p-values together (one family per request) and gives each its verdict.
+pub fn apply_verdicts(rows: &mut [ModelRow]) {
+    let tested: Vec<usize> = (0..rows.len())
+        .filter(|index| rows[*index].p_value.is_some())
+        .collect();
+    let p_values: Vec<f64> = tested
+        .iter()
+        .map(|index| rows[*index].p_value.unwrap_or(1.0))
+        .collect();
+    for (index, adjusted) in tested.into_iter().zip(significance::holm_adjust(&p_values)) {
+        let row = &mut rows[index];
+        row.adjusted_p_value = Some(adjusted);
+        row.verdict = row
+            .mean_quality_diff
+            .map(|difference| significance::verdict(difference, adjusted));
+    }
 }
 
 #[derive(Default)]
@@ -268,6 +307,8 @@ struct ModelAccumulator {
     wins: usize,
     losses: usize,
     ties: usize,
+    /// Per case with verdicts on both sides: (A passed, B passed).
+    pass_pairs: Vec<(bool, bool)>,
 }
 
 impl ModelAccumulator {
@@ -278,7 +319,9 @@ impl ModelAccumulator {
             .zip(&self.paired_a)
             .map(|(b, a)| b - a)
             .collect();
-        let difference = paired_difference(&differences);
+        let difference = significance::paired_bootstrap(&differences, significance::SEED);
+        let only_a = self.pass_pairs.iter().filter(|(a, b)| *a && !*b).count();
+        let only_b = self.pass_pairs.iter().filter(|(a, b)| !*a && *b).count();
         let median_latency = |side: &Side| -> Option<f64> {
             percentile(
                 &side.latencies.iter().map(|v| *v as f64).collect::<Vec<_>>(),
@@ -296,8 +339,17 @@ impl ModelAccumulator {
             paired_cases: differences.len(),
             mean_quality_a: mean(&self.paired_a),
             mean_quality_b: mean(&self.paired_b),
-            mean_quality_diff: difference.map(|d| d.mean),
-            diff_interval: difference.and_then(|d| d.interval),
+            mean_quality_diff: difference
+                .as_ref()
+                .map(|d| d.mean_difference)
+                .or_else(|| (differences.len() == 1).then(|| differences[0])),
+            diff_interval: difference.as_ref().map(|d| d.interval),
+            p_value: difference.as_ref().map(|d| d.p_value),
+            adjusted_p_value: None,
+            passed_only: (only_a, only_b),
+            mcnemar_p_value: (!self.pass_pairs.is_empty())
+                .then(|| significance::mcnemar_exact(only_a as u64, only_b as u64)),
+            verdict: None,
             wins: self.wins,
             losses: self.losses,
             ties: self.ties,

@@ -237,9 +237,99 @@ pub fn choose(models: &[ModelAggregate], cases: &[CaseScore]) -> Choice {
     }
 }
 
+/// Exact two-sided McNemar test on paired pass/fail outcomes: `only_a` cases passed by A alone,
+/// `only_b` by B alone. Under no difference each discordant case is a fair coin, so the p-value is
+/// 2 · P(X ≤ min) for X ~ Binomial(only_a + only_b, 1/2), capped at 1; 1 without discordant cases.
+pub fn mcnemar_exact(only_a: u64, only_b: u64) -> f64 {
+    let n = only_a + only_b;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = only_a.min(only_b);
+    // Σ_{i ≤ k} C(n, i) / 2^n, in logs to stay finite for large n.
+    let ln_half_n = n as f64 * std::f64::consts::LN_2;
+    let mut ln_choose = 0.0_f64; // ln C(n, 0)
+    let mut tail = 0.0_f64;
+    for i in 0..=k {
+        if i > 0 {
+            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        tail += (ln_choose - ln_half_n).exp();
+    }
+    (2.0 * tail).min(1.0)
+}
+
+/// Holm–Bonferroni adjusted p-values (same order as `p_values`): the i-th smallest of m is multiplied
+/// by (m − i), made non-decreasing and capped at 1. A hypothesis is rejected at α when its adjusted
+/// p-value is below α.
+pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p_values[*a].total_cmp(&p_values[*b]));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 0.0_f64;
+    for (rank, index) in order.into_iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p_values[index]).min(1.0));
+        adjusted[index] = running;
+    }
+    adjusted
+}
+
+/// A verdict on "B against A".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// B is significantly better.
+    Better,
+    /// B is significantly worse.
+    Worse,
+    /// The data cannot tell them apart.
+    NoSignificantDifference,
+}
+
+/// The verdict on a mean difference (B − A) whose adjusted p-value is `adjusted_p`.
+pub fn verdict(mean_difference: f64, adjusted_p: f64) -> Verdict {
+    if adjusted_p >= ALPHA || mean_difference == 0.0 {
+        Verdict::NoSignificantDifference
+    } else if mean_difference > 0.0 {
+        Verdict::Better
+    } else {
+        Verdict::Worse
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mcnemar_matches_the_binomial_by_hand() {
+        // 1 vs 9 discordant: 2 × (C(10,0) + C(10,1)) / 2^10 = 2 × 11 / 1024 = 0.021484375.
+        assert!((mcnemar_exact(1, 9) - 0.021_484_375).abs() < 1e-12);
+        assert!((mcnemar_exact(9, 1) - 0.021_484_375).abs() < 1e-12);
+        // 0 vs 5: 2 / 32 = 0.0625 — five one-sided cases are not enough at α = 0.05.
+        assert!((mcnemar_exact(0, 5) - 0.0625).abs() < 1e-12);
+        // 3 vs 3: the tail passes the middle, capped at 1.
+        assert_eq!(mcnemar_exact(3, 3), 1.0);
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        // Large n stays finite: 40 vs 60 → 2 × P(X ≤ 40 | n = 100) = 0.0569 (textbook binomial).
+        let p = mcnemar_exact(40, 60);
+        assert!((p - 0.0569).abs() < 5e-4, "{p}");
+    }
+
+    #[test]
+    fn holm_adjusts_like_the_textbook() {
+        // p = (0.01, 0.04, 0.03), m = 3: sorted 0.01 × 3 = 0.03, 0.03 × 2 = 0.06, 0.04 × 1 = 0.04
+        // → monotone 0.06; in input order (0.03, 0.06, 0.06).
+        let adjusted = holm_adjust(&[0.01, 0.04, 0.03]);
+        let expected = [0.03, 0.06, 0.06];
+        for (got, want) in adjusted.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-12, "{adjusted:?}");
+        }
+        assert_eq!(holm_adjust(&[0.5]), vec![0.5]);
+        assert_eq!(verdict(3.0, 0.03), Verdict::Better);
+        assert_eq!(verdict(-3.0, 0.03), Verdict::Worse);
+        assert_eq!(verdict(3.0, 0.06), Verdict::NoSignificantDifference);
+    }
 
     #[test]
     fn wilson_matches_the_textbook() {

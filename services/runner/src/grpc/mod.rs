@@ -445,21 +445,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             models: comparison
                 .models
                 .iter()
-                .map(|row| pb::ModelComparison {
-                    model: row.model.clone(),
-                    paired_cases: i32::try_from(row.paired_cases).unwrap_or(i32::MAX),
-                    mean_quality_a: row.mean_quality_a,
-                    mean_quality_b: row.mean_quality_b,
-                    mean_quality_diff: row.mean_quality_diff,
-                    diff_ci_low: row.diff_interval.map(|(low, _)| low),
-                    diff_ci_high: row.diff_interval.map(|(_, high)| high),
-                    wins: i32::try_from(row.wins).unwrap_or(i32::MAX),
-                    losses: i32::try_from(row.losses).unwrap_or(i32::MAX),
-                    ties: i32::try_from(row.ties).unwrap_or(i32::MAX),
-                    cost_delta_micro_usd: row.cost_delta_micro_usd,
-                    latency_p50_delta_ms: row.latency_p50_delta_ms,
-                    pass_rate_delta: row.pass_rate_delta,
-                })
+                .map(convert::model_comparison_to_pb)
                 .collect(),
             cases: comparison
                 .cases
@@ -475,6 +461,27 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                 })
                 .collect(),
             cases_truncated: comparison.truncated,
+        }))
+    }
+
+    async fn compare_models(
+        &self,
+        request: Request<pb::CompareModelsRequest>,
+    ) -> Result<Response<pb::CompareModelsResponse>, Status> {
+        let tenant = principal(&request).tenant_id;
+        let message = request.into_inner();
+        let run_id = validate::id("run_id", &message.run_id)?;
+        let pairs = service::compare_models(&self.pool, &tenant, run_id, &message.models).await?;
+        Ok(Response::new(pb::CompareModelsResponse {
+            run_id: run_id.to_string(),
+            pairs: pairs
+                .iter()
+                .map(|(model_a, model_b, row)| pb::ModelPairComparison {
+                    model_a: model_a.clone(),
+                    model_b: model_b.clone(),
+                    comparison: Some(convert::model_comparison_to_pb(row)),
+                })
+                .collect(),
         }))
     }
 
