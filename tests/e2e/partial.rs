@@ -4,24 +4,12 @@
 use std::time::{Duration, Instant};
 
 use benchhub_proto::pb;
-use benchhub_testkit::authorized;
 use benchhub_upstream::{Backend, Fault, FaultKind, Generator, ReplayServer};
 
 use crate::stack::{ADMIN_TOKEN, Stack};
 
 async fn reingest(stack: &Stack, source: &str) -> anyhow::Result<pb::IngestResult> {
-    pb::ingest_service_client::IngestServiceClient::new(stack.ingest.channel().await?)
-        .reingest_source(authorized(
-            pb::ReingestSourceRequest {
-                source: source.to_owned(),
-                dry_run: false,
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .result
-        .ok_or_else(|| anyhow::anyhow!("no result"))
+    crate::stack::reingest_over(stack.ingest.channel().await?, ADMIN_TOKEN, source).await
 }
 
 /// The lmarena (category, snapshot date) pairs of every ranked model, once the rankings show `text`

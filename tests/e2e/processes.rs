@@ -363,18 +363,7 @@ async fn create_run(runner: &Process, request: pb::CreateRunRequest) -> anyhow::
 
 /// ReingestSource of `source` through `ingest` as the admin.
 async fn reingest(ingest: &Process, source: &str) -> anyhow::Result<pb::IngestResult> {
-    pb::ingest_service_client::IngestServiceClient::new(ingest.channel().await?)
-        .reingest_source(authorized(
-            pb::ReingestSourceRequest {
-                source: source.to_owned(),
-                dry_run: false,
-            },
-            ADMIN_TOKEN,
-        ))
-        .await?
-        .into_inner()
-        .result
-        .ok_or_else(|| anyhow::anyhow!("reingest of {source} returned no result"))
+    crate::stack::reingest_over(ingest.channel().await?, ADMIN_TOKEN, source).await
 }
 
 /// ReingestAll of `sources` through `ingest` as the admin: every streamed result by source.

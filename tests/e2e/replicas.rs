@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use benchhub_proto::pb;
-use benchhub_testkit::{TestServer, authorized};
+use benchhub_testkit::TestServer;
 use benchhub_upstream::{Backend, Generator, ReplayServer};
 
 use crate::stack::{ADMIN_TOKEN, Stack};
@@ -45,21 +45,9 @@ async fn both_rankings_replicas_refresh_after_an_ingest() -> anyhow::Result<()> 
         model_count(&second).await.unwrap_or(0),
     );
 
-    let mut ingest =
-        pb::ingest_service_client::IngestServiceClient::new(stack.ingest.channel().await?);
     for source in ["modelsdev", "openrouter"] {
-        let result = ingest
-            .reingest_source(authorized(
-                pb::ReingestSourceRequest {
-                    source: source.to_owned(),
-                    dry_run: false,
-                },
-                ADMIN_TOKEN,
-            ))
-            .await?
-            .into_inner()
-            .result
-            .expect("a result");
+        let result =
+            crate::stack::reingest_over(stack.ingest.channel().await?, ADMIN_TOKEN, source).await?;
         assert!(result.error.is_empty(), "{source}: {}", result.error);
     }
 

@@ -89,3 +89,24 @@ impl Stack {
         Ok(())
     }
 }
+
+/// ReingestSource of `source` over `channel` with `token`: its result, or an error naming the source.
+pub async fn reingest_over(
+    channel: tonic::transport::Channel,
+    token: &str,
+    source: &str,
+) -> anyhow::Result<benchhub_proto::pb::IngestResult> {
+    use benchhub_proto::pb;
+    pb::ingest_service_client::IngestServiceClient::new(channel)
+        .reingest_source(benchhub_testkit::authorized(
+            pb::ReingestSourceRequest {
+                source: source.to_owned(),
+                dry_run: false,
+            },
+            token,
+        ))
+        .await?
+        .into_inner()
+        .result
+        .ok_or_else(|| anyhow::anyhow!("reingest of {source} returned no result"))
+}

@@ -345,25 +345,9 @@ async fn compare_runs_and_suite_stats() {
 async fn llm_rubric_grading_and_pairwise_ratings_through_the_judge() {
     let harness = Harness::start(FakeConfig::new().with_seed(5)).await;
     let suite = harness.suite("judged", cases(4)).await;
-    let request = pb::CreateRunRequest {
-        suite_id: suite.clone(),
-        models: vec!["fake/good".to_owned(), "fake/bad".to_owned()],
-        grader: Some(pb::Grader {
-            kind: Some(pb::grader::Kind::LlmRubric(pb::LlmRubricGrader {
-                pass_threshold: Some(50.0),
-                ..pb::LlmRubricGrader::default()
-            })),
-        }),
-        judge: Some(pb::JudgeModel {
-            model: "fake/judge".to_owned(),
-            temperature: None,
-            max_tokens: None,
-        }),
-        pairwise: true,
-        limits: Some(limits(4, 1)),
-        ..pb::CreateRunRequest::default()
-    };
-    let created = harness.create_run(request).await;
+    let created = harness
+        .create_run(judged_run(&suite, true, "fake/judge"))
+        .await;
     let run = harness
         .wait_ended(&created.id, Duration::from_secs(60))
         .await;
