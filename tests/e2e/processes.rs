@@ -3,7 +3,8 @@
 //! fake LLM provider runs in this process as a test double.
 //!
 //! The binaries are looked up in the target directory of this test executable (`target/debug`);
-//! `cargo test --workspace` builds them. When one is missing, each test prints a notice and passes.
+//! `cargo test --workspace` builds them. When one is missing, each test prints a notice and passes,
+//! except under `CI=true`, where it fails.
 //!
 //! Submodules: [`outage`] stops and restarts a real Postgres server under the services;
 //! [`rankings_replicas`] runs two rankings processes behind one ingest.
@@ -34,6 +35,12 @@ fn binaries_dir(needed: &[&str]) -> Option<PathBuf> {
     let dir = exe.parent()?.parent()?.to_path_buf();
     for name in needed {
         if !dir.join(name).is_file() {
+            // Under CI a missing binary is a broken build, not a reason to skip.
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "binary `{name}` not found in {} and CI=true: build it with `cargo build --workspace --bins`",
+                dir.display()
+            );
             eprintln!(
                 "skipping: binary `{name}` not found in {} (build it with `cargo build -p benchhub-{name} --bins`)",
                 dir.display()

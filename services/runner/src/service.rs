@@ -386,9 +386,7 @@ pub struct SuiteStatistics {
     pub models: Vec<ModelAggregate>,
     /// Trend points.
     pub trend: Vec<TrendPoint>,
-    /// Best model (named only when significantly best).
-    pub best_model: Option<String>,
-    /// The best model and how sure that is.
+    /// The best model (named only when significantly best) and how sure that is.
     pub choice: crate::domain::significance::Choice,
     /// Cheapest model (lowest mean cost per result).
     pub cheapest_model: Option<String>,
@@ -423,7 +421,6 @@ pub async fn suite_statistics(
     stats::sort_by_quality(&mut models);
     let choice = crate::domain::significance::assess(&mut models, &stats_rows.cases);
     Ok(SuiteStatistics {
-        best_model: choice.best_model.clone(),
         choice,
         cheapest_model: stats::cheapest_by_mean(&models).map(|model| model.model.clone()),
         stale_reason: staleness(stats_rows.last_completed_at, Utc::now()),

@@ -187,20 +187,7 @@ async fn a_due_schedule_fires_once_across_two_replicas() -> anyhow::Result<()> {
     )
     .execute(&harness.db.pool)
     .await?;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule' \
-             AND status <> 'running'",
-        )
-        .fetch_one(&harness.db.pool)
-        .await?;
-        if done > 0 {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the schedule did not fire");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_scheduled_evalplus_run(&harness, "the schedule did not fire").await?;
     // several more ticks of both schedulers
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let (runs, actor): (i64, Option<String>) = sqlx::query_as(
@@ -243,23 +230,7 @@ async fn a_firing_missed_while_down_runs_once_at_start_up() -> anyhow::Result<()
         config
     })
     .await?;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule' \
-             AND status <> 'running'",
-        )
-        .fetch_one(&harness.db.pool)
-        .await?;
-        if done > 0 {
-            break;
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the missed firing did not run at start-up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_scheduled_evalplus_run(&harness, "the missed firing did not run at start-up").await?;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let runs: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule'",
@@ -370,4 +341,22 @@ async fn runs_left_running_by_a_stopped_process_are_closed_at_start_up() -> anyh
     assert!(error.unwrap_or_default().starts_with("interrupted"));
     restarted.stop().await?;
     harness.stop().await
+}
+
+/// Waits (15 s at most, else fails with `failure`) until a scheduled run of evalplus has ended.
+async fn wait_scheduled_evalplus_run(harness: &Harness, failure: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM ingestion_runs WHERE source = 'evalplus' AND trigger = 'schedule' \
+             AND status <> 'running'",
+        )
+        .fetch_one(&harness.db.pool)
+        .await?;
+        if done > 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{failure}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

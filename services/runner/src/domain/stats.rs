@@ -1,5 +1,5 @@
-//! Statistics: percentiles, means, the paired t interval, per-model aggregates, and the best and
-//! cheapest model.
+//! Statistics: percentiles, means, per-model aggregates, and the cheapest model (the best one, with
+//! how sure that is, is [`super::significance`]'s).
 
 use serde::{Deserialize, Serialize};
 
@@ -24,58 +24,6 @@ pub fn percentile(values: &[f64], fraction: f64) -> Option<f64> {
 /// Returns the arithmetic mean; `None` for no values.
 pub fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// Two-sided 97.5% quantiles of Student's t for 1–30 degrees of freedom.
-const T_975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
-/// Returns the 97.5% quantile of Student's t with `degrees` degrees of freedom (the multiplier of a
-/// two-sided 95% interval); exact to three decimals up to 30, then interpolated in 1/df towards 1.96.
-pub fn t_critical_95(degrees: usize) -> f64 {
-    match degrees {
-        0 => f64::INFINITY,
-        1..=30 => T_975[degrees - 1],
-        _ => {
-            // Between df = 30 (2.042) and infinity (1.960), t is close to linear in 1/df.
-            let inverse = 1.0 / degrees as f64;
-            1.960 + (2.042 - 1.960) * inverse * 30.0
-        }
-    }
-}
-
-/// The mean of paired differences with its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairedDifference {
-    /// Mean difference.
-    pub mean: f64,
-    /// 95% interval (paired t); `None` with fewer than two pairs.
-    pub interval: Option<(f64, f64)>,
-}
-
-/// Returns the mean of `differences` with a paired-t 95% interval; `None` for no differences.
-pub fn paired_difference(differences: &[f64]) -> Option<PairedDifference> {
-    let mean = mean(differences)?;
-    let count = differences.len();
-    if count < 2 {
-        return Some(PairedDifference {
-            mean,
-            interval: None,
-        });
-    }
-    let variance = differences
-        .iter()
-        .map(|value| (value - mean).powi(2))
-        .sum::<f64>()
-        / (count - 1) as f64;
-    let half_width = t_critical_95(count - 1) * (variance / count as f64).sqrt();
-    Some(PairedDifference {
-        mean,
-        interval: Some((mean - half_width, mean + half_width)),
-    })
 }
 
 /// Aggregates of one model's results (over one run or a suite's runs).
@@ -137,21 +85,6 @@ impl ModelAggregate {
     }
 }
 
-/// Returns the model with the highest mean quality (ties: lower total cost, then name).
-pub fn best_model(models: &[ModelAggregate]) -> Option<&ModelAggregate> {
-    models
-        .iter()
-        .filter(|model| model.mean_quality.is_some())
-        .max_by(|left, right| {
-            let left_quality = left.mean_quality.unwrap_or(f64::MIN);
-            let right_quality = right.mean_quality.unwrap_or(f64::MIN);
-            left_quality
-                .total_cmp(&right_quality)
-                .then_with(|| right.total_cost_micro_usd.cmp(&left.total_cost_micro_usd))
-                .then_with(|| right.model.cmp(&left.model))
-        })
-}
-
 /// Returns the fully priced model with the lowest total cost (ties: name).
 pub fn cheapest_by_total(models: &[ModelAggregate]) -> Option<&ModelAggregate> {
     models
@@ -203,30 +136,6 @@ mod tests {
         assert_eq!(percentile(&[7.0], 0.95), Some(7.0));
     }
 
-    #[test]
-    fn t_quantiles_decrease_towards_the_normal() {
-        assert_eq!(t_critical_95(1), 12.706);
-        assert_eq!(t_critical_95(30), 2.042);
-        let t60 = t_critical_95(60);
-        assert!((t60 - 2.000).abs() < 0.005, "{t60}");
-        let t120 = t_critical_95(120);
-        assert!((t120 - 1.980).abs() < 0.005, "{t120}");
-        assert!(t_critical_95(100_000) > 1.96);
-    }
-
-    #[test]
-    fn paired_interval_matches_a_hand_computation() {
-        // Differences 1, 2, 3: mean 2, sd 1, se 1/sqrt(3), t(2) = 4.303.
-        let result = paired_difference(&[1.0, 2.0, 3.0]).expect("values");
-        assert_eq!(result.mean, 2.0);
-        let (low, high) = result.interval.expect("interval");
-        let half = 4.303 / 3f64.sqrt();
-        assert!((low - (2.0 - half)).abs() < 1e-9);
-        assert!((high - (2.0 + half)).abs() < 1e-9);
-        assert_eq!(paired_difference(&[5.0]).expect("one").interval, None);
-        assert_eq!(paired_difference(&[]), None);
-    }
-
     fn aggregate(model: &str, quality: Option<f64>, cost: i64, priced: i64) -> ModelAggregate {
         ModelAggregate {
             model: model.to_owned(),
@@ -247,7 +156,6 @@ mod tests {
             aggregate("c/z", Some(90.0), 100, 2),
             aggregate("d/w", None, 0, 0),
         ];
-        assert_eq!(best_model(&models).map(|m| m.model.as_str()), Some("c/z"));
         assert_eq!(
             cheapest_by_total(&models).map(|m| m.model.as_str()),
             Some("a/x")

@@ -529,7 +529,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             tied_for_best: stats.choice.tied_for_best.clone(),
             best_value_model: stats.choice.best_value_model.clone().unwrap_or_default(),
             best_versus_runner_up: convert::best_test_to_pb(&stats.choice),
-            best_model: stats.best_model.unwrap_or_default(),
+            best_model: stats.choice.best_model.clone().unwrap_or_default(),
             cheapest_model: stats.cheapest_model.unwrap_or_default(),
             completed_runs: i32::try_from(stats.completed_runs).unwrap_or(i32::MAX),
             last_completed_at: stats.last_completed_at.map(timestamp),
