@@ -226,20 +226,26 @@ impl RunnerBed {
 
     /// Starts a runner process named `replica` with a 2 s lease.
     async fn runner(&self, replica: &str) -> anyhow::Result<Process> {
-        let mut runner = Process::start(
-            &self.dir,
-            "runner",
-            replica,
-            &[
-                ("DATABASE_URL", self.db.url.clone()),
-                ("BENCHHUB_JUDGE_URL", self.judge.url.clone()),
-                ("BENCHHUB_RUNNER_JUDGE_TOKEN", ADMIN_TOKEN.to_owned()),
-                ("BENCHHUB_FAKE_PROVIDER_URL", self.fake.url()),
-                ("BENCHHUB_RUNNER_REPLICA_ID", replica.to_owned()),
-                ("BENCHHUB_RUNNER_LEASE", "2s".to_owned()),
-                ("BENCHHUB_RUNNER_POLL_INTERVAL", "200ms".to_owned()),
-            ],
-        )?;
+        self.runner_with(replica, &[]).await
+    }
+
+    /// Starts a runner process named `replica` with a 2 s lease and `extra` environment.
+    async fn runner_with(
+        &self,
+        replica: &str,
+        extra: &[(&str, String)],
+    ) -> anyhow::Result<Process> {
+        let mut env = vec![
+            ("DATABASE_URL", self.db.url.clone()),
+            ("BENCHHUB_JUDGE_URL", self.judge.url.clone()),
+            ("BENCHHUB_RUNNER_JUDGE_TOKEN", ADMIN_TOKEN.to_owned()),
+            ("BENCHHUB_FAKE_PROVIDER_URL", self.fake.url()),
+            ("BENCHHUB_RUNNER_REPLICA_ID", replica.to_owned()),
+            ("BENCHHUB_RUNNER_LEASE", "2s".to_owned()),
+            ("BENCHHUB_RUNNER_POLL_INTERVAL", "200ms".to_owned()),
+        ];
+        env.extend(extra.iter().cloned());
+        let mut runner = Process::start(&self.dir, "runner", replica, &env)?;
         runner.wait_serving().await?;
         Ok(runner)
     }
@@ -604,6 +610,67 @@ async fn two_runner_replicas_claim_each_run_once() -> anyhow::Result<()> {
             .all(|name| name == "replica-one" || name == "replica-two"),
         "{claims:?}"
     );
+    bed.db.pool.close().await;
+    Ok(())
+}
+
+/// Two runner processes on one database, each running its own run against a provider limited to 16
+/// calls in flight: the fake provider never sees more than 16 at once although each run alone may send
+/// 16, and both runs complete with every pair recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runner_processes_share_a_providers_concurrency_limit() -> anyhow::Result<()> {
+    let Some(bed) = RunnerBed::start().await? else {
+        return Ok(());
+    };
+    let limit = [("BENCHHUB_RUNNER_PROVIDER_CONCURRENCY", "16".to_owned())];
+    let mut replicas = [
+        bed.runner_with("limit-one", &limit).await?,
+        bed.runner_with("limit-two", &limit).await?,
+    ];
+    let models = ["fake/good+latency=100ms", "fake/okay+latency=100ms"];
+    let mut run_ids = Vec::new();
+    for (index, replica) in replicas.iter().enumerate() {
+        let run = create_run(
+            replica,
+            pb::CreateRunRequest {
+                ad_hoc_cases: cases(&format!("shared limit run {index}"), 60),
+                models: models.iter().map(|m| (*m).to_owned()).collect(),
+                grader: Some(exact()),
+                limits: Some(limits(16)),
+                ..pb::CreateRunRequest::default()
+            },
+        )
+        .await?;
+        run_ids.push(run.id);
+    }
+    for run_id in &run_ids {
+        let run = wait_completed(&mut replicas[0], run_id, Duration::from_secs(60)).await?;
+        let counts = run.counts.expect("counts");
+        assert_eq!((counts.done, counts.failed), (120, 0), "{run_id}");
+    }
+    let stats = bed.fake.stats();
+    assert_eq!(stats.total_calls, 240);
+    assert_eq!(stats.max_calls_per_pair, 1);
+    assert!(
+        (1..=16).contains(&stats.max_in_flight),
+        "{} calls in flight at once against a shared limit of 16",
+        stats.max_in_flight
+    );
+    // Each replica executed the run it was given, and the two runs overlapped in time.
+    let rows: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT split_part(claimed_by, '/', 1), EXTRACT(EPOCH FROM started_at)::float8, \
+                EXTRACT(EPOCH FROM completed_at)::float8 \
+           FROM benchmark_runs WHERE id = ANY($1::uuid[]) ORDER BY started_at",
+    )
+    .bind(&run_ids)
+    .fetch_all(&bed.db.pool)
+    .await?;
+    let claimed: BTreeSet<&str> = rows.iter().map(|row| row.0.as_str()).collect();
+    assert_eq!(claimed.len(), 2, "{rows:?}");
+    assert!(rows[1].1 < rows[0].2, "the runs overlapped: {rows:?}");
+    for replica in &mut replicas {
+        assert!(replica.alive(), "{}", replica.log_tail());
+    }
     bed.db.pool.close().await;
     Ok(())
 }

@@ -355,6 +355,8 @@ pub fn progress_to_pb(progress: &ProgressSnapshot) -> pb::RunProgress {
                 max_limit: provider.max_limit as i32,
                 in_flight: provider.in_flight as i32,
                 throttled: i32::try_from(provider.throttled).unwrap_or(i32::MAX),
+                replica_share: i32::try_from(provider.replica_share).unwrap_or(i32::MAX),
+                replicas: i32::try_from(provider.replicas).unwrap_or(i32::MAX),
             })
             .collect(),
     }

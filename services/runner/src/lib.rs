@@ -16,6 +16,7 @@ pub mod repo;
 pub mod service;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use benchhub_common::{Access, AccessPolicy, Host, Role};
 use benchhub_proto::pb;
@@ -26,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 
 use crate::engine::judge::JudgeClient;
-use crate::engine::limits::{AdaptiveTuning, ProviderLimiters};
+use crate::engine::limits::{AdaptiveTuning, ProviderLimiters, SharedBackend};
 use crate::engine::{Engine, EngineSettings};
 
 /// Fully qualified gRPC services this binary serves.
@@ -94,11 +95,23 @@ pub async fn run(
         drain_grace: config.common.shutdown_grace,
         grading_concurrency: config.grading_concurrency as usize,
     };
-    let limiters = ProviderLimiters::new(
+    // Provider limits hold across every replica on this database.
+    let limiters = ProviderLimiters::shared(
         config.provider_concurrency,
         AdaptiveTuning {
             decrease_factor: config.throttle_backoff,
             decrease_cooldown: config.throttle_cooldown,
+        },
+        SharedBackend {
+            pool: worker_pool.clone(),
+            // One row per process even when two runners share a configured name (tests, a
+            // misconfigured deployment): a share is never counted for two processes.
+            replica: format!(
+                "{}/{}",
+                settings.replica_id,
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            stop: CancellationToken::new(),
         },
     );
     let engine = Arc::new(Engine::new(
@@ -143,6 +156,8 @@ pub async fn run(
     let served = host.serve(listener, routes, access_policy()).await;
     engine.drain.cancel();
     let _ = sequence.await;
+    // Every run of this replica has ended: give the provider shares back before the pool closes.
+    engine.limiters.shutdown(Duration::from_secs(2)).await;
     engine.pool.close().await;
     served
 }

@@ -55,6 +55,12 @@ pub struct Stats {
     pub errors_429: u64,
     /// Calls that hung (injected timeouts).
     pub hangs: u64,
+    /// Chat calls being answered right now.
+    #[serde(default)]
+    pub in_flight: u64,
+    /// Most chat calls answered at the same time (the concurrency the server saw).
+    #[serde(default)]
+    pub max_in_flight: u64,
 }
 
 /// One message of a logged request.
@@ -122,6 +128,7 @@ struct Counters {
     errors_500: u64,
     errors_429: u64,
     hangs: u64,
+    max_in_flight: u64,
 }
 
 /// Shared state of a running fake provider.
@@ -130,7 +137,34 @@ pub(crate) struct State {
     counters: Mutex<Counters>,
     log: Mutex<VecDeque<LoggedRequest>>,
     next_id: std::sync::atomic::AtomicU64,
+    in_flight: std::sync::atomic::AtomicU64,
     pub(crate) stopping: CancellationToken,
+}
+
+/// Counts one chat call in flight until dropped (also when the client goes away mid-answer).
+struct InFlight<'a>(&'a State);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a State) -> Self {
+        let now = state
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let mut counters = state
+            .counters
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        counters.max_in_flight = counters.max_in_flight.max(now);
+        Self(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl State {
@@ -140,6 +174,7 @@ impl State {
             counters: Mutex::new(Counters::default()),
             log: Mutex::new(VecDeque::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
+            in_flight: std::sync::atomic::AtomicU64::new(0),
             stopping: CancellationToken::new(),
         }
     }
@@ -172,6 +207,8 @@ impl State {
             errors_500: counters.errors_500,
             errors_429: counters.errors_429,
             hangs: counters.hangs,
+            in_flight: self.in_flight.load(std::sync::atomic::Ordering::SeqCst),
+            max_in_flight: counters.max_in_flight,
         }
     }
 
@@ -414,6 +451,7 @@ fn truncate_to_tokens(text: String, max_tokens: Option<u64>) -> (String, bool) {
 }
 
 async fn handle_chat(state: Arc<State>, api: Api, headers: HeaderMap, body: Bytes) -> Response {
+    let _in_flight = InFlight::enter(&state);
     let config = state.config();
     if !authorized(&config, &headers) {
         let kind = match api {

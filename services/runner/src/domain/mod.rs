@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod estimate;
 pub mod grader;
+pub mod limits;
 pub mod normalize;
 pub mod pricing;
 pub mod run;

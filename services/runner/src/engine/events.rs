@@ -47,6 +47,10 @@ pub struct ProviderSnapshot {
     pub in_flight: u32,
     /// 429 answers this run received from the provider.
     pub throttled: u64,
+    /// This replica's share of the current limit.
+    pub replica_share: u32,
+    /// Replicas using the provider now.
+    pub replicas: u32,
 }
 
 /// A progress snapshot.

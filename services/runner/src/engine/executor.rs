@@ -162,6 +162,8 @@ impl RunContext {
                     max_limit: snapshot.max,
                     in_flight: snapshot.in_flight,
                     throttled: runtime.throttled.load(Ordering::Relaxed),
+                    replica_share: snapshot.granted,
+                    replicas: snapshot.replicas,
                 })
             })
             .collect();

@@ -215,7 +215,7 @@ where
                 .map_err(|_| ProviderError::Transport("the run is stopping".to_owned()))?;
             let _provider_slot = gates.provider.concurrency.acquire().await;
             if let Some(rate) = &gates.provider.rate {
-                rate.until_ready().await;
+                rate.until_ready().await?;
             }
             if let Some(rate) = &gates.run_rate {
                 rate.until_ready().await;

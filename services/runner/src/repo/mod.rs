@@ -2,6 +2,7 @@
 //! transactions opened with [`benchhub_db::begin_tenant`], so row-level security confines every query
 //! to the caller's tenant; the claim loop alone runs as `benchhub_worker` (see 0005_rls.sql).
 
+pub mod limits;
 pub mod pricing;
 pub mod results;
 pub mod runs;

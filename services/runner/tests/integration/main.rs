@@ -5,5 +5,6 @@ mod analysis;
 mod harness;
 mod inputs;
 mod lifecycle;
+mod limits;
 mod runs;
 mod tenancy;

@@ -304,8 +304,18 @@ pub(super) fn progress_message(progress: &pb::RunProgress) -> String {
         parts.push(format!("ETA {}s", (eta as f64 / 1000.0).ceil()));
     }
     for provider in &progress.providers {
+        // "fake 32/64": the provider's limit across replicas over its maximum; with other replicas,
+        // this one's share of it.
+        let share = if provider.replicas > 1 {
+            format!(
+                ", {} here of {} replicas",
+                provider.replica_share, provider.replicas
+            )
+        } else {
+            String::new()
+        };
         parts.push(format!(
-            "{} {}/{}{}",
+            "{} {}/{}{share}{}",
             provider.provider,
             provider.current_limit,
             provider.max_limit,
@@ -426,11 +436,21 @@ mod tests {
                 max_limit: 64,
                 in_flight: 5,
                 throttled: 3,
+                replica_share: 32,
+                replicas: 1,
             }],
         };
         let text = progress_message(&progress);
         assert!(text.contains("1 failed"), "{text}");
         assert!(text.contains("ETA 2s"), "{text}");
         assert!(text.contains("fake 32/64 (3×429)"), "{text}");
+        let mut shared = progress.clone();
+        shared.providers[0].replica_share = 16;
+        shared.providers[0].replicas = 2;
+        let text = progress_message(&shared);
+        assert!(
+            text.contains("fake 32/64, 16 here of 2 replicas (3×429)"),
+            "{text}"
+        );
     }
 }
