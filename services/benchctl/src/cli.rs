@@ -104,6 +104,9 @@ pub enum Command {
     Compare(crate::commands::runner::compare::CompareArgs),
     /// Re-run the failed (and never-called) pairs of an ended run.
     Retry(crate::commands::runner::RetryArgs),
+    /// The judge on files: score outputs, compare pairs of outputs, rank models from verdicts.
+    #[command(subcommand)]
+    Judge(crate::commands::judge::JudgeCommand),
     /// Re-fetch one source, or every live and seed source with --all (admin; --dry-run writes nothing).
     Reingest(crate::commands::ingest::ReingestArgs),
     /// List the ingestion audit trail, newest first.

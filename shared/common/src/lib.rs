@@ -16,6 +16,7 @@ pub mod observe;
 pub mod paging;
 pub mod rpc;
 pub mod shutdown;
+pub mod stats;
 pub mod status;
 pub mod telemetry;
 

@@ -1,4 +1,5 @@
-//! Quality against cost per model for one run: a scatter with the best and cheapest models marked.
+//! Quality against cost per model for one run: a scatter with the 95% interval of each model's mean
+//! quality as a vertical bar, and the best (or the models tied for best) and cheapest models marked.
 
 use std::path::Path;
 
@@ -18,8 +19,10 @@ pub struct RunQualityCost {
     pub run: String,
     /// One entry per model of the run.
     pub models: Vec<ModelQualityCost>,
-    /// Model with the highest mean quality, as reported by the runner.
+    /// Model significantly ahead of every other, as reported by the runner.
     pub best_model: Option<String>,
+    /// Models the data cannot tell apart from the leader (one when a best model is named).
+    pub tied_for_best: Vec<String>,
     /// Model with the lowest total cost among fully priced models, as reported by the runner.
     pub cheapest_model: Option<String>,
 }
@@ -33,6 +36,8 @@ pub struct ModelQualityCost {
     pub mean_quality: Option<f64>,
     /// Total cost of the model's results in USD; absent when unpriced.
     pub total_cost_usd: Option<f64>,
+    /// 95% interval of the mean quality (bootstrap over cases); absent with fewer than two cases.
+    pub quality_interval: Option<(f64, f64)>,
 }
 
 const WIDTH: u32 = 1200;
@@ -44,6 +49,7 @@ struct PlottedModel<'a> {
     model: &'a str,
     cost: f64,
     quality: f64,
+    interval: Option<(f64, f64)>,
     color_index: usize,
 }
 
@@ -85,6 +91,9 @@ fn prepare(data: &RunQualityCost) -> Result<QualityCostChart<'_>, ChartError> {
                 model: &entry.model,
                 cost,
                 quality,
+                interval: entry
+                    .quality_interval
+                    .filter(|(low, high)| low.is_finite() && high.is_finite() && low <= high),
                 color_index: models
                     .iter()
                     .position(|model| *model == entry.model)
@@ -118,13 +127,29 @@ impl QualityCostChart<'_> {
         self.data.cheapest_model.as_deref() == Some(model)
     }
 
+    /// Tied for best without a named best model: the data cannot tell these apart.
+    fn is_tied(&self, model: &str) -> bool {
+        self.data.best_model.is_none()
+            && self.data.tied_for_best.len() > 1
+            && self.data.tied_for_best.iter().any(|tied| tied == model)
+    }
+
     fn point_label(&self, model: &str) -> String {
         let model_label = shorten(model, 32);
-        match (self.is_best(model), self.is_cheapest(model)) {
-            (true, true) => format!("{model_label} (best, cheapest)"),
-            (true, false) => format!("{model_label} (best)"),
-            (false, true) => format!("{model_label} (cheapest)"),
-            (false, false) => model_label,
+        let mut marks = Vec::new();
+        if self.is_best(model) {
+            marks.push("best");
+        }
+        if self.is_tied(model) {
+            marks.push("tied for best");
+        }
+        if self.is_cheapest(model) {
+            marks.push("cheapest");
+        }
+        if marks.is_empty() {
+            model_label
+        } else {
+            format!("{model_label} ({})", marks.join(", "))
         }
     }
 
@@ -156,8 +181,9 @@ impl Chart for QualityCostChart<'_> {
             root,
             &format!("Quality vs cost: run {}", self.data.run),
             Some(
-                "One point per model: total cost (x) and mean quality (y); up and left is better; the \
-                 dashed line joins the models no other model beats on both",
+                "One point per model: total cost (x) and mean quality (y); up and left is better; bars \
+                 are 95% intervals of the mean quality; the dashed line joins the models no other \
+                 model beats on both",
             ),
         )?;
         let (plot_area, legend_area) = body.split_horizontally(WIDTH - LEGEND_WIDTH);
@@ -203,6 +229,22 @@ impl Chart for QualityCostChart<'_> {
         }
         for model in &self.plotted {
             let coordinate = (model.cost, model.quality);
+            if let Some((low, high)) = model.interval {
+                let style = series_color(model.color_index).stroke_width(2);
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![
+                        (model.cost, low.clamp(0.0, 110.0)),
+                        (model.cost, high.clamp(0.0, 110.0)),
+                    ],
+                    style,
+                )))?;
+                for end in [low, high] {
+                    chart.draw_series(std::iter::once(
+                        EmptyElement::at((model.cost, end.clamp(0.0, 110.0)))
+                            + PathElement::new(vec![(-6, 0), (6, 0)], style),
+                    ))?;
+                }
+            }
             if self.is_cheapest(model.model) {
                 chart.draw_series(std::iter::once(Circle::new(
                     coordinate,
@@ -243,6 +285,15 @@ impl Chart for QualityCostChart<'_> {
                 color: BEST_COLOR,
                 marker: LegendMarker::Ring,
             });
+        } else if self.data.tied_for_best.len() > 1 {
+            entries.push(LegendEntry {
+                label: format!(
+                    "no best: {} tied (no significant difference)",
+                    self.data.tied_for_best.len()
+                ),
+                color: MUTED_COLOR,
+                marker: LegendMarker::Ring,
+            });
         }
         if let Some(cheapest) = &self.data.cheapest_model {
             entries.push(LegendEntry {
@@ -279,6 +330,7 @@ mod tests {
             model: model.to_owned(),
             mean_quality: quality,
             total_cost_usd: cost,
+            quality_interval: quality.map(|quality| (quality - 5.0, quality + 5.0)),
         }
     }
 
@@ -287,6 +339,7 @@ mod tests {
             run: "r".to_owned(),
             models,
             best_model: Some("b/best".to_owned()),
+            tied_for_best: vec!["b/best".to_owned()],
             cheapest_model: Some("c/cheap".to_owned()),
         }
     }
@@ -304,6 +357,23 @@ mod tests {
         assert_eq!(chart.plotted[1].color_index, 1);
         assert_eq!(chart.point_label("b/best"), "b/best (best)");
         assert_eq!(chart.point_label("c/cheap"), "c/cheap (cheapest)");
+        assert_eq!(chart.plotted[0].interval, Some((85.0, 95.0)));
+    }
+
+    #[test]
+    fn tied_models_are_marked_when_no_best_is_named() {
+        let mut data = data(vec![
+            entry("b/best", Some(90.0), Some(2.0)),
+            entry("c/cheap", Some(88.0), Some(0.5)),
+        ]);
+        data.best_model = None;
+        data.tied_for_best = vec!["b/best".to_owned(), "c/cheap".to_owned()];
+        let chart = prepare(&data).expect("drawable");
+        assert_eq!(chart.point_label("b/best"), "b/best (tied for best)");
+        assert_eq!(
+            chart.point_label("c/cheap"),
+            "c/cheap (tied for best, cheapest)"
+        );
     }
 
     #[test]

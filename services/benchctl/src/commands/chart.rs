@@ -307,12 +307,14 @@ pub fn quality_cost_from_proto(run: &pb::Run) -> RunQualityCost {
             total_cost_usd: stats
                 .price_known
                 .then(|| micro_usd_to_usd(stats.total_cost_micro_usd)),
+            quality_interval: stats.mean_quality_low.zip(stats.mean_quality_high),
         })
         .collect();
     RunQualityCost {
         run: run_label(run),
         models,
         best_model: Some(run.best_model.clone()).filter(|model| !model.is_empty()),
+        tied_for_best: run.tied_for_best.clone(),
         cheapest_model: Some(run.cheapest_model.clone()).filter(|model| !model.is_empty()),
     }
 }

@@ -4,6 +4,7 @@ pub mod chart;
 pub mod fake_provider;
 pub mod health;
 pub mod ingest;
+pub mod judge;
 pub mod rankings;
 pub mod runner;
 pub mod sources;
@@ -31,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => runner::run_stats(&clients, args).await,
         Command::Compare(args) => runner::compare::run(&clients, args).await,
         Command::Retry(args) => runner::run_retry(&clients, args).await,
+        Command::Judge(command) => judge::run(&clients, command).await,
         Command::Reingest(args) => ingest::run_reingest(&clients, &args).await,
         Command::IngestRuns(args) => ingest::run_runs(&clients, &args).await,
         Command::Unmatched(args) => ingest::run_unmatched(&clients, &args).await,

@@ -2,7 +2,7 @@
 //! `benchctl run show <id>`, `benchctl runs`, `benchctl cancel <id>`, `benchctl stats <suite>`.
 
 pub mod compare;
-mod import;
+pub mod import;
 mod show;
 
 use std::path::PathBuf;

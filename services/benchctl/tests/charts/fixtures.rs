@@ -115,6 +115,7 @@ pub(crate) fn quality_cost_fixture() -> RunQualityCost {
         model: name.to_owned(),
         mean_quality: quality,
         total_cost_usd: cost,
+        quality_interval: quality.map(|quality| (quality - 6.0, quality + 4.0)),
     };
     RunQualityCost {
         run: "run-42".to_owned(),
@@ -125,6 +126,7 @@ pub(crate) fn quality_cost_fixture() -> RunQualityCost {
             model("fake/unpriced", Some(55.0), None),
         ],
         best_model: Some("openai/gpt-4o".to_owned()),
+        tied_for_best: vec!["openai/gpt-4o".to_owned()],
         cheapest_model: Some("fake/small".to_owned()),
     }
 }

@@ -118,8 +118,10 @@ fn quality_cost_chart_marks_and_labels_best_and_cheapest() {
         "mean quality (0-100)",
     ]);
     // Each placed model: its point and its legend dot; the unpriced one is only named in the note.
+    // Its interval bar: the vertical line and its two caps.
     for color in placed {
         assert_eq!(svg.count("circle", "fill", color), 2);
+        assert_eq!(svg.count("polyline", "stroke", color), 3);
     }
     assert_eq!(svg.count("circle", "fill", charts::series_rgb(2)), 0);
     // Rings: around the point and in the legend.

@@ -6,19 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+pub use benchhub_common::stats::{
+    ALPHA, SEED, bootstrap_mean_interval, holm_adjust, wilson_interval,
+};
+use benchhub_common::stats::{bootstrap_means, percentile_interval};
 
 use super::stats::ModelAggregate;
-
-/// z of a two-sided 95% interval.
-const Z_95: f64 = 1.959_963_984_540_054;
-/// Significance level of the verdicts.
-pub const ALPHA: f64 = 0.05;
-/// Seed of every bootstrap, so one run's intervals and verdicts never change between calls.
-pub const SEED: u64 = 0x5EED_B0B5;
-/// Resample work per bootstrap (resamples × cases); the resample count stays within 200–2,000.
-const WORK: usize = 1_000_000;
 
 /// One model's mean quality on one case (over repetitions and, for a suite, over runs).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,54 +22,6 @@ pub struct CaseScore {
     pub case: String,
     /// Mean quality 0–100.
     pub quality: f64,
-}
-
-/// Wilson score 95% interval of `successes` out of `trials`; `None` without trials.
-pub fn wilson_interval(successes: u64, trials: u64) -> Option<(f64, f64)> {
-    if trials == 0 {
-        return None;
-    }
-    let n = trials as f64;
-    let p = successes.min(trials) as f64 / n;
-    let z2 = Z_95 * Z_95;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = Z_95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
-}
-
-fn resamples(cases: usize) -> usize {
-    (WORK / cases.max(1)).clamp(200, 2_000)
-}
-
-/// Bootstrap means of `values` (resampling the cases with replacement), sorted.
-fn bootstrap_means(values: &[f64], seed: u64) -> Vec<f64> {
-    let count = values.len();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut means: Vec<f64> = (0..resamples(count))
-        .map(|_| {
-            let sum: f64 = (0..count).map(|_| values[rng.random_range(0..count)]).sum();
-            sum / count as f64
-        })
-        .collect();
-    means.sort_by(f64::total_cmp);
-    means
-}
-
-/// The 2.5th and 97.5th percentiles of sorted values.
-fn percentile_interval(sorted: &[f64]) -> (f64, f64) {
-    let at = |fraction: f64| {
-        let position = fraction * (sorted.len() - 1) as f64;
-        let lower = position.floor() as usize;
-        let upper = position.ceil() as usize;
-        sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower as f64)
-    };
-    (at(0.025), at(0.975))
-}
-
-/// Percentile-bootstrap 95% interval of the mean of `values`; `None` with fewer than two values.
-pub fn bootstrap_mean_interval(values: &[f64], seed: u64) -> Option<(f64, f64)> {
-    (values.len() >= 2).then(|| percentile_interval(&bootstrap_means(values, seed)))
 }
 
 /// A paired comparison over shared cases: mean of `left − right`, its bootstrap 95% interval and
@@ -241,38 +186,7 @@ pub fn choose(models: &[ModelAggregate], cases: &[CaseScore]) -> Choice {
 /// `only_b` by B alone. Under no difference each discordant case is a fair coin, so the p-value is
 /// 2 · P(X ≤ min) for X ~ Binomial(only_a + only_b, 1/2), capped at 1; 1 without discordant cases.
 pub fn mcnemar_exact(only_a: u64, only_b: u64) -> f64 {
-    let n = only_a + only_b;
-    if n == 0 {
-        return 1.0;
-    }
-    let k = only_a.min(only_b);
-    // Σ_{i ≤ k} C(n, i) / 2^n, in logs to stay finite for large n.
-    let ln_half_n = n as f64 * std::f64::consts::LN_2;
-    let mut ln_choose = 0.0_f64; // ln C(n, 0)
-    let mut tail = 0.0_f64;
-    for i in 0..=k {
-        if i > 0 {
-            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
-        }
-        tail += (ln_choose - ln_half_n).exp();
-    }
-    (2.0 * tail).min(1.0)
-}
-
-/// Holm–Bonferroni adjusted p-values (same order as `p_values`): the i-th smallest of m is multiplied
-/// by (m − i), made non-decreasing and capped at 1. A hypothesis is rejected at α when its adjusted
-/// p-value is below α.
-pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
-    let m = p_values.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|a, b| p_values[*a].total_cmp(&p_values[*b]));
-    let mut adjusted = vec![1.0; m];
-    let mut running = 0.0_f64;
-    for (rank, index) in order.into_iter().enumerate() {
-        running = running.max(((m - rank) as f64 * p_values[index]).min(1.0));
-        adjusted[index] = running;
-    }
-    adjusted
+    benchhub_common::stats::sign_test(only_a, only_b)
 }
 
 /// A verdict on "B against A".
