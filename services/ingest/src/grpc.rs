@@ -816,7 +816,12 @@ impl pb::token_service_server::TokenService for TokenApi {
         let request = request.into_inner();
         let name = validate_name("name", &request.name, 200)?;
         let role = role_from_proto(request.role)?;
-        let tenant_id = validate_tenant(&request.tenant_id)?;
+        let tenant_id = if request.tenant_id.trim().is_empty() {
+            caller.tenant_id.clone()
+        } else {
+            validate_tenant(&request.tenant_id)?
+        };
+        own_tenant(&caller, &tenant_id)?;
         let (secret, record) = auth::create_token(&self.pool, &name, role, &tenant_id)
             .await
             .map_err(Error::from)?;
@@ -833,12 +838,16 @@ impl pb::token_service_server::TokenService for TokenApi {
         &self,
         request: Request<pb::ListTokensRequest>,
     ) -> Result<Response<pb::ListTokensResponse>, Status> {
+        let caller = benchhub_common::rpc::principal(&request);
         let request = request.into_inner();
         let size = paging::page_size(request.page_size).map_err(Error::from)?;
         let tenant = if request.tenant_id.is_empty() {
-            None
+            // A tenant's admin lists its own tenant's tokens; the platform admin every tenant's.
+            (!caller.platform_admin).then(|| caller.tenant_id.clone())
         } else {
-            Some(validate_tenant(&request.tenant_id)?)
+            let tenant = validate_tenant(&request.tenant_id)?;
+            own_tenant(&caller, &tenant)?;
+            Some(tenant)
         };
         let fingerprint = paging::fingerprint(&[
             &request.include_revoked.to_string(),
@@ -881,10 +890,13 @@ impl pb::token_service_server::TokenService for TokenApi {
         &self,
         request: Request<pb::RevokeTokenRequest>,
     ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+        let caller = benchhub_common::rpc::principal(&request);
         let id = Uuid::parse_str(request.get_ref().id.trim()).map_err(|_| {
             Error::invalid("id", "must be a token id (a UUID as shown by ListTokens)")
         })?;
-        let record = auth::revoke_token(&self.pool, id)
+        // Another tenant's token is NOT_FOUND to a tenant's admin: its existence is not disclosed.
+        let tenant = (!caller.platform_admin).then_some(caller.tenant_id.as_str());
+        let record = auth::revoke_token(&self.pool, id, tenant)
             .await
             .map_err(Error::from)?
             .ok_or_else(|| Error::NotFound(format!("token {id} not found")))?;
@@ -893,6 +905,20 @@ impl pb::token_service_server::TokenService for TokenApi {
             token: Some(token_to_proto(&record)),
         }))
     }
+}
+
+/// Refuses a tenant's admin acting on another tenant: only the platform admin (the bootstrap token)
+/// manages every tenant.
+fn own_tenant(caller: &auth::Principal, tenant: &str) -> Result<(), Status> {
+    if caller.platform_admin || caller.tenant_id == tenant {
+        return Ok(());
+    }
+    Err(Status::permission_denied(format!(
+        "tenant_id: an admin token of tenant '{}' manages only that tenant's tokens; tenant '{}' needs \
+         that tenant's admin or the platform admin (bootstrap) token",
+        caller.tenant_id,
+        shown(tenant)
+    )))
 }
 
 fn parse_token_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), Error> {

@@ -218,7 +218,14 @@ async fn measure(
         cpu_seconds,
         errors_500: stats.errors_500,
         errors_429: stats.errors_429,
-        max_successes_per_pair: stats.max_successes_per_pair,
+        // Model calls only: the judge sees the same prompt for models that answered alike.
+        max_successes_per_pair: stats
+            .pairs
+            .iter()
+            .filter(|pair| pair.model != "judge")
+            .map(|pair| pair.successes)
+            .max()
+            .unwrap_or(0),
         max_in_flight: stats.max_in_flight,
         replicas,
     }
@@ -474,7 +481,7 @@ fn main() {
     );
     println!();
     println!(
-        "| scenario | calls recorded | failed | wall (s) | theoretical (s) | ratio | runner CPU per call (µs) | injected 500 / 429 | max successes per pair | most calls in flight | executed by |"
+        "| scenario | calls recorded | failed | wall (s) | theoretical (s) | ratio | runner CPU per call (µs) | injected 500 / 429 | most answers per (model, prompt) | most calls in flight | executed by |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for measured in &measurements {
@@ -523,23 +530,21 @@ fn main() {
             "EXCEEDED"
         }
     );
+    // Results, and the most answers one (model, prompt) may get: the shared-limit rows run the same
+    // suite twice.
     let expected = [
-        CASES * MODELS,
-        CASES * MODELS,
-        CASES * MODELS,
-        2 * SHARED_CASES * SHARED_MODELS,
-        2 * SHARED_CASES * SHARED_MODELS,
+        (CASES * MODELS, 1),
+        (CASES * MODELS, 1),
+        (CASES * MODELS, 1),
+        (2 * SHARED_CASES * SHARED_MODELS, 2),
+        (2 * SHARED_CASES * SHARED_MODELS, 2),
     ];
-    for (measured, expected) in measurements.iter().zip(expected) {
-        assert_eq!(
-            measured.results, expected,
-            "{}: lost results",
-            measured.name
-        );
+    for (measured, (results, answers)) in measurements.iter().zip(expected) {
+        assert_eq!(measured.results, results, "{}: lost results", measured.name);
         assert_eq!(measured.failed, 0, "{}: failed pairs", measured.name);
         assert_eq!(
-            measured.max_successes_per_pair, 1,
-            "{}: a pair answered twice",
+            measured.max_successes_per_pair, answers,
+            "{}: a (model, prompt) answered more often than asked",
             measured.name
         );
     }

@@ -448,3 +448,80 @@ mod tests {
         );
     }
 }
+
+/// How long the statistics of a running run are reused: a client polling GetRun many times a second
+/// must not redo the bootstrap behind every interval and choice on each call.
+pub const LIVE_STATISTICS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Statistics of a running run computed at an instant.
+type LiveStatistics = (
+    std::time::Instant,
+    Vec<ModelAggregate>,
+    crate::domain::significance::Choice,
+);
+
+/// Recently computed statistics of running runs, per run.
+#[derive(Debug, Default)]
+pub struct RunViews {
+    live: std::sync::Mutex<std::collections::HashMap<Uuid, LiveStatistics>>,
+}
+
+impl RunViews {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Uuid, LiveStatistics>> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A run as GetRun and WatchRun show it: its row, live counts, per-model statistics with intervals and
+/// the choice of a best model. An ended run shows the statistics stored when it ended; a running run's
+/// are computed from its results, reused for up to [`LIVE_STATISTICS_TTL`] when `views` is given (the
+/// counts are always fresh).
+pub async fn run_view(
+    pool: &PgPool,
+    views: Option<&RunViews>,
+    tenant: &str,
+    id: Uuid,
+) -> Result<
+    (
+        RunRow,
+        repo::runs::LiveCounts,
+        Vec<ModelAggregate>,
+        crate::domain::significance::Choice,
+    ),
+    Error,
+> {
+    // Checks the tenant too: nothing cached is shown before this succeeds.
+    let (row, counts) = repo::runs::run_progress(pool, tenant, id).await?;
+    let ended = row.status().is_terminal();
+    let stored = row
+        .summary
+        .as_ref()
+        .filter(|_| ended)
+        .and_then(|summary| Some((summary.0.models.clone(), summary.0.choice.clone()?)));
+    if let Some((models, choice)) = stored {
+        return Ok((row, counts, models, choice));
+    }
+    let cached = views.filter(|_| !ended).and_then(|views| {
+        views
+            .lock()
+            .get(&id)
+            .filter(|(at, _, _)| at.elapsed() < LIVE_STATISTICS_TTL)
+            .map(|(_, models, choice)| (models.clone(), choice.clone()))
+    });
+    if let Some((models, choice)) = cached {
+        return Ok((row, counts, models, choice));
+    }
+    let (mut models, cases) = repo::runs::run_scores(pool, tenant, id).await?;
+    let choice = crate::domain::significance::assess(&mut models, &cases);
+    if let Some(views) = views {
+        let mut live = views.lock();
+        live.retain(|_, (at, _, _)| at.elapsed() < LIVE_STATISTICS_TTL);
+        if !ended {
+            live.insert(
+                id,
+                (std::time::Instant::now(), models.clone(), choice.clone()),
+            );
+        }
+    }
+    Ok((row, counts, models, choice))
+}

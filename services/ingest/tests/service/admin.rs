@@ -360,3 +360,127 @@ async fn wait_scheduled_evalplus_run(harness: &Harness, failure: &str) -> anyhow
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The platform admin (the bootstrap token) manages every tenant's tokens; an admin token of a tenant
+/// manages only its own: it cannot mint, list or revoke another tenant's tokens.
+#[tokio::test]
+async fn a_tenants_admin_manages_only_its_own_tenants_tokens() -> anyhow::Result<()> {
+    let harness = Harness::start(generated(2), |_| {}).await?;
+    let mut tokens = TokenServiceClient::new(harness.channel.clone());
+    let create = |name: &str, role: pb::Role, tenant: &str| pb::CreateTokenRequest {
+        name: name.to_owned(),
+        role: role as i32,
+        tenant_id: tenant.to_owned(),
+    };
+    let tenant_c_admin = tokens
+        .create_token(authorized(
+            create("c-admin", pb::Role::Admin, "tenant-c"),
+            ADMIN,
+        ))
+        .await?
+        .into_inner()
+        .secret;
+    let tenant_a_reader = tokens
+        .create_token(authorized(
+            create("a-reader", pb::Role::Reader, "tenant-a"),
+            ADMIN,
+        ))
+        .await?
+        .into_inner()
+        .token
+        .expect("token");
+
+    // Minting for another tenant is refused; for its own (explicit or empty) it works.
+    let refused = tokens
+        .create_token(authorized(
+            create("sneaky", pb::Role::Reader, "tenant-a"),
+            &tenant_c_admin,
+        ))
+        .await
+        .expect_err("cross-tenant mint");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    assert!(
+        refused.message().contains("tenant_id"),
+        "{}",
+        refused.message()
+    );
+    let own = tokens
+        .create_token(authorized(
+            create("c-reader", pb::Role::Reader, ""),
+            &tenant_c_admin,
+        ))
+        .await?
+        .into_inner()
+        .token
+        .expect("token");
+    assert_eq!(own.tenant_id, "tenant-c");
+
+    // Listing shows its own tenant only, and asking for another tenant is refused.
+    let listed = tokens
+        .list_tokens(authorized(
+            pb::ListTokensRequest::default(),
+            &tenant_c_admin,
+        ))
+        .await?
+        .into_inner()
+        .tokens;
+    assert!(!listed.is_empty());
+    assert!(
+        listed.iter().all(|token| token.tenant_id == "tenant-c"),
+        "{listed:?}"
+    );
+    let refused = tokens
+        .list_tokens(authorized(
+            pb::ListTokensRequest {
+                tenant_id: "tenant-a".to_owned(),
+                ..pb::ListTokensRequest::default()
+            },
+            &tenant_c_admin,
+        ))
+        .await
+        .expect_err("cross-tenant list");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+
+    // Revoking another tenant's token is NOT_FOUND (its existence is not disclosed) and changes nothing.
+    let hidden = tokens
+        .revoke_token(authorized(
+            pb::RevokeTokenRequest {
+                id: tenant_a_reader.id.clone(),
+            },
+            &tenant_c_admin,
+        ))
+        .await
+        .expect_err("cross-tenant revoke");
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+
+    // The platform admin sees and manages every tenant.
+    let all = tokens
+        .list_tokens(authorized(pb::ListTokensRequest::default(), ADMIN))
+        .await?
+        .into_inner()
+        .tokens;
+    let tenants: std::collections::BTreeSet<&str> =
+        all.iter().map(|token| token.tenant_id.as_str()).collect();
+    assert!(
+        tenants.contains("tenant-a") && tenants.contains("tenant-c"),
+        "{tenants:?}"
+    );
+    let still_active = all
+        .iter()
+        .find(|token| token.id == tenant_a_reader.id)
+        .expect("listed");
+    assert!(still_active.revoked_at.is_none());
+    let revoked = tokens
+        .revoke_token(authorized(
+            pb::RevokeTokenRequest {
+                id: tenant_a_reader.id.clone(),
+            },
+            ADMIN,
+        ))
+        .await?
+        .into_inner()
+        .token
+        .expect("token");
+    assert!(revoked.revoked_at.is_some());
+    harness.stop().await
+}

@@ -35,6 +35,7 @@ pub struct RunnerApi {
     engine: Arc<Engine>,
     shutdown: CancellationToken,
     forward_tokens: bool,
+    views: Arc<crate::service::RunViews>,
 }
 
 impl RunnerApi {
@@ -51,6 +52,7 @@ impl RunnerApi {
             engine,
             shutdown,
             forward_tokens,
+            views: Arc::default(),
         }
     }
 }
@@ -60,7 +62,7 @@ type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'st
 impl RunnerApi {
     async fn load_run(&self, tenant: &str, run_id: Uuid) -> Result<pb::Run, Error> {
         let (row, counts, aggregates, choice) =
-            repo::runs::get_run(&self.pool, tenant, run_id).await?;
+            crate::service::run_view(&self.pool, Some(&self.views), tenant, run_id).await?;
         Ok(convert::run_to_pb(
             &row,
             &counts,

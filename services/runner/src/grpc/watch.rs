@@ -151,7 +151,7 @@ impl Watcher {
     async fn finish(&mut self) -> Result<(), Stop> {
         self.catch_up().await?;
         let (row, counts, aggregates, choice) =
-            repo::runs::get_run(&self.pool, &self.tenant, self.run_id).await?;
+            crate::service::run_view(&self.pool, None, &self.tenant, self.run_id).await?;
         let (_, progress) = self.db_progress().await?;
         self.send_progress(progress, true).await?;
         self.send(Event::Summary(convert::run_to_pb(

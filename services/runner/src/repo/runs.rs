@@ -200,21 +200,18 @@ pub async fn fetch_run(
     row.ok_or_else(|| Error::not_found("run", &id.to_string()))
 }
 
-/// Returns a run with its live counts, per-model aggregates (with their intervals) and the choice of
-/// the best model.
-pub async fn get_run(
+/// Returns a run's per-model aggregates and per-case scores (what its intervals and choice are computed
+/// from).
+pub async fn run_scores(
     pool: &PgPool,
     tenant: &str,
     id: Uuid,
-) -> Result<(RunRow, LiveCounts, Vec<ModelAggregate>, Choice), Error> {
+) -> Result<(Vec<ModelAggregate>, Vec<CaseScore>), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let run = fetch_run(&mut transaction, id).await?;
-    let counts = live_counts(&mut transaction, id).await?;
-    let mut aggregates = model_aggregates(&mut transaction, &[id]).await?;
+    let aggregates = model_aggregates(&mut transaction, &[id]).await?;
     let cases = case_scores(&mut transaction, &[id]).await?;
     transaction.commit().await?;
-    let choice = crate::domain::significance::assess(&mut aggregates, &cases);
-    Ok((run, counts, aggregates, choice))
+    Ok((aggregates, cases))
 }
 
 /// Returns a run's status and live counts (cheap; used by watchers).
