@@ -58,6 +58,9 @@ pub struct Principal {
     pub role: Option<Role>,
     /// Tenant whose suites and runs the caller sees.
     pub tenant_id: String,
+    /// Whether the caller is the platform admin (the bootstrap token), who manages every tenant; an
+    /// admin token of a tenant manages only that tenant.
+    pub platform_admin: bool,
 }
 
 impl Principal {
@@ -68,6 +71,7 @@ impl Principal {
             token_id: None,
             role: None,
             tenant_id: "default".to_owned(),
+            platform_admin: false,
         }
     }
 
@@ -202,6 +206,7 @@ impl Authenticator {
                 token_id: None,
                 role: Some(Role::Admin),
                 tenant_id: self.bootstrap_tenant.clone(),
+                platform_admin: true,
             });
         }
         let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
@@ -219,6 +224,7 @@ impl Authenticator {
             token_id: Some(token_id),
             role: Some(Role::parse(&role).ok_or(AuthError::Invalid)?),
             tenant_id,
+            platform_admin: false,
         })
     }
 }
@@ -312,13 +318,20 @@ pub async fn list_tokens(
     .await
 }
 
-/// Revokes a token; returns its record, or `None` when no such token exists. Revoking twice is a no-op.
-pub async fn revoke_token(pool: &PgPool, id: Uuid) -> Result<Option<TokenRecord>, sqlx::Error> {
+/// Revokes a token (of `tenant_id` only, when given); returns its record, or `None` when no such
+/// token exists there. Revoking twice is a no-op.
+pub async fn revoke_token(
+    pool: &PgPool,
+    id: Uuid,
+    tenant_id: Option<&str>,
+) -> Result<Option<TokenRecord>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 \
+        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) \
+         WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) \
          RETURNING {TOKEN_COLUMNS}"
     ))
     .bind(id)
+    .bind(tenant_id)
     .fetch_optional(pool)
     .await
 }
