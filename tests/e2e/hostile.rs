@@ -11,7 +11,7 @@ use tonic::{Code, Status};
 use crate::stack::{ADMIN_TOKEN, Stack};
 
 /// Row counts of every user table.
-async fn row_counts(pool: &sqlx::PgPool) -> anyhow::Result<BTreeMap<String, i64>> {
+pub(crate) async fn row_counts(pool: &sqlx::PgPool) -> anyhow::Result<BTreeMap<String, i64>> {
     let tables: Vec<(String,)> =
         sqlx::query_as("SELECT relname::text FROM pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname")
             .fetch_all(pool)

@@ -10,3 +10,4 @@ mod processes;
 mod replicas;
 mod stack;
 mod trust;
+mod undecodable;

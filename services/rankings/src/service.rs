@@ -476,12 +476,24 @@ fn read_error(error: sqlx::Error) -> Error {
     Error::Unavailable("the database is unavailable; retry later".to_owned())
 }
 
+/// Longest model id or alias accepted in a lookup (stored ids and aliases are far shorter).
+pub const MAX_MODEL_NAME_CHARS: usize = 300;
+
 fn find_index(catalog: &Catalog, name: &str) -> Result<usize, Error> {
     let name = name.trim();
     if name.is_empty() {
         return Err(Error::invalid(
             "model",
             "is required: a canonical id such as openai/gpt-4o or any alias",
+        ));
+    }
+    if name.chars().count() > MAX_MODEL_NAME_CHARS {
+        return Err(Error::invalid(
+            "model",
+            format!(
+                "'{}…' is longer than {MAX_MODEL_NAME_CHARS} characters; no id or alias is",
+                name.chars().take(40).collect::<String>()
+            ),
         ));
     }
     catalog

@@ -4,8 +4,8 @@
 //! Reports the wall time as a ratio to the theoretical 4,000 / 64 × 200 ms = 12.5 s (target ≤ 1.1×),
 //! the runner's CPU time per call (its runtime threads only, from /proc/self/task/*/stat), the process's
 //! peak memory (VmHWM, fake provider and judge included), and the same run
-//! - with 5% injected HTTP 500s and 5% 429s (Retry-After: 1 s), all retried, with no lost result;
 //! - graded by an LLM judge (rubric, the fake judge at 100 ms): theoretical 12.5 s + one last grading;
+//! - with 5% injected HTTP 500s and 5% 429s (Retry-After: 1 s), all retried, with no lost result;
 //!
 //! and two runs of 200 cases × 2 models against a provider limited to 16 calls in flight (800 calls:
 //! theoretical 800 / 16 × 200 ms = 10 s), first both on one replica, then one on each of two replicas
@@ -397,11 +397,11 @@ fn main() {
                 &mut clients,
                 &fake,
                 &db.pool,
-                "5% 500s + 5% 429s",
-                theoretical,
+                "rubric judge at 100 ms (LLM grading of every output)",
+                theoretical + JUDGE_LATENCY.as_secs_f64(),
                 vec![(
                     0,
-                    run_request(&suite_id, models("fake/f", MODELS), exact(), CONCURRENCY),
+                    run_request(&suite_id, models("fake/m", MODELS), rubric(), CONCURRENCY),
                 )],
             )
             .await,
@@ -411,11 +411,11 @@ fn main() {
                 &mut clients,
                 &fake,
                 &db.pool,
-                "rubric judge at 100 ms (LLM grading of every output)",
-                theoretical + JUDGE_LATENCY.as_secs_f64(),
+                "5% 500s + 5% 429s",
+                theoretical,
                 vec![(
                     0,
-                    run_request(&suite_id, models("fake/m", MODELS), rubric(), CONCURRENCY),
+                    run_request(&suite_id, models("fake/f", MODELS), exact(), CONCURRENCY),
                 )],
             )
             .await,
@@ -515,6 +515,8 @@ fn main() {
     );
     let one = &measurements[3];
     let two = &measurements[4];
+    // (order: clean, rubric, faults, then the shared-limit pair; faults last of the first three
+    // because the 429s leave the provider's adaptive limit lowered for the next run)
     let sharing = two.wall.as_secs_f64() / one.wall.as_secs_f64();
     println!(
         "> target: two replicas sharing a limit of {SHARED_LIMIT} ≤ 1.20× one replica at the same limit — {:.2}× {}; most calls in flight {} (one replica) and {} (two replicas), limit {SHARED_LIMIT} — {}",

@@ -451,7 +451,7 @@ mod tests {
 
 /// How long the statistics of a running run are reused: a client polling GetRun many times a second
 /// must not redo the bootstrap behind every interval and choice on each call.
-pub const LIVE_STATISTICS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+pub const LIVE_STATISTICS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Statistics of a running run computed at an instant.
 type LiveStatistics = (

@@ -27,15 +27,27 @@ pub fn date_text(date: Option<NaiveDate>) -> String {
         .unwrap_or_default()
 }
 
-/// Parses a `YYYY-MM-DD` date; empty text means none.
+/// Earliest date a request may name.
+pub const MIN_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
+/// Latest date a request may name.
+pub const MAX_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+
+/// Parses a `YYYY-MM-DD` date from 1900-01-01 to 9999-12-31; empty text means none. Errors quote at
+/// most a prefix of the text.
 pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| format!("'{text}' is not a date; use YYYY-MM-DD"))
+    let shown: String = text.chars().take(40).collect();
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{shown}' is not a date; use YYYY-MM-DD"))?;
+    if !(MIN_DATE..=MAX_DATE).contains(&date) {
+        return Err(format!(
+            "'{shown}' is out of range; use a date from {MIN_DATE} to {MAX_DATE}"
+        ));
+    }
+    Ok(Some(date))
 }
 
 #[cfg(test)]
@@ -57,5 +69,17 @@ mod tests {
         assert_eq!(date_text(date), "2026-01-08");
         assert_eq!(parse_date(""), Ok(None));
         assert!(parse_date("08/01/2026").is_err());
+        // Postgres stops at 4713 BC; benchhub at documented bounds, with INVALID_ARGUMENT.
+        for outside in ["-4714-01-01", "0001-01-01", "1899-12-31", "+10000-01-01"] {
+            let error = parse_date(outside).expect_err(outside);
+            assert!(
+                error.contains("out of range") || error.contains("not a date"),
+                "{outside}: {error}"
+            );
+        }
+        assert_eq!(parse_date("1900-01-01"), Ok(Some(MIN_DATE)));
+        assert_eq!(parse_date("9999-12-31"), Ok(Some(MAX_DATE)));
+        let long = "9".repeat(10_000);
+        assert!(parse_date(&long).expect_err("long").len() < 120);
     }
 }

@@ -49,6 +49,12 @@ pub fn compile_schema(schema_json: &str) -> Result<jsonschema::Validator, String
     if !schema.is_object() && !schema.is_boolean() {
         return Err("must be a JSON object or boolean (a JSON Schema)".to_owned());
     }
+    if let Some(cycle) = ref_cycle(&schema) {
+        return Err(format!(
+            "has a $ref cycle that never reaches a constraint ({}): it would accept any input",
+            cycle.join(" → ")
+        ));
+    }
     jsonschema::options()
         .with_pattern_options(
             jsonschema::PatternOptions::regex()
@@ -62,6 +68,121 @@ pub fn compile_schema(schema_json: &str) -> Result<jsonschema::Validator, String
                 one_line(&error.to_string())
             )
         })
+}
+
+/// Keywords that apply subschemas to the same instance (no input is consumed on the way).
+const IN_PLACE: [&str; 6] = ["allOf", "anyOf", "oneOf", "not", "if", "then"];
+
+/// Finds a cycle of local `$ref`s (and in-place applicators: allOf, anyOf, oneOf, not, if, then, else,
+/// dependentSchemas) that returns to a subschema without consuming any input: such a schema never
+/// validates anything (it accepts every input or loops). Returns the cycle as JSON pointers.
+pub fn ref_cycle(schema: &serde_json::Value) -> Option<Vec<String>> {
+    use std::collections::HashMap;
+    // Every subschema location with the in-place edges leaving it.
+    fn collect(
+        value: &serde_json::Value,
+        pointer: String,
+        root: &serde_json::Value,
+        edges: &mut HashMap<String, Vec<String>>,
+        depth: usize,
+    ) {
+        if depth > 64 {
+            return;
+        }
+        match value {
+            serde_json::Value::Object(object) => {
+                let mut out = Vec::new();
+                if let Some(serde_json::Value::String(reference)) = object.get("$ref")
+                    && let Some(target) = reference.strip_prefix('#')
+                    && root.pointer(target).is_some()
+                {
+                    out.push(target.to_owned());
+                }
+                for (key, child) in object {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    let child_pointer = format!("{pointer}/{escaped}");
+                    let in_place = IN_PLACE.contains(&key.as_str())
+                        || key == "else"
+                        || key == "dependentSchemas";
+                    if in_place {
+                        match child {
+                            serde_json::Value::Array(items) => {
+                                for index in 0..items.len() {
+                                    out.push(format!("{child_pointer}/{index}"));
+                                }
+                            }
+                            serde_json::Value::Object(map) if key == "dependentSchemas" => {
+                                for name in map.keys() {
+                                    let name = name.replace('~', "~0").replace('/', "~1");
+                                    out.push(format!("{child_pointer}/{name}"));
+                                }
+                            }
+                            _ => out.push(child_pointer.clone()),
+                        }
+                    }
+                    collect(child, child_pointer, root, edges, depth + 1);
+                }
+                edges.insert(pointer, out);
+            }
+            serde_json::Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    collect(child, format!("{pointer}/{index}"), root, edges, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut edges = HashMap::new();
+    collect(schema, String::new(), schema, &mut edges, 0);
+    // Depth-first search with colours; a grey node reached again closes a cycle.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        Grey,
+        Black,
+    }
+    let mut colour: HashMap<&str, Colour> = HashMap::new();
+    let mut keys: Vec<&String> = edges.keys().collect();
+    keys.sort();
+    for start in keys {
+        if colour.contains_key(start.as_str()) {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        colour.insert(start.as_str(), Colour::Grey);
+        while let Some(&(node, next)) = stack.last() {
+            let targets = edges.get(node).map(Vec::as_slice).unwrap_or_default();
+            let Some(target) = targets.get(next).map(String::as_str) else {
+                colour.insert(node, Colour::Black);
+                stack.pop();
+                continue;
+            };
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            match colour.get(target) {
+                Some(Colour::Grey) => {
+                    let from = stack
+                        .iter()
+                        .position(|(step, _)| *step == target)
+                        .unwrap_or(0);
+                    let mut cycle: Vec<String> = stack[from..]
+                        .iter()
+                        .map(|(step, _)| format!("#{step}"))
+                        .collect();
+                    cycle.push(format!("#{target}"));
+                    return Some(cycle);
+                }
+                Some(Colour::Black) => {}
+                // Only subschema objects have entries; a boolean or leaf target ends the chain.
+                None if edges.contains_key(target) => {
+                    colour.insert(target, Colour::Grey);
+                    stack.push((target, 0));
+                }
+                None => {}
+            }
+        }
+    }
+    None
 }
 
 /// `text` on one line, whitespace runs collapsed.
@@ -107,5 +228,27 @@ mod tests {
         );
         let big = format!("{{\"description\":\"{}\"}}", "x".repeat(MAX_SCHEMA_BYTES));
         assert!(compile_schema(&big).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn ref_cycles_are_refused_and_recursion_is_not() {
+        for cyclic in [
+            r##"{"$ref": "#"}"##,
+            r##"{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}"##,
+            r##"{"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}"##,
+            r##"{"anyOf": [{"type": "string"}, {"not": {"$ref": "#"}}]}"##,
+        ] {
+            let error = compile_schema(cyclic).expect_err(cyclic);
+            assert!(error.contains("$ref cycle"), "{cyclic}: {error}");
+        }
+        // Recursion through a keyword that steps into the input is a tree, not a loop.
+        let tree = r##"{"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}}"##;
+        assert!(compile_schema(tree).is_ok());
+        let validator = compile_schema(
+            r##"{"$defs": {"leaf": {"type": "integer"}}, "allOf": [{"$ref": "#/$defs/leaf"}]}"##,
+        )
+        .expect("acyclic refs");
+        assert!(validator.is_valid(&serde_json::json!(3)));
+        assert!(!validator.is_valid(&serde_json::json!("x")));
     }
 }

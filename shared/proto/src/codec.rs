@@ -6,7 +6,8 @@
 //! free (the buffer is split, not copied) and makes every read a slice access: a 50-row ListRankings
 //! page decodes markedly faster. The receive buffer starts at 16 KiB instead of tonic's 8 KiB, so a
 //! default ListRankings page (about 10 KB) lands in it without the buffer being reallocated and copied
-//! on every call. Encoding and error statuses are those of `tonic_prost::ProstCodec`.
+//! on every call. Encoding is that of `tonic_prost::ProstCodec`; a body that does not decode is
+//! INVALID_ARGUMENT (tonic_prost answers INTERNAL).
 
 use std::marker::PhantomData;
 
@@ -64,8 +65,10 @@ impl<U: Message + Default> Decoder for ContiguousDecoder<U> {
         let length = source.remaining();
         U::decode(source.copy_to_bytes(length))
             .map(Some)
-            // As tonic_prost: a message that does not parse is INTERNAL.
-            .map_err(|error| Status::internal(error.to_string()))
+            // A body that does not parse is the caller's fault: INVALID_ARGUMENT with prost's account,
+            // which names the message and field ("failed to decode Protobuf message:
+            // CreateSuiteRequest.name: invalid string value: data is not UTF-8 encoded").
+            .map_err(|error| Status::invalid_argument(error.to_string()))
     }
 
     fn buffer_settings(&self) -> BufferSettings {

@@ -45,7 +45,10 @@ impl Weights {
         value: 0.2,
     };
 
-    /// Checks custom weights (each finite and non-negative, not all zero) and returns them divided by
+    /// Largest weight accepted (weights are relative: only their ratios matter).
+    pub const MAX: f64 = 1_000_000.0;
+
+    /// Checks custom weights (each finite, 0 to [`Weights::MAX`], not all zero) and returns them divided by
     /// their sum; the error text says what is wrong.
     pub fn validated(self) -> Result<Weights, String> {
         let parts = [
@@ -61,6 +64,13 @@ impl Weights {
             }
             if weight < 0.0 {
                 return Err(format!("{name} weight must not be negative, got {weight}"));
+            }
+            if weight > Self::MAX {
+                // Weights are relative; huge ones would overflow their sum and blank every score.
+                return Err(format!(
+                    "{name} weight must be at most {} (weights are relative), got {weight}",
+                    Self::MAX
+                ));
             }
         }
         let sum = self.coding + self.performance + self.value;

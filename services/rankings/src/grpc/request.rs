@@ -261,6 +261,26 @@ mod tests {
             "all zero is rejected"
         );
         assert_eq!(weights(None).expect("defaults"), Weights::DEFAULT);
+        // Each weight finite and at most 1e6: 1e308 would overflow the sum and blank every score.
+        for huge in [1e308, f64::INFINITY, f64::NAN, 1_000_001.0] {
+            let error = weights(Some(pb::Weights {
+                coding: huge,
+                performance: 1.0,
+                value: 1.0,
+            }))
+            .unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidArgument { ref field, .. } if field == "weights"),
+                "{huge}"
+            );
+        }
+        let top = weights(Some(pb::Weights {
+            coding: 1_000_000.0,
+            performance: 1_000_000.0,
+            value: 0.0,
+        }))
+        .expect("the maximum is allowed");
+        assert_eq!(top.coding, 0.5);
     }
 
     #[test]

@@ -83,6 +83,21 @@ pub fn description(text: &str) -> Result<String, Error> {
     Ok(text.to_owned())
 }
 
+/// Validates a suite search: a name substring, at most as long as a suite name.
+pub fn suite_search(text: &str) -> Result<String, Error> {
+    let trimmed = text.trim();
+    if trimmed.chars().count() > MAX_SUITE_NAME_CHARS {
+        return Err(Error::invalid(
+            "search",
+            format!(
+                "'{}…' is longer than {MAX_SUITE_NAME_CHARS} characters, the longest suite name",
+                trimmed.chars().take(20).collect::<String>()
+            ),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// Validates a uuid-valued field.
 pub fn id(field: &str, text: &str) -> Result<uuid::Uuid, Error> {
     let text = text.trim();
@@ -475,6 +490,18 @@ pub fn run_size(case_count: usize, model_count: usize, repetitions: u32) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_search_is_capped_and_quotes_only_a_prefix() {
+        assert_eq!(suite_search("  sql  ").expect("valid"), "sql");
+        let long = "x".repeat(100_000);
+        let error = suite_search(&long).expect_err("too long");
+        let Error::InvalidArgument { field, reason } = error else {
+            panic!("invalid argument");
+        };
+        assert_eq!(field, "search");
+        assert!(reason.len() < 200, "{reason}");
+    }
 
     fn field_of(error: Error) -> String {
         match error {

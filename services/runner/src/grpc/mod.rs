@@ -107,7 +107,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let tenant = principal(&request).tenant_id;
         let message = request.into_inner();
         let size = page_size(message.page_size)?;
-        let search = message.search.trim().to_owned();
+        let search = validate::suite_search(&message.search)?;
         let fingerprint = paging::fingerprint(&["suites", &search]);
         let after = decode_cursor(&message.page_token, &fingerprint)?
             .map(|cursor| repo::parse_time_cursor(&cursor).ok_or_else(bad_token))
