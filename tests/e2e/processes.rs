@@ -622,7 +622,11 @@ async fn two_runner_processes_share_a_providers_concurrency_limit() -> anyhow::R
     let Some(bed) = RunnerBed::start().await? else {
         return Ok(());
     };
-    let limit = [("BENCHHUB_RUNNER_PROVIDER_CONCURRENCY", "16".to_owned())];
+    // One run at a time per replica, so each replica executes the run it is given.
+    let limit = [
+        ("BENCHHUB_RUNNER_PROVIDER_CONCURRENCY", "16".to_owned()),
+        ("BENCHHUB_RUNNER_MAX_ACTIVE_RUNS", "1".to_owned()),
+    ];
     let mut replicas = [
         bed.runner_with("limit-one", &limit).await?,
         bed.runner_with("limit-two", &limit).await?,
@@ -641,6 +645,12 @@ async fn two_runner_processes_share_a_providers_concurrency_limit() -> anyhow::R
             },
         )
         .await?;
+        // The first run is under way (claimed) before the second exists.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while get_run(replica, &run.id).await?.status == pb::BenchmarkRunStatus::Pending as i32 {
+            anyhow::ensure!(Instant::now() < deadline, "run {} never started", run.id);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         run_ids.push(run.id);
     }
     for run_id in &run_ids {

@@ -46,19 +46,32 @@ pub fn fair_shares(limit: u32, demands: &[u32]) -> Vec<u32> {
     shares
 }
 
-/// The grant of replica `me` given the provider's current `limit`, its own calls `in_flight` and
-/// `wanted`, and the other replicas' live shares.
+/// What a replica knows about itself when it syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Local {
+    /// Calls in flight when the sync began.
+    pub in_flight: u32,
+    /// The cap in effect until the sync's answer is applied.
+    pub cap: u32,
+    /// Calls in flight plus waiting.
+    pub wanted: u32,
+}
+
+/// The grant of replica `me` given the provider's current `limit`, what it knows about itself and the
+/// other replicas' live shares.
 ///
 /// The cap is the replica's fair share of the wanted slots, but never more than the slots the others
 /// do not hold (they shrink to their own fair share at their next sync, and this replica grows into
-/// what they free at its next). What is recorded as held never drops below the calls in flight.
-pub fn grant(limit: u32, me: &str, in_flight: u32, wanted: u32, others: &[Share]) -> Grant {
+/// what they free at its next). What is recorded as held covers every call the replica may have in
+/// flight until its next sync: the new cap, the calls in flight, and the old cap, under which calls may
+/// still start while the sync is under way.
+pub fn grant(limit: u32, me: &str, local: Local, others: &[Share]) -> Grant {
     let mut everyone: Vec<(&str, u32)> = others
         .iter()
         .filter(|share| share.replica != me)
         .map(|share| (share.replica.as_str(), share.wanted.min(limit)))
         .collect();
-    everyone.push((me, wanted.min(limit)));
+    everyone.push((me, local.wanted.min(limit)));
     everyone.sort_by(|left, right| left.0.cmp(right.0));
     let demands: Vec<u32> = everyone.iter().map(|(_, wanted)| *wanted).collect();
     let shares = fair_shares(limit, &demands);
@@ -76,7 +89,7 @@ pub fn grant(limit: u32, me: &str, in_flight: u32, wanted: u32, others: &[Share]
     let cap = fair.min(free);
     Grant {
         cap,
-        held: cap.max(in_flight),
+        held: cap.max(local.in_flight).max(local.cap),
     }
 }
 
@@ -210,12 +223,23 @@ mod tests {
         }
     }
 
+    fn local(in_flight: u32, cap: u32, wanted: u32) -> Local {
+        Local {
+            in_flight,
+            cap,
+            wanted,
+        }
+    }
+
     #[test]
     fn a_lone_replica_gets_the_whole_limit() {
-        assert_eq!(grant(16, "a", 0, 40, &[]), Grant { cap: 16, held: 16 });
+        assert_eq!(
+            grant(16, "a", local(0, 0, 40), &[]),
+            Grant { cap: 16, held: 16 }
+        );
         // Its own stale row does not count against it.
         assert_eq!(
-            grant(16, "a", 4, 16, &[share("a", 16, 16)]),
+            grant(16, "a", local(4, 16, 16), &[share("a", 16, 16)]),
             Grant { cap: 16, held: 16 }
         );
     }
@@ -223,25 +247,40 @@ mod tests {
     #[test]
     fn a_newcomer_waits_for_slots_the_holder_frees() {
         // b arrives while a holds every slot: b gets nothing yet, but records what it wants.
-        let b = grant(16, "b", 0, 16, &[share("a", 16, 16)]);
+        let b = grant(16, "b", local(0, 0, 16), &[share("a", 16, 16)]);
         assert_eq!(b, Grant { cap: 0, held: 0 });
         // a's next sync sees b's demand: its cap falls to half, its held count stays at its calls in
-        // flight until they finish.
-        let a = grant(16, "a", 16, 16, &[share("b", 0, 16)]);
+        // flight (and its old cap) until they finish.
+        let a = grant(16, "a", local(16, 16, 16), &[share("b", 0, 16)]);
         assert_eq!(a, Grant { cap: 8, held: 16 });
-        let a = grant(16, "a", 8, 16, &[share("b", 0, 16)]);
+        let a = grant(16, "a", local(8, 8, 16), &[share("b", 0, 16)]);
         assert_eq!(a, Grant { cap: 8, held: 8 });
         // Then b grows into the freed half.
-        let b = grant(16, "b", 0, 16, &[share("a", 8, 16)]);
+        let b = grant(16, "b", local(0, 0, 16), &[share("a", 8, 16)]);
         assert_eq!(b, Grant { cap: 8, held: 8 });
     }
 
     #[test]
+    fn calls_started_during_a_sync_stay_covered() {
+        // a had 10 calls in flight when it synced, under a cap of 16: until its new cap of 8 applies,
+        // 6 more may start, so it must go on holding 16.
+        let a = grant(16, "a", local(10, 16, 16), &[share("b", 0, 16)]);
+        assert_eq!(a, Grant { cap: 8, held: 16 });
+        // Going idle takes two syncs: the first still covers the old cap.
+        let idle = grant(16, "a", local(0, 8, 0), &[]);
+        assert_eq!(idle, Grant { cap: 0, held: 8 });
+        let idle = grant(16, "a", local(0, 0, 0), &[]);
+        assert_eq!(idle, Grant { cap: 0, held: 0 });
+    }
+
+    #[test]
     fn held_slots_never_exceed_the_limit_whatever_the_order_of_syncs() {
-        // Three replicas with changing demands sync in a fixed rotation; calls finish at random.
+        // Three replicas with changing demands sync in a fixed rotation; calls finish at random, and
+        // calls start under the old cap while a sync is under way.
         let names = ["a", "b", "c"];
         let mut rows: Vec<Share> = names.iter().map(|name| share(name, 0, 0)).collect();
         let mut in_flight = [0u32; 3];
+        let mut caps = [0u32; 3];
         let mut state = 12345u64;
         let mut next = move |bound: u32| {
             state = state
@@ -250,20 +289,27 @@ mod tests {
             ((state >> 33) % u64::from(bound)) as u32
         };
         let limit = 16;
-        for step in 0..3000 {
-            let index = step % 3;
-            // Some calls finish, some start within the last cap.
-            in_flight[index] -= next(in_flight[index] + 1);
-            let wanted = next(30);
-            let others: Vec<Share> = rows.clone();
-            let granted = grant(limit, names[index], in_flight[index], wanted, &others);
-            in_flight[index] = in_flight[index].max(granted.cap.min(wanted));
-            assert!(in_flight[index] <= granted.held);
-            rows[index] = share(names[index], granted.held, wanted);
-            let total: u32 = rows.iter().map(|row| row.held).sum();
-            assert!(total <= limit, "step {step}: {rows:?}");
+        let check = |rows: &[Share], in_flight: &[u32; 3], step: usize| {
+            let held: u32 = rows.iter().map(|row| row.held).sum();
             let flying: u32 = in_flight.iter().sum();
-            assert!(flying <= limit, "step {step}: {in_flight:?}");
+            assert!(held <= limit, "step {step}: {rows:?}");
+            assert!(flying <= held, "step {step}: {in_flight:?} under {rows:?}");
+        };
+        for step in 0..5000 {
+            let index = step % 3;
+            for flying in &mut in_flight {
+                *flying -= next(*flying + 1);
+            }
+            let wanted = next(30);
+            let snapshot = local(in_flight[index], caps[index], wanted);
+            let granted = grant(limit, names[index], snapshot, &rows);
+            // While the sync runs, calls start under the old cap.
+            in_flight[index] = in_flight[index].max(caps[index].min(wanted));
+            rows[index] = share(names[index], granted.held, wanted);
+            check(&rows, &in_flight, step);
+            caps[index] = granted.cap;
+            in_flight[index] = in_flight[index].max(granted.cap.min(wanted));
+            check(&rows, &in_flight, step);
         }
     }
 

@@ -117,6 +117,7 @@ pub struct LimitSnapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Demand {
     in_flight: u32,
+    cap: u32,
     waiting: u32,
     successes: u64,
     throttled: u64,
@@ -291,7 +292,7 @@ impl AdaptiveLimit {
     /// last sync (given back with [`AdaptiveLimit::restore`] when the sync fails).
     fn take_demand(&self) -> Demand {
         let mut state = self.lock();
-        let (in_flight, waiting) = (state.in_flight, state.waiting);
+        let (in_flight, waiting, cap) = (state.in_flight, state.waiting, state.cap);
         match &mut state.mode {
             Mode::Shared {
                 pending_successes,
@@ -299,12 +300,14 @@ impl AdaptiveLimit {
                 ..
             } => Demand {
                 in_flight,
+                cap,
                 waiting,
                 successes: std::mem::take(pending_successes),
                 throttled: std::mem::take(pending_throttled),
             },
             Mode::Local { .. } => Demand {
                 in_flight,
+                cap,
                 waiting,
                 successes: 0,
                 throttled: 0,
@@ -560,7 +563,7 @@ async fn coordinate(
     let mut failures = 0u32;
     loop {
         let demand = limit.take_demand();
-        let idle = demand.in_flight == 0 && demand.waiting == 0;
+        let idle = demand.in_flight == 0 && demand.waiting == 0 && demand.cap == 0;
         if idle && !holding && demand.successes == 0 && demand.throttled == 0 {
             // Nothing to report: sleep until a call wants a slot.
             tokio::select! {
@@ -573,6 +576,7 @@ async fn coordinate(
             replica: &backend.replica,
             max_concurrency: max,
             in_flight: demand.in_flight,
+            cap: demand.cap,
             wanted: (demand.in_flight + demand.waiting).min(max),
             successes: demand.successes,
             throttled: demand.throttled,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::domain::limits::{Adaptive, AdaptiveTuning, Grant, RateParameters, Share, grant};
+use crate::domain::limits::{Adaptive, AdaptiveTuning, Grant, Local, RateParameters, Share, grant};
 use crate::error::Error;
 
 /// What a replica reports in a sync.
@@ -18,8 +18,10 @@ pub struct SyncInput<'a> {
     pub replica: &'a str,
     /// Configured maximum concurrency.
     pub max_concurrency: u32,
-    /// Calls in flight here.
+    /// Calls in flight here when the sync began.
     pub in_flight: u32,
+    /// This replica's cap until the sync's answer is applied.
+    pub cap: u32,
     /// Calls in flight plus waiting here.
     pub wanted: u32,
     /// Successes here since the last sync.
@@ -135,8 +137,11 @@ pub async fn sync(pool: &PgPool, input: &SyncInput<'_>) -> Result<SyncOutput, Er
     let granted = grant(
         limit.current,
         input.replica,
-        input.in_flight,
-        input.wanted,
+        Local {
+            in_flight: input.in_flight,
+            cap: input.cap,
+            wanted: input.wanted,
+        },
         &others,
     );
     if granted.held == 0 && input.wanted == 0 {

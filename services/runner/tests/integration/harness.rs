@@ -34,6 +34,8 @@ pub struct RunnerOptions {
     pub provider_concurrency: u32,
     /// Lease of claimed runs.
     pub lease: Duration,
+    /// Runs the runner executes at once.
+    pub max_active_runs: u32,
 }
 
 impl Default for RunnerOptions {
@@ -42,6 +44,7 @@ impl Default for RunnerOptions {
             worker: true,
             provider_concurrency: 64,
             lease: Duration::from_secs(3),
+            max_active_runs: 4,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Harness {
         config.worker = options.worker;
         config.provider_concurrency = options.provider_concurrency;
         config.lease = options.lease;
+        config.max_active_runs = options.max_active_runs;
         config
     }
 

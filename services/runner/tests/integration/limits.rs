@@ -24,8 +24,10 @@ fn slow() -> FakeConfig {
 /// limited to 4: the fake provider never sees more than 4 calls at once, and both runs complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_never_exceed_the_providers_limit_together() {
+    // One run at a time per replica, so each replica executes one of the two runs.
     let options = RunnerOptions {
         provider_concurrency: 4,
+        max_active_runs: 1,
         ..RunnerOptions::default()
     };
     let harness = Harness::start_with(slow(), options.clone()).await;
@@ -43,6 +45,9 @@ async fn two_replicas_never_exceed_the_providers_limit_together() {
 
     let first = harness
         .create_run(run_of(&suite, &["fake/slow"], limits(8, 0)))
+        .await;
+    harness
+        .wait_done(&first.id, 1, Duration::from_secs(30))
         .await;
     let other = RunnerServiceClient::new(second.channel().await.expect("channel"))
         .create_run(admin(run_of(&suite, &["fake/slow"], limits(8, 0))))
@@ -80,20 +85,37 @@ async fn two_replicas_never_exceed_the_providers_limit_together() {
         "one run executed on the second replica: {claims:?}"
     );
     second.stop().await.expect("second runner stopped");
-    // Both replicas gave their shares back when they went idle or stopped.
-    let held: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(held), 0) FROM provider_slot_grants")
-        .fetch_one(&harness.db.pool)
-        .await
-        .expect("grants");
-    assert_eq!(held, 0);
+    // Both replicas give their shares back when they go idle or stop.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let held: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(held), 0) FROM provider_slot_grants")
+                .fetch_one(&harness.db.pool)
+                .await
+                .expect("grants");
+        if held == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{held} slots still held by idle replicas"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
-fn input<'a>(replica: &'a str, in_flight: u32, wanted: u32, throttled: u64) -> SyncInput<'a> {
+fn input<'a>(
+    replica: &'a str,
+    (in_flight, cap): (u32, u32),
+    wanted: u32,
+    throttled: u64,
+) -> SyncInput<'a> {
     SyncInput {
         provider: "openai",
         replica,
         max_concurrency: 10,
         in_flight,
+        cap,
         wanted,
         successes: 0,
         throttled,
@@ -110,14 +132,18 @@ fn input<'a>(replica: &'a str, in_flight: u32, wanted: u32, throttled: u64) -> S
 #[tokio::test]
 async fn a_429_on_one_replica_lowers_the_limit_of_every_replica() {
     let db = TestDb::new().await.expect("test database");
-    let a = sync(&db.pool, &input("a", 0, 10, 0)).await.expect("sync a");
+    let a = sync(&db.pool, &input("a", (0, 0), 10, 0))
+        .await
+        .expect("sync a");
     assert_eq!((a.grant.cap, a.limit.current), (10, 10));
     // b wants 10 too: nothing is free until a shrinks to its half.
-    let b = sync(&db.pool, &input("b", 0, 10, 0)).await.expect("sync b");
+    let b = sync(&db.pool, &input("b", (0, 0), 10, 0))
+        .await
+        .expect("sync b");
     assert_eq!(b.grant.cap, 0);
     assert_eq!(b.replicas, 2);
     // a is throttled: the shared limit halves (10 → 5) and a's cap is its half of 5.
-    let a = sync(&db.pool, &input("a", 10, 10, 1))
+    let a = sync(&db.pool, &input("a", (10, 10), 10, 1))
         .await
         .expect("sync a");
     assert_eq!(a.limit.current, 5);
@@ -128,14 +154,18 @@ async fn a_429_on_one_replica_lowers_the_limit_of_every_replica() {
         "its calls in flight stay held until they finish"
     );
     // A second 429 inside the cooldown is counted but does not cut again.
-    let a = sync(&db.pool, &input("a", 3, 10, 1)).await.expect("sync a");
+    let a = sync(&db.pool, &input("a", (3, 3), 10, 1))
+        .await
+        .expect("sync a");
     assert_eq!((a.limit.current, a.limit.throttled), (5, 2));
     assert_eq!(a.grant.held, 3);
     // b never saw a 429, but its share follows the lowered limit.
-    let b = sync(&db.pool, &input("b", 0, 10, 0)).await.expect("sync b");
+    let b = sync(&db.pool, &input("b", (0, 0), 10, 0))
+        .await
+        .expect("sync b");
     assert_eq!((b.limit.current, b.grant.cap), (5, 2));
     // Five successes (a window as long as the limit) add one slot, wherever they happened.
-    let mut grow = input("b", 2, 10, 0);
+    let mut grow = input("b", (2, 2), 10, 0);
     grow.successes = 5;
     let b = sync(&db.pool, &grow).await.expect("sync b");
     assert_eq!(b.limit.current, 6);
@@ -153,15 +183,15 @@ async fn a_429_on_one_replica_lowers_the_limit_of_every_replica() {
 #[tokio::test]
 async fn a_dead_replicas_share_returns_when_its_lease_expires() {
     let db = TestDb::new().await.expect("test database");
-    let mut ghost = input("ghost", 10, 10, 0);
+    let mut ghost = input("ghost", (10, 0), 10, 0);
     ghost.lease = Duration::from_millis(300);
     assert_eq!(sync(&db.pool, &ghost).await.expect("ghost").grant.cap, 10);
-    let live = sync(&db.pool, &input("live", 0, 10, 0))
+    let live = sync(&db.pool, &input("live", (0, 0), 10, 0))
         .await
         .expect("live");
     assert_eq!(live.grant.cap, 0, "the ghost's lease is still running");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let live = sync(&db.pool, &input("live", 0, 10, 0))
+    let live = sync(&db.pool, &input("live", (0, 0), 10, 0))
         .await
         .expect("live");
     assert_eq!(live.grant.cap, 10);
