@@ -469,11 +469,16 @@ impl Rankings {
     }
 }
 
-/// Maps a failed read: every failure of these read-only queries means the database cannot serve them
-/// now (down, dropped, refusing connections), which callers should retry; the cause is logged.
+/// Maps a failed read with the one SQLSTATE classification (`benchhub_db::classify`): a database that
+/// cannot serve now (down, dropped, refusing connections) is UNAVAILABLE, logged here as a warning; a
+/// SQL bug is INTERNAL, logged once when it becomes a status.
 fn read_error(error: sqlx::Error) -> Error {
-    tracing::warn!(error = %benchhub_db::describe(&error), "database read failed");
-    Error::Unavailable("the database is unavailable; retry later".to_owned())
+    let detail = benchhub_db::describe(&error);
+    let mapped = Error::from(error);
+    if let Error::Unavailable(_) = &mapped {
+        tracing::warn!(error = %detail, "database read failed: the database is unavailable");
+    }
+    mapped
 }
 
 /// Longest model id or alias accepted in a lookup (stored ids and aliases are far shorter).

@@ -22,22 +22,6 @@ pub fn unavailable(what: &str) -> Status {
     Status::unavailable(format!("{what} is unavailable; retry later"))
 }
 
-/// Maps a database error for handlers that have no richer domain error.
-pub fn from_db(error: &sqlx::Error) -> Status {
-    use benchhub_db::DbErrorKind;
-    match benchhub_db::classify(error) {
-        DbErrorKind::Unavailable => unavailable("the database"),
-        DbErrorKind::RowNotFound => Status::not_found("not found"),
-        DbErrorKind::UniqueViolation => Status::already_exists("already exists"),
-        DbErrorKind::Conflict => Status::aborted("concurrent update; retry"),
-        DbErrorKind::InsufficientPrivilege => Status::permission_denied("not allowed"),
-        DbErrorKind::ForeignKeyViolation | DbErrorKind::CheckViolation | DbErrorKind::Other => {
-            tracing::error!(error = %benchhub_db::describe(error), "database error");
-            internal()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,9 +145,10 @@ pub enum DbErrorKind {
     InsufficientPrivilege,
     /// The query returned no row where one was expected.
     RowNotFound,
-    /// The database could not be reached (pool timeout, I/O, closed pool, 57P01 admin shutdown, 08xxx).
+    /// The database could not be reached or cannot serve now (pool timeout, I/O, closed pool, 08xxx,
+    /// 57Pxx shutdown, 53xxx out of resources, 3D000 database gone).
     Unavailable,
-    /// Anything else: a bug or an unexpected state.
+    /// Anything else: a bug or an unexpected state (INTERNAL, logged once).
     Other,
 }
 
@@ -167,7 +168,14 @@ pub fn classify(error: &sqlx::Error) -> DbErrorKind {
                 Some("23514") | Some("23502") => DbErrorKind::CheckViolation,
                 Some("40001") | Some("40P01") => DbErrorKind::Conflict,
                 Some("42501") => DbErrorKind::InsufficientPrivilege,
-                Some(code) if code.starts_with("08") || code.starts_with("57P") => {
+                // 08: connection exceptions; 57P: shutdown; 53: out of resources (too many
+                // connections, disk full); 3D000: the database does not exist (dropped under us).
+                Some(code)
+                    if code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code.starts_with("53")
+                        || code == "3D000" =>
+                {
                     DbErrorKind::Unavailable
                 }
                 _ => DbErrorKind::Other,
