@@ -30,7 +30,7 @@ use crate::stack::{ADMIN_TOKEN, Stack};
 
 /// Coding metrics as `order_by` paths' parts (source, category, metric).
 fn is_coding(metric: &pb::MetricValue) -> bool {
-    benchhub_common::metrics::find(&metric.source, &metric.category, &metric.metric)
+    benchhub_common::vocabulary::find(&metric.source, &metric.category, &metric.metric)
         .is_some_and(|spec| spec.coding)
 }
 

@@ -2,45 +2,13 @@
 //! INVALID_ARGUMENT naming the message and field at fault (one codec path, `benchhub_proto::codec`),
 //! never INTERNAL, and nothing is written.
 
-use bytes::{BufMut, Bytes};
+use benchhub_testkit::raw::RawCodec;
+use bytes::Bytes;
 use prost::Message;
 use tonic::Code;
-use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 
 use crate::stack::{ADMIN_TOKEN, Stack};
-
-/// Sends bytes as they are and hands back the answer's bytes.
-#[derive(Debug, Clone, Copy, Default)]
-struct RawCodec;
-
-#[derive(Debug, Clone, Copy, Default)]
-struct RawEncoder;
-
-impl Encoder for RawEncoder {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn encode(&mut self, item: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
-        destination.put(item);
-        Ok(())
-    }
-}
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = RawEncoder;
-    type Decoder = benchhub_proto::codec::RawDecoder;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawEncoder
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        benchhub_proto::codec::RawDecoder
-    }
-}
 
 /// Bodies no request message decodes from, whatever its first field is.
 const BODIES: [(&str, &[u8]); 3] = [

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
@@ -694,8 +694,8 @@ impl Ingestor {
             if found.is_none() {
                 unmatched += 1;
             }
-            let spec = metrics::find(name, &observation.category, &observation.metric);
-            let direction = metrics::direction(name, &observation.category, &observation.metric);
+            let spec = vocabulary::find(name, &observation.category, &observation.metric);
+            let direction = vocabulary::direction(name, &observation.category, &observation.metric);
             cohorts
                 .entry((
                     observation.category.clone(),

@@ -430,7 +430,8 @@ impl Rankings {
         mut listener: PgListener,
         shutdown: CancellationToken,
     ) {
-        let mut delay = Duration::from_millis(200);
+        let mut backoff =
+            benchhub_db::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             let received = tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -441,7 +442,7 @@ impl Rankings {
                     while listener.next_buffered().is_some() {}
                     tracing::debug!(payload = notification.payload(), "catalog notification");
                     if self.rebuild().await.is_ok() {
-                        delay = Duration::from_millis(200);
+                        backoff.reset();
                     }
                 }
                 Ok(None) => {
@@ -451,18 +452,19 @@ impl Rankings {
                     let _ = self.rebuild().await;
                 }
                 Err(error) => {
-                    tracing::warn!(error = %benchhub_db::describe(&error), retry_in_ms = delay.as_millis() as u64, "catalog notifications unavailable");
                     // A rebuild both catches up and probes the database; while it fails the catalog
                     // is marked stale and the loop backs off before reconnecting.
                     if self.rebuild().await.is_ok() {
-                        delay = Duration::from_millis(200);
+                        tracing::warn!(error = %benchhub_db::describe(&error), "catalog notifications were interrupted; caught up");
+                        backoff.reset();
                         continue;
                     }
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %benchhub_db::describe(&error), retry_in_ms = delay.as_millis() as u64, "catalog notifications unavailable");
                     tokio::select! {
                         () = shutdown.cancelled() => return,
                         () = tokio::time::sleep(delay) => {}
                     }
-                    delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }
         }

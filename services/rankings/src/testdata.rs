@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use benchhub_common::metrics::{self, Direction};
+use benchhub_common::vocabulary::{self, Direction};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use sqlx::PgPool;
 
@@ -100,7 +100,7 @@ impl ObservationSeed {
             ci_high: None,
             sample_size: None,
             normalized,
-            unit: metrics::find(source, category, metric).map(|spec| spec.unit.to_owned()),
+            unit: vocabulary::find(source, category, metric).map(|spec| spec.unit.to_owned()),
         }
     }
 }
@@ -235,20 +235,20 @@ pub struct SyntheticSpec {
 
 /// The synthetic sources and metrics: ten sources, each covering a share of the models.
 const SYNTHETIC_METRICS: &[(&str, &str, &str, f64)] = &[
-    ("lmarena", "text", metrics::ELO, 0.6),
-    ("artificialanalysis", "performance", metrics::TTFT, 0.5),
+    ("lmarena", "text", vocabulary::ELO, 0.6),
+    ("artificialanalysis", "performance", vocabulary::TTFT, 0.5),
     (
         "artificialanalysis",
         "performance",
-        metrics::THROUGHPUT,
+        vocabulary::THROUGHPUT,
         0.5,
     ),
-    ("artificialanalysis", "quality", metrics::QUALITY_INDEX, 0.5),
-    ("artificialanalysis", "pricing", metrics::INPUT_PRICE, 0.5),
-    ("openrouter", "pricing", metrics::INPUT_PRICE, 0.8),
-    ("openrouter", "pricing", metrics::OUTPUT_PRICE, 0.8),
+    ("artificialanalysis", "quality", vocabulary::QUALITY_INDEX, 0.5),
+    ("artificialanalysis", "pricing", vocabulary::INPUT_PRICE, 0.5),
+    ("openrouter", "pricing", vocabulary::INPUT_PRICE, 0.8),
+    ("openrouter", "pricing", vocabulary::OUTPUT_PRICE, 0.8),
     ("openrouter", "metadata", "context_length", 0.8),
-    ("modelsdev", "pricing", metrics::INPUT_PRICE, 0.7),
+    ("modelsdev", "pricing", vocabulary::INPUT_PRICE, 0.7),
     ("modelsdev", "metadata", "context_length", 0.7),
     ("evalplus", "coding", "humaneval_plus", 0.4),
     ("evalplus", "coding", "mbpp_plus", 0.4),
@@ -294,12 +294,12 @@ impl Random {
 
 fn synthetic_value(metric: &str, quality: f64, noise: f64) -> f64 {
     match metric {
-        metrics::ELO => 1000.0 + 450.0 * quality + 20.0 * noise,
-        metrics::TTFT => (0.2 + 3.0 * (1.0 - quality) * noise.abs()).max(0.05),
-        metrics::THROUGHPUT => 20.0 + 300.0 * noise.abs(),
-        metrics::QUALITY_INDEX => (100.0 * quality + 5.0 * noise).clamp(0.0, 100.0),
-        metrics::INPUT_PRICE => ((0.05 + 15.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
-        metrics::OUTPUT_PRICE => ((0.2 + 60.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
+        vocabulary::ELO => 1000.0 + 450.0 * quality + 20.0 * noise,
+        vocabulary::TTFT => (0.2 + 3.0 * (1.0 - quality) * noise.abs()).max(0.05),
+        vocabulary::THROUGHPUT => 20.0 + 300.0 * noise.abs(),
+        vocabulary::QUALITY_INDEX => (100.0 * quality + 5.0 * noise).clamp(0.0, 100.0),
+        vocabulary::INPUT_PRICE => ((0.05 + 15.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
+        vocabulary::OUTPUT_PRICE => ((0.2 + 60.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
         "context_length" => [8192.0, 32768.0, 131072.0, 200000.0, 1048576.0]
             [((quality * 4.0 + noise).clamp(0.0, 4.0)) as usize],
         "energy_kwh_per_request" => 0.0001 + 0.01 * quality * noise.abs(),
@@ -358,7 +358,7 @@ fn normalize(cohort: &mut [ObservationSeed]) {
     let Some(first) = cohort.first() else {
         return;
     };
-    let direction = metrics::direction(&first.source, &first.category, &first.metric);
+    let direction = vocabulary::direction(&first.source, &first.category, &first.metric);
     if direction == Direction::Neutral {
         return;
     }

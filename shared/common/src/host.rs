@@ -110,19 +110,20 @@ impl Host {
             if migrated.is_err() {
                 return;
             }
-            let mut delay = Duration::from_millis(200);
+            let mut backoff =
+                benchhub_db::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
             loop {
                 match on_ready(pool.clone()).await {
                     Ok(()) => break,
                     Err(error) => {
+                        let delay = backoff.next_delay();
                         tracing::warn!(service, error = %format!("{error:#}"), retry_in_ms = delay.as_millis() as u64, "start-up step failed; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = shutdown.cancelled() => return,
+                        }
                     }
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = shutdown.cancelled() => return,
-                }
-                delay = (delay * 2).min(Duration::from_secs(10));
             }
             ready.store(true, Ordering::Release);
             set_status(&health, &names, ServingStatus::Serving).await;

@@ -11,7 +11,7 @@ pub mod error;
 pub mod freshness;
 pub mod grading;
 pub mod host;
-pub mod metrics;
+pub mod vocabulary;
 pub mod observe;
 pub mod paging;
 pub mod rpc;

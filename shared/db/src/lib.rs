@@ -1,7 +1,11 @@
 //! Postgres access shared by every benchhub service: the embedded migrations, a lazily connected pool,
 //! start-up waiting with backoff, tenant-scoped transactions and SQLSTATE classification.
 
+pub mod backoff;
+
 use std::time::Duration;
+
+pub use backoff::Backoff;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -82,7 +86,7 @@ pub async fn wait_and_migrate(
     give_up: impl std::future::Future<Output = ()>,
 ) -> Result<(), sqlx::Error> {
     tokio::pin!(give_up);
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), max_delay);
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
@@ -97,19 +101,19 @@ pub async fn wait_and_migrate(
                 return Ok(());
             }
             Err(error) => {
+                let delay = backoff.next_delay();
                 tracing::warn!(
                     attempt,
                     retry_in_ms = delay.as_millis() as u64,
                     error = %describe(&error),
                     "database not ready; retrying"
                 );
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = &mut give_up => return Err(sqlx::Error::PoolClosed),
+                }
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = &mut give_up => return Err(sqlx::Error::PoolClosed),
-        }
-        delay = (delay * 2).min(max_delay);
     }
 }
 

@@ -25,7 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
 
 use crate::client::{Clients, explain};
-use crate::commands::runner::import::{Format, grader_from_json};
+use crate::commands::runner::import::{Format, grader_from_json, jsonl_objects};
 use crate::render;
 
 /// `benchctl judge …`.
@@ -172,17 +172,7 @@ pub fn parse_rows(name: &str, text: &str, format: Format) -> anyhow::Result<Vec<
     let mut rows = Vec::new();
     match format {
         Format::Jsonl => {
-            for (index, line) in text.lines().enumerate() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let at = format!("{name}:{}", index + 1);
-                let value: Value =
-                    serde_json::from_str(line).with_context(|| format!("{at}: not JSON"))?;
-                let Value::Object(object) = value else {
-                    bail!("{at}: expected a JSON object");
-                };
+            for (at, object) in jsonl_objects(name, text)? {
                 let fields = object
                     .into_iter()
                     .map(|(key, value)| (key.to_lowercase(), value))

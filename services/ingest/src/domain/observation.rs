@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use benchhub_common::metrics::{self, Direction};
+use benchhub_common::vocabulary::{self, Direction};
 use chrono::NaiveDate;
 
 use crate::domain::adapters::ParseError;
@@ -306,7 +306,7 @@ pub fn normalize_cohorts(source: &str, observations: &[ParsedObservation]) -> Ve
                 observation.metric.as_str(),
                 observation.snapshot_date,
             )];
-            let direction = metrics::direction(source, &observation.category, &observation.metric);
+            let direction = vocabulary::direction(source, &observation.category, &observation.metric);
             normalized_value(direction, observation.value, low, high)
         })
         .collect()

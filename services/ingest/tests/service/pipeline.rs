@@ -270,7 +270,7 @@ async fn reingest_all_streams_every_source_and_matches_through_the_catalog() -> 
     let vocabulary_violations: Vec<&(String, String, String)> = triples
         .iter()
         .filter(|(source, category, metric)| {
-            benchhub_common::metrics::find(source, category, metric).is_none()
+            benchhub_common::vocabulary::find(source, category, metric).is_none()
         })
         .collect();
     assert!(

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use benchhub_common::metrics::{self, Direction};
+use benchhub_common::vocabulary::{self, Direction};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::composite::{self, Score};
@@ -307,9 +307,9 @@ pub fn is_benchmark_category(category: &str) -> bool {
 }
 
 fn is_coding_metric(source: &str, category: &str, metric: &str) -> bool {
-    metrics::find(source, category, metric)
+    vocabulary::find(source, category, metric)
         .map(|spec| spec.coding)
-        .unwrap_or(category == metrics::CODING)
+        .unwrap_or(category == vocabulary::CODING)
 }
 
 /// The newest snapshot date of every (source, category, metric): an entry whose latest row is older is
@@ -340,7 +340,7 @@ fn fuse_model(
     let mut grouped: HashMap<(&str, &str, &str), Vec<&ObservationRecord>> = HashMap::new();
     let mut free_variant = false;
     for observation in &observations {
-        if observation.category == metrics::PRICING
+        if observation.category == vocabulary::PRICING
             && selection::is_free_variant(&observation.source_model_name)
             && current(observation)
         {
@@ -358,7 +358,7 @@ fn fuse_model(
     // One entry per (source, category) of a versioned board stands for the model across its metrics.
     let mut by_board: HashMap<(&str, &str), Vec<&ObservationRecord>> = HashMap::new();
     for ((source, category, _), candidates) in &grouped {
-        if *category != metrics::PRICING {
+        if *category != vocabulary::PRICING {
             by_board
                 .entry((source, category))
                 .or_default()
@@ -372,7 +372,7 @@ fn fuse_model(
     let mut values: Vec<MetricValue> = grouped
         .iter()
         .filter_map(|((source, category, _), candidates)| {
-            let (chosen, how) = if *category == metrics::PRICING {
+            let (chosen, how) = if *category == vocabulary::PRICING {
                 selection::choose_price(candidates, current)?
             } else {
                 selection::choose(candidates, preferred.get(&(*source, *category)).copied())?
@@ -382,7 +382,7 @@ fn fuse_model(
                 .clone()
                 .filter(|unit| !unit.is_empty())
                 .or_else(|| {
-                    metrics::find(&chosen.source, &chosen.category, &chosen.metric)
+                    vocabulary::find(&chosen.source, &chosen.category, &chosen.metric)
                         .map(|spec| spec.unit.to_owned())
                 })
                 .unwrap_or_default();
@@ -478,8 +478,8 @@ fn fuse_model(
     entry.categories = category_set.into_iter().collect();
 
     for source in sources::PRICE_SOURCES.iter() {
-        let input = entry.metric(source, metrics::PRICING, metrics::INPUT_PRICE);
-        let output = entry.metric(source, metrics::PRICING, metrics::OUTPUT_PRICE);
+        let input = entry.metric(source, vocabulary::PRICING, vocabulary::INPUT_PRICE);
+        let output = entry.metric(source, vocabulary::PRICING, vocabulary::OUTPUT_PRICE);
         let Some(priced) = input.or(output) else {
             continue;
         };
@@ -530,18 +530,18 @@ fn fuse_model(
 
     let ttft = entry.metric(
         sources::PERFORMANCE_SOURCE,
-        metrics::PERFORMANCE,
-        metrics::TTFT,
+        vocabulary::PERFORMANCE,
+        vocabulary::TTFT,
     );
     let throughput = entry.metric(
         sources::PERFORMANCE_SOURCE,
-        metrics::PERFORMANCE,
-        metrics::THROUGHPUT,
+        vocabulary::PERFORMANCE,
+        vocabulary::THROUGHPUT,
     );
     let quality = entry.metric(
         sources::PERFORMANCE_SOURCE,
-        metrics::QUALITY,
-        metrics::QUALITY_INDEX,
+        vocabulary::QUALITY,
+        vocabulary::QUALITY_INDEX,
     );
     let newest_performance = [ttft, throughput, quality]
         .into_iter()
@@ -576,7 +576,7 @@ fn fuse_model(
         .enumerate()
         .find_map(|(index, category)| {
             entry
-                .metric(sources::ARENA_SOURCE, category, metrics::ELO)
+                .metric(sources::ARENA_SOURCE, category, vocabulary::ELO)
                 .map(|value| (index, value.value))
         });
     Fused { entry, arena }
@@ -903,11 +903,11 @@ pub fn build(
                     .clone()
                     .filter(|unit| !unit.is_empty())
                     .or_else(|| {
-                        metrics::find(&record.source, &record.category, &record.metric)
+                        vocabulary::find(&record.source, &record.category, &record.metric)
                             .map(|spec| spec.unit.to_owned())
                     })
                     .unwrap_or_default(),
-                higher_is_better: metrics::direction(
+                higher_is_better: vocabulary::direction(
                     &record.source,
                     &record.category,
                     &record.metric,

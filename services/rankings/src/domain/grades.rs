@@ -1,6 +1,6 @@
 //! Freshness grades, performance tiers and the data category each metric's freshness counts towards.
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use chrono::NaiveDate;
 
 /// Age grade of a piece of data.
@@ -84,9 +84,9 @@ pub enum DataCategory {
 /// estimates, which are not graded.
 pub fn data_category(source: &str, category: &str, metric: &str) -> Option<DataCategory> {
     match category {
-        metrics::PERFORMANCE => Some(DataCategory::Performance),
-        metrics::PRICING => Some(DataCategory::Pricing),
-        metrics::QUALITY if metric == metrics::QUALITY_INDEX && source == "artificialanalysis" => {
+        vocabulary::PERFORMANCE => Some(DataCategory::Performance),
+        vocabulary::PRICING => Some(DataCategory::Pricing),
+        vocabulary::QUALITY if metric == vocabulary::QUALITY_INDEX && source == "artificialanalysis" => {
             Some(DataCategory::Performance)
         }
         "metadata" | "energy" => None,

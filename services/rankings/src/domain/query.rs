@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use chrono::NaiveDate;
 
 use super::catalog::{Catalog, Entry};
@@ -228,7 +228,7 @@ fn parse_field(name: &str) -> Result<SortField, String> {
     if let Some(path) = name.strip_prefix("metric.") {
         let parts: Vec<&str> = path.split('.').collect();
         if let [source, category, metric] = parts.as_slice()
-            && metrics::find(source, category, metric).is_some()
+            && vocabulary::find(source, category, metric).is_some()
         {
             return Ok(SortField::Metric {
                 source: (*source).to_owned(),
@@ -236,7 +236,7 @@ fn parse_field(name: &str) -> Result<SortField, String> {
                 metric: (*metric).to_owned(),
             });
         }
-        let known: Vec<String> = metrics::METRICS
+        let known: Vec<String> = vocabulary::METRICS
             .iter()
             .map(|spec| format!("metric.{}.{}.{}", spec.source, spec.category, spec.metric))
             .collect();

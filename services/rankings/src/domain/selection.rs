@@ -18,7 +18,7 @@
 
 use std::cmp::Ordering;
 
-use benchhub_common::metrics::{self, Direction};
+use benchhub_common::vocabulary::{self, Direction};
 
 use super::records::ObservationRecord;
 use super::sources;
@@ -66,7 +66,7 @@ fn is_variant(name: &str) -> bool {
 }
 
 fn better_value(source: &str, category: &str, metric: &str, left: f64, right: f64) -> Ordering {
-    match metrics::direction(source, category, metric) {
+    match vocabulary::direction(source, category, metric) {
         Direction::LowerIsBetter => right.total_cmp(&left),
         _ => left.total_cmp(&right),
     }

@@ -1,7 +1,7 @@
 //! Canonical model ids and prices: what ingest stored (`models`, `model_aliases`, `observations` of
 //! category `pricing`) and the operators' `price_overrides`.
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use sqlx::{Postgres, Transaction};
 
 use crate::domain::pricing::{PRICE_SOURCES, Price, PriceCandidate, choose_price};
@@ -74,9 +74,9 @@ pub async fn resolve(
          SELECT m.source, m.metric, m.source_model_name, m.value, m.extra \
          FROM matching m JOIN latest l USING (source, snapshot_date)",
     )
-    .bind(metrics::PRICING)
-    .bind(metrics::INPUT_PRICE)
-    .bind(metrics::OUTPUT_PRICE)
+    .bind(vocabulary::PRICING)
+    .bind(vocabulary::INPUT_PRICE)
+    .bind(vocabulary::OUTPUT_PRICE)
     .bind(PRICE_SOURCES.as_slice())
     .bind(canonical_id.as_deref())
     .bind(&names)
@@ -99,7 +99,7 @@ pub async fn resolve(
                 &mut candidates[last]
             }
         };
-        if metric == metrics::INPUT_PRICE {
+        if metric == vocabulary::INPUT_PRICE {
             candidate.input = Some(value);
             candidate.input_extra = extra;
         } else {

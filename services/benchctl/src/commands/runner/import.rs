@@ -61,9 +61,13 @@ pub fn read_cases(path: &Path, format: Format) -> anyhow::Result<Vec<pb::TestCas
     }
 }
 
-/// Parses JSONL text; errors name the file and line.
-pub fn parse_jsonl(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>> {
-    let mut cases = Vec::new();
+/// The objects of JSONL text, each with its position (`file:line`); blank lines and lines starting with
+/// `#` are skipped; errors name the position.
+pub fn jsonl_objects(
+    name: &str,
+    text: &str,
+) -> anyhow::Result<Vec<(String, serde_json::Map<String, Value>)>> {
+    let mut objects = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -72,9 +76,19 @@ pub fn parse_jsonl(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpe
         let at = format!("{name}:{}", index + 1);
         let value: Value =
             serde_json::from_str(line).with_context(|| format!("{at}: not a JSON object"))?;
-        let object = value
-            .as_object()
-            .with_context(|| format!("{at}: expected a JSON object"))?;
+        let Value::Object(object) = value else {
+            bail!("{at}: expected a JSON object");
+        };
+        objects.push((at, object));
+    }
+    Ok(objects)
+}
+
+/// Parses JSONL text; errors name the file and line.
+pub fn parse_jsonl(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>> {
+    let mut cases = Vec::new();
+    for (at, object) in jsonl_objects(name, text)? {
+        let object = &object;
         let text_field = |key: &str| -> anyhow::Result<String> {
             match object.get(key) {
                 None | Some(Value::Null) => Ok(String::new()),

@@ -7,7 +7,7 @@
 //! tokens/s to `performance`, USD per 1M tokens to `pricing`. A speed or TTFT of 0 means "not
 //! measured" and is skipped, as are null values.
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use serde_json::Value;
 
 use super::{
@@ -24,7 +24,7 @@ pub const MAX_PAGES: u64 = 50;
 const EVALUATIONS: &[(&str, &str)] = &[
     (
         "artificial_analysis_intelligence_index",
-        metrics::QUALITY_INDEX,
+        vocabulary::QUALITY_INDEX,
     ),
     ("artificial_analysis_coding_index", "coding_index"),
     ("artificial_analysis_math_index", "math_index"),
@@ -44,8 +44,8 @@ const EVALUATIONS: &[(&str, &str)] = &[
 
 /// Pricing keys → metric names (category `pricing`).
 const PRICES: &[(&str, &str)] = &[
-    ("price_1m_input_tokens", metrics::INPUT_PRICE),
-    ("price_1m_output_tokens", metrics::OUTPUT_PRICE),
+    ("price_1m_input_tokens", vocabulary::INPUT_PRICE),
+    ("price_1m_output_tokens", vocabulary::OUTPUT_PRICE),
     ("price_1m_blended_3_to_1", "blended_usd_per_mtok"),
 ];
 
@@ -154,21 +154,21 @@ fn parse_model(model: &Value, context: &SourceContext, parsed: &mut Parsed) {
     let mut pending = Vec::new();
     for (key, metric) in EVALUATIONS {
         if let Some(value) = number(evaluations.and_then(|evaluations| evaluations.get(*key))) {
-            pending.push((metrics::QUALITY, *metric, value));
+            pending.push((vocabulary::QUALITY, *metric, value));
         }
     }
     for (key, metric) in PRICES {
         if let Some(value) = number(pricing.and_then(|pricing| pricing.get(*key))) {
-            pending.push((metrics::PRICING, *metric, value));
+            pending.push((vocabulary::PRICING, *metric, value));
         }
     }
     let mut skipped = 0;
     for (key, metric) in [
-        ("median_time_to_first_token_seconds", metrics::TTFT),
-        ("median_output_tokens_per_second", metrics::THROUGHPUT),
+        ("median_time_to_first_token_seconds", vocabulary::TTFT),
+        ("median_output_tokens_per_second", vocabulary::THROUGHPUT),
     ] {
         match number(performance.get(key)) {
-            Some(value) if value > 0.0 => pending.push((metrics::PERFORMANCE, metric, value)),
+            Some(value) if value > 0.0 => pending.push((vocabulary::PERFORMANCE, metric, value)),
             Some(_) => skipped += 1,
             None => {}
         }
@@ -212,11 +212,11 @@ mod tests {
             .parse(&[docs_example], &context())
             .expect("docs example parses");
         assert_eq!(
-            value(&parsed, "o3-mini", metrics::QUALITY_INDEX),
+            value(&parsed, "o3-mini", vocabulary::QUALITY_INDEX),
             Some(62.9)
         );
-        assert_eq!(value(&parsed, "o3-mini", metrics::TTFT), Some(14.939));
-        assert_eq!(value(&parsed, "o3-mini", metrics::INPUT_PRICE), Some(1.1));
+        assert_eq!(value(&parsed, "o3-mini", vocabulary::TTFT), Some(14.939));
+        assert_eq!(value(&parsed, "o3-mini", vocabulary::INPUT_PRICE), Some(1.1));
 
         let parsed = ArtificialAnalysis
             .parse(&[reconstructed], &context())
@@ -227,16 +227,16 @@ mod tests {
             Some(30.2)
         );
         assert_eq!(
-            value(&parsed, "claude-35-sonnet", metrics::OUTPUT_PRICE),
+            value(&parsed, "claude-35-sonnet", vocabulary::OUTPUT_PRICE),
             Some(15.0)
         );
         // kimi-k2-thinking: zero speed means "not measured", null prices are absent
         assert_eq!(
-            value(&parsed, "kimi-k2-thinking", metrics::THROUGHPUT),
+            value(&parsed, "kimi-k2-thinking", vocabulary::THROUGHPUT),
             None
         );
         assert_eq!(
-            value(&parsed, "kimi-k2-thinking", metrics::INPUT_PRICE),
+            value(&parsed, "kimi-k2-thinking", vocabulary::INPUT_PRICE),
             None
         );
         assert_eq!(value(&parsed, "kimi-k2-thinking", "math_index"), Some(94.7));
@@ -279,7 +279,7 @@ mod tests {
         let parsed = ArtificialAnalysis
             .parse(&documents, &context)
             .expect("parses");
-        assert_eq!(value(&parsed, "b", metrics::THROUGHPUT), Some(80.0));
-        assert_eq!(value(&parsed, "a", metrics::TTFT), Some(0.4));
+        assert_eq!(value(&parsed, "b", vocabulary::THROUGHPUT), Some(80.0));
+        assert_eq!(value(&parsed, "a", vocabulary::TTFT), Some(0.4));
     }
 }

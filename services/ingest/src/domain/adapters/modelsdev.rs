@@ -12,7 +12,7 @@
 //! `models/<lab>/<m>.toml` through `base_model`) are read by [`parse_toml_model`] into the same
 //! records, for when api.json lags the repository.
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use chrono::NaiveDate;
 use serde_json::Value;
 
@@ -135,13 +135,13 @@ fn parse_model(
     }
     let values = [
         (
-            metrics::PRICING,
-            metrics::INPUT_PRICE,
+            vocabulary::PRICING,
+            vocabulary::INPUT_PRICE,
             number(model.pointer("/cost/input")),
         ),
         (
-            metrics::PRICING,
-            metrics::OUTPUT_PRICE,
+            vocabulary::PRICING,
+            vocabulary::OUTPUT_PRICE,
             number(model.pointer("/cost/output")),
         ),
         ("metadata", "context_length", context_length),
@@ -151,7 +151,7 @@ fn parse_model(
         if let Some(value) = value.filter(|value| *value >= 0.0) {
             let mut observation =
                 ParsedObservation::new(category, metric, &name, context.today, value);
-            observation.extra = Some(if category == metrics::PRICING {
+            observation.extra = Some(if category == vocabulary::PRICING {
                 pricing_extra.clone()
             } else {
                 extra.clone()
@@ -233,7 +233,7 @@ mod tests {
                 .iter()
                 .find(|observation| {
                     observation.source_model_name == "openai/gpt-4o-2024-08-06"
-                        && observation.metric == metrics::INPUT_PRICE
+                        && observation.metric == vocabulary::INPUT_PRICE
                 })
                 .expect("gpt-4o price");
             assert_eq!(price.value, 2.5);
@@ -320,7 +320,7 @@ mod tests {
                 .map(|observation| observation.value)
         };
         assert_eq!(
-            value("anthropic/claude-opus-4-5", metrics::INPUT_PRICE),
+            value("anthropic/claude-opus-4-5", vocabulary::INPUT_PRICE),
             Some(5.0)
         );
         assert_eq!(
@@ -328,7 +328,7 @@ mod tests {
             Some(200_000.0)
         );
         // gpt-5's provider file sets the price; the context comes from its base model
-        assert_eq!(value("openai/gpt-5", metrics::INPUT_PRICE), Some(1.25));
+        assert_eq!(value("openai/gpt-5", vocabulary::INPUT_PRICE), Some(1.25));
         assert_eq!(value("openai/gpt-5", "context_length"), Some(400_000.0));
         let record = parsed
             .models
@@ -377,7 +377,7 @@ mod tests {
                 let input = parsed
                     .observations
                     .iter()
-                    .find(|observation| observation.metric == metrics::INPUT_PRICE)
+                    .find(|observation| observation.metric == vocabulary::INPUT_PRICE)
                     .expect("an input price");
                 assert_eq!(
                     input.extra.as_ref().and_then(|extra| extra.get("tiers")),

@@ -10,7 +10,7 @@
 //! creator from the vendor prefix, release date from `created`, context length, open weights when a
 //! Hugging Face id is given.
 
-use benchhub_common::metrics;
+use benchhub_common::vocabulary;
 use chrono::DateTime;
 use serde_json::Value;
 
@@ -172,12 +172,12 @@ fn parse_row(row: &Value, context: &SourceContext, parsed: &mut Parsed) {
         parsed.observations.push(observation);
     };
     for (price, metric) in [
-        (prompt, metrics::INPUT_PRICE),
-        (completion, metrics::OUTPUT_PRICE),
+        (prompt, vocabulary::INPUT_PRICE),
+        (completion, vocabulary::OUTPUT_PRICE),
     ] {
         match price {
             Some(_) if non_token => parsed.skipped += 1,
-            Some(value) if value >= 0.0 => observe(parsed, metrics::PRICING, metric, value),
+            Some(value) if value >= 0.0 => observe(parsed, vocabulary::PRICING, metric, value),
             Some(_) => parsed.skipped += 1,
             None => {}
         }
@@ -252,7 +252,7 @@ mod tests {
             parsed
                 .observations
                 .iter()
-                .all(|o| o.category != metrics::PRICING)
+                .all(|o| o.category != vocabulary::PRICING)
         );
         assert_eq!(parsed.skipped, 2);
         let per_request = serde_json::json!({
@@ -265,7 +265,7 @@ mod tests {
             parsed
                 .observations
                 .iter()
-                .all(|o| o.category != metrics::PRICING)
+                .all(|o| o.category != vocabulary::PRICING)
         );
         let free =
             serde_json::json!({"id": "x/y:free", "pricing": {"prompt": "0", "completion": "0"}});
@@ -275,7 +275,7 @@ mod tests {
             parsed
                 .observations
                 .iter()
-                .filter(|o| o.category == metrics::PRICING)
+                .filter(|o| o.category == vocabulary::PRICING)
                 .count(),
             2
         );
@@ -305,11 +305,11 @@ mod tests {
             assert_eq!(parsed.records, rows);
             assert_eq!(parsed.failed, 0);
             assert_eq!(
-                value(&parsed, "openai/gpt-4o-2024-08-06", metrics::INPUT_PRICE),
+                value(&parsed, "openai/gpt-4o-2024-08-06", vocabulary::INPUT_PRICE),
                 Some(2.5)
             );
             assert_eq!(
-                value(&parsed, "openai/gpt-4o-2024-08-06", metrics::OUTPUT_PRICE),
+                value(&parsed, "openai/gpt-4o-2024-08-06", vocabulary::OUTPUT_PRICE),
                 Some(10.0)
             );
             assert_eq!(
@@ -318,7 +318,7 @@ mod tests {
             );
             // "-1" router prices are skipped, the row's context length is kept
             assert_eq!(
-                value(&parsed, "openrouter/auto", metrics::INPUT_PRICE),
+                value(&parsed, "openrouter/auto", vocabulary::INPUT_PRICE),
                 None
             );
             assert!(parsed.skipped >= 2);
