@@ -243,8 +243,18 @@ const SYNTHETIC_METRICS: &[(&str, &str, &str, f64)] = &[
         vocabulary::THROUGHPUT,
         0.5,
     ),
-    ("artificialanalysis", "quality", vocabulary::QUALITY_INDEX, 0.5),
-    ("artificialanalysis", "pricing", vocabulary::INPUT_PRICE, 0.5),
+    (
+        "artificialanalysis",
+        "quality",
+        vocabulary::QUALITY_INDEX,
+        0.5,
+    ),
+    (
+        "artificialanalysis",
+        "pricing",
+        vocabulary::INPUT_PRICE,
+        0.5,
+    ),
     ("openrouter", "pricing", vocabulary::INPUT_PRICE, 0.8),
     ("openrouter", "pricing", vocabulary::OUTPUT_PRICE, 0.8),
     ("openrouter", "metadata", "context_length", 0.8),
@@ -298,8 +308,12 @@ fn synthetic_value(metric: &str, quality: f64, noise: f64) -> f64 {
         vocabulary::TTFT => (0.2 + 3.0 * (1.0 - quality) * noise.abs()).max(0.05),
         vocabulary::THROUGHPUT => 20.0 + 300.0 * noise.abs(),
         vocabulary::QUALITY_INDEX => (100.0 * quality + 5.0 * noise).clamp(0.0, 100.0),
-        vocabulary::INPUT_PRICE => ((0.05 + 15.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
-        vocabulary::OUTPUT_PRICE => ((0.2 + 60.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0),
+        vocabulary::INPUT_PRICE => {
+            ((0.05 + 15.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0)
+        }
+        vocabulary::OUTPUT_PRICE => {
+            ((0.2 + 60.0 * quality * quality) * (1.0 + 0.2 * noise)).max(0.0)
+        }
         "context_length" => [8192.0, 32768.0, 131072.0, 200000.0, 1048576.0]
             [((quality * 4.0 + noise).clamp(0.0, 4.0)) as usize],
         "energy_kwh_per_request" => 0.0001 + 0.01 * quality * noise.abs(),

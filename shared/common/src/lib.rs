@@ -11,7 +11,6 @@ pub mod error;
 pub mod freshness;
 pub mod grading;
 pub mod host;
-pub mod vocabulary;
 pub mod observe;
 pub mod paging;
 pub mod rpc;
@@ -19,6 +18,7 @@ pub mod shutdown;
 pub mod stats;
 pub mod status;
 pub mod telemetry;
+pub mod vocabulary;
 
 pub use auth::{Access, AccessPolicy, Principal, Role};
 pub use host::Host;

@@ -306,7 +306,8 @@ pub fn normalize_cohorts(source: &str, observations: &[ParsedObservation]) -> Ve
                 observation.metric.as_str(),
                 observation.snapshot_date,
             )];
-            let direction = vocabulary::direction(source, &observation.category, &observation.metric);
+            let direction =
+                vocabulary::direction(source, &observation.category, &observation.metric);
             normalized_value(direction, observation.value, low, high)
         })
         .collect()

@@ -86,7 +86,9 @@ pub fn data_category(source: &str, category: &str, metric: &str) -> Option<DataC
     match category {
         vocabulary::PERFORMANCE => Some(DataCategory::Performance),
         vocabulary::PRICING => Some(DataCategory::Pricing),
-        vocabulary::QUALITY if metric == vocabulary::QUALITY_INDEX && source == "artificialanalysis" => {
+        vocabulary::QUALITY
+            if metric == vocabulary::QUALITY_INDEX && source == "artificialanalysis" =>
+        {
             Some(DataCategory::Performance)
         }
         "metadata" | "energy" => None,

@@ -50,6 +50,71 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter as explicit canonical text, for page-token fingerprints: every field by name in a
+    /// fixed order, strings length-prefixed, numbers in Rust's shortest round-trip form. Two filters
+    /// share a text only when they are equal (a new field must be added here; the test below fails
+    /// until it is).
+    pub fn canonical_text(&self) -> String {
+        fn text(value: &str) -> String {
+            format!("{}:{value}", value.len())
+        }
+        fn list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+            let items: Vec<String> = values.into_iter().map(text).collect();
+            format!("[{}]", items.join(","))
+        }
+        fn number(value: Option<f64>) -> String {
+            value.map_or_else(|| "-".to_owned(), |value| value.to_string())
+        }
+        let Filter {
+            search,
+            providers,
+            categories,
+            open_weights,
+            min_quality,
+            max_price,
+            performance_tiers,
+            freshness,
+            has_sources,
+            tiers,
+            min_overall,
+            include_unbenchmarked,
+            families,
+            min_coding_benchmarks,
+        } = self;
+        [
+            format!("search={}", text(search)),
+            format!("providers={}", list(providers.iter().map(String::as_str))),
+            format!("categories={}", list(categories.iter().map(String::as_str))),
+            format!(
+                "open_weights={}",
+                open_weights.map_or("-", |open| if open { "open" } else { "closed" })
+            ),
+            format!("min_quality={}", number(*min_quality)),
+            format!("max_price={}", number(*max_price)),
+            format!(
+                "performance_tiers={}",
+                list(performance_tiers.iter().map(|tier| tier.as_str()))
+            ),
+            format!(
+                "freshness={}",
+                list(freshness.iter().map(|grade| grade.as_str()))
+            ),
+            format!(
+                "has_sources={}",
+                list(has_sources.iter().map(String::as_str))
+            ),
+            format!("tiers={}", list(tiers.iter().map(|tier| tier.as_str()))),
+            format!("min_overall={}", number(*min_overall)),
+            format!("include_unbenchmarked={include_unbenchmarked}"),
+            format!("families={}", list(families.iter().map(String::as_str))),
+            format!(
+                "min_coding_benchmarks={}",
+                min_coding_benchmarks.map_or_else(|| "-".to_owned(), |count| count.to_string())
+            ),
+        ]
+        .join(";")
+    }
+
     /// Returns whether `entry`, whose overall score under the query's weights is `overall`, matches at
     /// `reference` (the date freshness is measured at).
     pub fn matches(&self, entry: &Entry, overall: Option<f64>, reference: NaiveDate) -> bool {
@@ -600,6 +665,85 @@ pub fn rank(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_filter_field_changes_the_canonical_text() {
+        let base = Filter::default();
+        let changed = [
+            Filter {
+                search: "gpt".to_owned(),
+                ..Filter::default()
+            },
+            Filter {
+                providers: vec!["openai".to_owned()],
+                ..Filter::default()
+            },
+            Filter {
+                categories: vec!["coding".to_owned()],
+                ..Filter::default()
+            },
+            Filter {
+                open_weights: Some(false),
+                ..Filter::default()
+            },
+            Filter {
+                min_quality: Some(0.1),
+                ..Filter::default()
+            },
+            Filter {
+                max_price: Some(0.0),
+                ..Filter::default()
+            },
+            Filter {
+                performance_tiers: vec![PerformanceTier::Fast],
+                ..Filter::default()
+            },
+            Filter {
+                freshness: vec![Freshness::Fresh],
+                ..Filter::default()
+            },
+            Filter {
+                has_sources: vec!["lmarena".to_owned()],
+                ..Filter::default()
+            },
+            Filter {
+                tiers: vec![ModelTier::Frontier],
+                ..Filter::default()
+            },
+            Filter {
+                min_overall: Some(50.0),
+                ..Filter::default()
+            },
+            Filter {
+                include_unbenchmarked: true,
+                ..Filter::default()
+            },
+            Filter {
+                families: vec!["gpt-4o".to_owned()],
+                ..Filter::default()
+            },
+            Filter {
+                min_coding_benchmarks: Some(2),
+                ..Filter::default()
+            },
+        ];
+        let mut texts = std::collections::BTreeSet::new();
+        texts.insert(base.canonical_text());
+        for filter in &changed {
+            assert!(texts.insert(filter.canonical_text()), "{filter:?}");
+        }
+        // Values cannot run into each other: ["a,b"] differs from ["a", "b"].
+        let joined = Filter {
+            providers: vec!["a,b".to_owned()],
+            ..Filter::default()
+        };
+        let split = Filter {
+            providers: vec!["a".to_owned(), "b".to_owned()],
+            ..Filter::default()
+        };
+        assert_ne!(joined.canonical_text(), split.canonical_text());
+        assert_eq!(base.canonical_text(), Filter::default().canonical_text());
+    }
     use crate::domain::catalog::build;
     use crate::domain::catalog::tests::{date, example_input, model, observation};
     use chrono::Utc;

@@ -212,9 +212,12 @@ pub fn rankings_params(
     let compare_to = date("compare_to", compare_to)?;
     let fingerprint = paging::fingerprint(&[
         "rankings",
-        &format!("{filter:?}"),
+        &filter.canonical_text(),
         &query::order_text(&order),
-        &format!("{weights:?}"),
+        &format!(
+            "coding={};performance={};value={}",
+            weights.coding, weights.performance, weights.value
+        ),
         &convert::date_text(as_of),
         &convert::date_text(compare_to),
         if group_by_family { "grouped" } else { "rows" },

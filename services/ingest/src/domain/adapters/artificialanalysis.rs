@@ -216,7 +216,10 @@ mod tests {
             Some(62.9)
         );
         assert_eq!(value(&parsed, "o3-mini", vocabulary::TTFT), Some(14.939));
-        assert_eq!(value(&parsed, "o3-mini", vocabulary::INPUT_PRICE), Some(1.1));
+        assert_eq!(
+            value(&parsed, "o3-mini", vocabulary::INPUT_PRICE),
+            Some(1.1)
+        );
 
         let parsed = ArtificialAnalysis
             .parse(&[reconstructed], &context())

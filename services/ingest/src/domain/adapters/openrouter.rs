@@ -309,7 +309,11 @@ mod tests {
                 Some(2.5)
             );
             assert_eq!(
-                value(&parsed, "openai/gpt-4o-2024-08-06", vocabulary::OUTPUT_PRICE),
+                value(
+                    &parsed,
+                    "openai/gpt-4o-2024-08-06",
+                    vocabulary::OUTPUT_PRICE
+                ),
                 Some(10.0)
             );
             assert_eq!(
