@@ -21,6 +21,16 @@ pub fn time(value: Option<&prost_types::Timestamp>) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
+/// Formats a p-value with three decimals, or `< 0.001` below that (a resampled p-value of 0 only means
+/// none of the resamples crossed zero).
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_owned()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 /// Returns `-` for empty text.
 pub fn or_dash(text: &str) -> String {
     if text.is_empty() {
@@ -39,6 +49,8 @@ mod tests {
         assert_eq!(time(None), "-");
         assert_eq!(or_dash(""), "-");
         assert_eq!(or_dash("x"), "x");
+        assert_eq!(p_value(0.0), "< 0.001");
+        assert_eq!(p_value(0.165), "0.165");
         let stamp = prost_types::Timestamp {
             seconds: 0,
             nanos: 0,

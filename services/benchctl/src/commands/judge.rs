@@ -789,7 +789,11 @@ pub fn tally_table(tallies: &[PairTally]) -> comfy_table::Table {
             tally
                 .consistency()
                 .map_or_else(|| "-".to_owned(), |share| format!("{:.0}%", share * 100.0)),
-            format!("{:.3} ({:.3})", tally.p_value, tally.adjusted_p_value),
+            format!(
+                "{} ({})",
+                render::p_value(tally.p_value),
+                render::p_value(tally.adjusted_p_value)
+            ),
             tally.verdict(),
         ]);
     }

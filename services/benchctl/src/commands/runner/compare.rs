@@ -71,12 +71,21 @@ pub fn table(rows: &[(String, &pb::ModelComparison)], a: &str, b: &str) -> comfy
             number(row.mean_quality_b, 1),
             difference,
             match (row.p_value, row.adjusted_p_value) {
-                (Some(p), Some(adjusted)) => format!("{p:.3} ({adjusted:.3})"),
+                (Some(p), Some(adjusted)) => {
+                    format!("{} ({})", render::p_value(p), render::p_value(adjusted))
+                }
                 _ => "-".to_owned(),
             },
             row.mcnemar_p_value.map_or_else(
                 || "-".to_owned(),
-                |p| format!("{p:.3} ({}/{})", row.passed_only_a, row.passed_only_b),
+                |p| {
+                    format!(
+                        "{} ({}/{})",
+                        render::p_value(p),
+                        row.passed_only_a,
+                        row.passed_only_b
+                    )
+                },
             ),
             format!("{}/{}/{}", row.wins, row.losses, row.ties),
             verdict_name(row.verdict).to_owned(),
@@ -162,7 +171,7 @@ mod tests {
         let text = table(&[(row.model.clone(), &row)], "A", "B").to_string();
         for needle in [
             "-45.0 (-65.0 to -25.0)",
-            "0.000 (0.000)",
+            "< 0.001 (< 0.001)",
             "0.004 (9/0)",
             "0/9/11",
             "WORSE",

@@ -60,12 +60,15 @@ pub struct Verdict<'a> {
 pub fn verdict_line(verdict: &Verdict<'_>) -> Option<String> {
     let test = verdict.test.map(|test| {
         format!(
-            "{:+.1} points over {} (95% CI {:.1} to {:.1}, p = {:.3}, {} shared cases)",
+            "{:+.1} points over {} (95% CI {:.1} to {:.1}, p {}, {} shared cases)",
             test.mean_difference,
             test.runner_up,
             test.ci_low,
             test.ci_high,
-            test.p_value,
+            match crate::render::p_value(test.p_value) {
+                below if below.starts_with('<') => below,
+                value => format!("= {value}"),
+            },
             test.cases
         )
     });
