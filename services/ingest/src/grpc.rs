@@ -483,7 +483,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
                 .map(|last| {
                     paging::encode_token(
                         &fingerprint,
-                        &format!("{}|{}", last.started_at.to_rfc3339(), last.id),
+                        &paging::time_cursor(last.started_at, last.id),
                     )
                 })
                 .unwrap_or_default()
@@ -873,7 +873,7 @@ impl pb::token_service_server::TokenService for TokenApi {
                 .map(|last| {
                     paging::encode_token(
                         &fingerprint,
-                        &format!("{}|{}", last.created_at.to_rfc3339(), last.id),
+                        &paging::time_cursor(last.created_at, last.id),
                     )
                 })
                 .unwrap_or_default()
@@ -922,13 +922,8 @@ fn own_tenant(caller: &auth::Principal, tenant: &str) -> Result<(), Status> {
 }
 
 fn parse_token_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), Error> {
-    let invalid = || Error::invalid("page_token", "is not valid for this request");
-    let (time, id) = cursor.split_once('|').ok_or_else(invalid)?;
-    let time = chrono::DateTime::parse_from_rfc3339(time)
-        .map_err(|_| invalid())?
-        .with_timezone(&chrono::Utc);
-    let id = Uuid::parse_str(id).map_err(|_| invalid())?;
-    Ok((time, id))
+    paging::parse_time_cursor(cursor)
+        .ok_or_else(|| Error::invalid("page_token", "is not valid for this request"))
 }
 
 /// Validates an optional `source` filter: empty means every source, otherwise a known source name.

@@ -79,9 +79,33 @@ pub fn fingerprint(parts: &[&str]) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
+/// Formats the keyset cursor of a list ordered by (time, id), as `micros|uuid`: every List RPC that
+/// pages by creation or start time uses this one form.
+pub fn time_cursor(time: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    format!("{}|{id}", time.timestamp_micros())
+}
+
+/// Parses a cursor written by [`time_cursor`]; `None` when it is not one.
+pub fn parse_time_cursor(cursor: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let (micros, id) = cursor.split_once('|')?;
+    let micros: i64 = micros.parse().ok()?;
+    let time = chrono::DateTime::from_timestamp_micros(micros)?;
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    Some((time, id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_cursors_round_trip() {
+        let time = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("valid");
+        let id = uuid::Uuid::new_v4();
+        assert_eq!(parse_time_cursor(&time_cursor(time, id)), Some((time, id)));
+        assert_eq!(parse_time_cursor("nope"), None);
+        assert_eq!(parse_time_cursor("12|not-a-uuid"), None);
+    }
 
     #[test]
     fn page_size_defaults_and_bounds() {

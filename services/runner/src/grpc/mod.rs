@@ -110,7 +110,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let search = validate::suite_search(&message.search)?;
         let fingerprint = paging::fingerprint(&["suites", &search]);
         let after = decode_cursor(&message.page_token, &fingerprint)?
-            .map(|cursor| repo::parse_time_cursor(&cursor).ok_or_else(bad_token))
+            .map(|cursor| paging::parse_time_cursor(&cursor).ok_or_else(bad_token))
             .transpose()?;
         let mut rows =
             repo::suites::list_suites(&self.pool, &tenant, &search, after, size + 1).await?;
@@ -118,7 +118,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             rows.truncate(size as usize);
             rows.last()
                 .map(|row| {
-                    paging::encode_token(&fingerprint, &repo::time_cursor(row.created_at, row.id))
+                    paging::encode_token(&fingerprint, &paging::time_cursor(row.created_at, row.id))
                 })
                 .unwrap_or_default()
         } else {
@@ -288,14 +288,14 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                 .unwrap_or_default(),
         ]);
         let after = decode_cursor(&message.page_token, &fingerprint)?
-            .map(|cursor| repo::parse_time_cursor(&cursor).ok_or_else(bad_token))
+            .map(|cursor| paging::parse_time_cursor(&cursor).ok_or_else(bad_token))
             .transpose()?;
         let mut rows = repo::runs::list_runs(&self.pool, &tenant, &filter, after, size + 1).await?;
         let next_page_token = if rows.len() > size as usize {
             rows.truncate(size as usize);
             rows.last()
                 .map(|(row, _)| {
-                    paging::encode_token(&fingerprint, &repo::time_cursor(row.created_at, row.id))
+                    paging::encode_token(&fingerprint, &paging::time_cursor(row.created_at, row.id))
                 })
                 .unwrap_or_default()
         } else {

@@ -20,30 +20,3 @@ pub async fn tenant(pool: &PgPool, tenant: &str) -> Result<Transaction<'static, 
         .await
         .map_err(Error::from)
 }
-
-/// Parses a keyset cursor of the form `micros|uuid`.
-pub fn parse_time_cursor(cursor: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
-    let (micros, id) = cursor.split_once('|')?;
-    let micros: i64 = micros.parse().ok()?;
-    let time = chrono::DateTime::from_timestamp_micros(micros)?;
-    let id = uuid::Uuid::parse_str(id).ok()?;
-    Some((time, id))
-}
-
-/// Formats a keyset cursor of the form `micros|uuid`.
-pub fn time_cursor(time: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
-    format!("{}|{id}", time.timestamp_micros())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_cursors_round_trip() {
-        let time = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("valid");
-        let id = uuid::Uuid::new_v4();
-        assert_eq!(parse_time_cursor(&time_cursor(time, id)), Some((time, id)));
-        assert_eq!(parse_time_cursor("nope"), None);
-    }
-}
