@@ -57,8 +57,9 @@ pub struct Config {
     #[arg(long, env = "BENCHHUB_RUNNER_MAX_ACTIVE_RUNS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_active_runs: u32,
 
-    /// Calls in flight per provider across all runs of this replica, for providers whose configuration
-    /// (BENCHHUB_PROVIDERS) sets no max_concurrency. The adaptive limit starts here and never exceeds it.
+    /// Calls in flight per provider across every run of every runner replica on the database, for
+    /// providers whose configuration (BENCHHUB_PROVIDERS) sets no max_concurrency. The shared adaptive
+    /// limit starts here and never exceeds it.
     #[arg(long, env = "BENCHHUB_RUNNER_PROVIDER_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub provider_concurrency: u32,
 
