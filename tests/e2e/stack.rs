@@ -5,10 +5,10 @@ use std::time::Duration;
 use benchhub_testkit::{TestDb, TestServer};
 
 /// Bootstrap admin token used by the stack.
-pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+pub(crate) const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
 
 /// The four services on port 0, sharing one database.
-pub struct Stack {
+pub(crate) struct Stack {
     pub db: TestDb,
     pub ingest: TestServer,
     pub rankings: TestServer,
@@ -21,13 +21,13 @@ fn admin() -> Option<secrecy::SecretString> {
 }
 
 impl Stack {
-    pub async fn start() -> anyhow::Result<Self> {
+    pub(crate) async fn start() -> anyhow::Result<Self> {
         Self::start_with(|_| {}).await
     }
 
     /// Starts the stack; `configure_ingest` may adjust the ingest configuration (e.g. point the sources
     /// at a replay server).
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         configure_ingest: impl FnOnce(&mut benchhub_ingest::Config),
     ) -> anyhow::Result<Self> {
         benchhub_common::telemetry::init_for_tests();
@@ -70,7 +70,7 @@ impl Stack {
     }
 
     /// benchctl clients pointed at this stack with `token`.
-    pub fn clients(&self, token: Option<&str>) -> benchhub_benchctl::client::Clients {
+    pub(crate) fn clients(&self, token: Option<&str>) -> benchhub_benchctl::client::Clients {
         benchhub_benchctl::client::Clients::new(benchhub_benchctl::client::Endpoints {
             ingest: self.ingest.url.clone(),
             rankings: self.rankings.url.clone(),
@@ -81,7 +81,7 @@ impl Stack {
         .expect("valid token")
     }
 
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.ingest.stop().await?;
         self.rankings.stop().await?;
         self.runner.stop().await?;
@@ -91,7 +91,7 @@ impl Stack {
 }
 
 /// ReingestSource of `source` over `channel` with `token`: its result, or an error naming the source.
-pub async fn reingest_over(
+pub(crate) async fn reingest_over(
     channel: tonic::transport::Channel,
     token: &str,
     source: &str,

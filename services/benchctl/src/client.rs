@@ -8,8 +8,8 @@ use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
 
-/// Where the services are and who is calling.
-#[derive(Debug, Clone)]
+/// Where the services are and who is calling. Its `Debug` never shows the token.
+#[derive(Clone)]
 pub struct Endpoints {
     /// Ingest service URL.
     pub ingest: String,
@@ -23,10 +23,33 @@ pub struct Endpoints {
     pub token: Option<String>,
 }
 
-/// Adds `authorization: Bearer <token>` to every request when a token is configured.
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Endpoints")
+            .field("ingest", &self.ingest)
+            .field("rankings", &self.rankings)
+            .field("runner", &self.runner)
+            .field("judge", &self.judge)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every request when a token is configured. Its `Debug`
+/// never shows the header.
 #[derive(Clone)]
 pub struct BearerInterceptor {
     header: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl std::fmt::Debug for BearerInterceptor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("BearerInterceptor")
+            .field("header", &self.header.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl Interceptor for BearerInterceptor {
@@ -46,6 +69,7 @@ impl Interceptor for BearerInterceptor {
 type Intercepted = tonic::service::interceptor::InterceptedService<Channel, BearerInterceptor>;
 
 /// Typed clients of every service.
+#[derive(Debug)]
 pub struct Clients {
     endpoints: Endpoints,
     interceptor: BearerInterceptor,
@@ -152,4 +176,25 @@ impl Clients {
 /// Turns a gRPC status into an error message a person can act on.
 pub fn explain(status: &tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let endpoints = Endpoints {
+            ingest: "http://a".to_owned(),
+            rankings: "http://b".to_owned(),
+            runner: "http://c".to_owned(),
+            judge: "http://d".to_owned(),
+            token: Some("bh_secret_token_value".to_owned()),
+        };
+        let clients = Clients::new(endpoints.clone()).expect("clients");
+        for text in [format!("{endpoints:?}"), format!("{clients:?}")] {
+            assert!(!text.contains("bh_secret_token_value"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
 }

@@ -22,6 +22,7 @@ const ATTEMPTS: usize = 3;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends the alerts of one ingest service.
+#[derive(Debug)]
 pub struct Alerter {
     pool: PgPool,
     webhook: SecretString,

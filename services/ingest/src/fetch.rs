@@ -110,6 +110,14 @@ pub struct UpstreamHttp<'a> {
     failures_in_a_row: std::sync::Mutex<(u32, Option<String>)>,
 }
 
+impl<'a> std::fmt::Debug for UpstreamHttp<'a> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("UpstreamHttp")
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> UpstreamHttp<'a> {
     /// Creates a client; `stored` maps URLs to the latest stored payload of this source.
     pub fn new(

@@ -22,6 +22,7 @@ use crate::repo::catalog::{self, AliasRow};
 use crate::repo::{self, RunFilter, RunRow, SourceState};
 
 /// Shared state of the ingest handlers.
+#[derive(Debug)]
 pub struct IngestState {
     /// Database pool.
     pub pool: sqlx::PgPool,
@@ -67,7 +68,7 @@ fn parse_grpc_timeout(value: &str) -> Option<std::time::Duration> {
 }
 
 /// Implements `benchhub.v1.IngestService`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct IngestApi {
     state: Arc<IngestState>,
 }
@@ -726,7 +727,7 @@ fn status_to_proto(status: &str) -> pb::RunStatus {
 }
 
 /// Implements `benchhub.v1.TokenService` (admin only, enforced by the access policy).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TokenApi {
     pool: sqlx::PgPool,
 }

@@ -48,6 +48,7 @@ pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(
 pub const HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An ingest started with [`Ingestor::start`].
+#[derive(Debug)]
 pub struct StartedIngest {
     /// The run's id, once recorded (never sent for a dry run or a refusal).
     pub run_id: tokio::sync::oneshot::Receiver<Uuid>,
@@ -256,6 +257,7 @@ impl Default for PipelineSettings {
 }
 
 /// Runs ingests. Cheap to share behind an `Arc`.
+#[derive(Debug)]
 pub struct Ingestor {
     pool: PgPool,
     sources: Vec<SourceSettings>,

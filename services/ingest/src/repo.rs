@@ -202,6 +202,7 @@ pub fn ingest_lock_key(source: &str) -> String {
 
 /// A pooled connection holding a source's session-level advisory lock; released by [`SourceLock::release`]
 /// (or, if the connection breaks, by Postgres when the session ends).
+#[derive(Debug)]
 pub struct SourceLock {
     connection: Option<PoolConnection<Postgres>>,
     key: String,

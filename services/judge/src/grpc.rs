@@ -14,7 +14,7 @@ use crate::domain::scoring::{
 use crate::error::Error;
 
 /// Implements `benchhub.v1.JudgeService`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct JudgeApi {
     judge: Judge,
 }

@@ -75,6 +75,7 @@ pub struct BenchmarksPage {
 }
 
 /// The rankings service's state and use cases.
+#[derive(Debug)]
 pub struct Rankings {
     pool: PgPool,
     store: CatalogStore,

@@ -71,6 +71,14 @@ pub struct CatalogStore {
     ranking_clock: AtomicU64,
 }
 
+impl std::fmt::Debug for CatalogStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CatalogStore")
+            .finish_non_exhaustive()
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the data inconsistent (every update is a
     // single insert or removal), so a poisoned lock is still used.

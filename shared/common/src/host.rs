@@ -18,6 +18,7 @@ use crate::config::CommonConfig;
 use crate::rpc::RpcLayer;
 
 /// Everything a service needs from the shared bootstrap.
+#[derive(Debug)]
 pub struct Host {
     name: &'static str,
     config: CommonConfig,

@@ -33,6 +33,12 @@ pub struct RpcLayer {
     state: Arc<RpcState>,
 }
 
+impl std::fmt::Debug for RpcLayer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("RpcLayer").finish_non_exhaustive()
+    }
+}
+
 impl RpcLayer {
     /// Creates the layer; `ready` turns true once the database is reachable and migrated.
     pub fn new(
@@ -68,6 +74,12 @@ impl<S> Layer<S> for RpcLayer {
 pub struct RpcService<S> {
     inner: S,
     state: Arc<RpcState>,
+}
+
+impl<S> std::fmt::Debug for RpcService<S> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("RpcService").finish_non_exhaustive()
+    }
 }
 
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for RpcService<S>

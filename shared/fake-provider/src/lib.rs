@@ -73,6 +73,14 @@ pub struct FakeProviderHandle {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+impl std::fmt::Debug for FakeProviderHandle {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("FakeProviderHandle")
+            .finish_non_exhaustive()
+    }
+}
+
 impl FakeProviderHandle {
     /// Returns the bound address.
     pub fn addr(&self) -> SocketAddr {

@@ -55,6 +55,7 @@ pub fn url_with_database(url: &str, database: &str) -> String {
 }
 
 /// A throwaway database with every migration applied.
+#[derive(Debug)]
 pub struct TestDb {
     /// Database name (`bhtest_<pid>_<random>`).
     pub name: String,
@@ -215,6 +216,7 @@ async fn drop_orphans(admin: &mut PgConnection) {
 }
 
 /// A service running in this process on a loopback port chosen by the OS.
+#[derive(Debug)]
 pub struct TestServer {
     /// Bound address.
     pub addr: SocketAddr,

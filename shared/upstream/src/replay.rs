@@ -154,6 +154,12 @@ pub struct Control {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Control {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Control").finish_non_exhaustive()
+    }
+}
+
 impl Control {
     /// Adds a fault.
     pub fn add_fault(&self, fault: Fault) {
@@ -194,6 +200,7 @@ impl Control {
 }
 
 /// A running replay server.
+#[derive(Debug)]
 pub struct ReplayServer {
     addr: SocketAddr,
     control: Control,

@@ -39,7 +39,7 @@ fn parse(source: &str, documents: &[Document]) -> Parsed {
 }
 
 /// Every fixture source parsed, in ReingestAll's order (metadata first), and the catalog they build.
-pub struct FixtureCatalog {
+pub(crate) struct FixtureCatalog {
     /// (source, parsed) per source.
     pub parsed: Vec<(&'static str, Parsed)>,
     /// The catalog after every record was applied.
@@ -48,7 +48,7 @@ pub struct FixtureCatalog {
 
 impl FixtureCatalog {
     /// Parses the fixtures and builds the catalog; `None` (with the testkit's notice) without fixtures.
-    pub fn load() -> Option<Self> {
+    pub(crate) fn load() -> Option<Self> {
         let directory = benchhub_testkit::fixtures_dir()?;
         let directory = directory.as_path();
         let doc = |relative: &str, key: &str| document(directory, relative, key);
@@ -175,7 +175,7 @@ impl FixtureCatalog {
     }
 
     /// Resolves a stored name of `source` the way the pipeline does (its match name and data date).
-    pub fn resolve(&self, source: &str, name: &str) -> Option<Match> {
+    pub(crate) fn resolve(&self, source: &str, name: &str) -> Option<Match> {
         let observation = self
             .observations(source)
             .find(|observation| observation.source_model_name == name);
@@ -208,7 +208,7 @@ impl FixtureCatalog {
     }
 
     /// Every (source, name) stored, with its resolution.
-    pub fn all(&self) -> BTreeMap<(&'static str, String), Option<Match>> {
+    pub(crate) fn all(&self) -> BTreeMap<(&'static str, String), Option<Match>> {
         let mut all = BTreeMap::new();
         for (source, parsed) in &self.parsed {
             for observation in &parsed.observations {

@@ -10,10 +10,10 @@ use benchhub_upstream::{Backend, Generator, ReplayServer};
 use tonic::transport::Channel;
 
 /// The bootstrap admin token of every test service.
-pub const ADMIN: &str = "ingest-test-admin-token";
+pub(crate) const ADMIN: &str = "ingest-test-admin-token";
 
 /// A database, a replay server and an ingest service pointed at it.
-pub struct Harness {
+pub(crate) struct Harness {
     /// The database (dropped last).
     pub db: TestDb,
     /// The upstream replay server.
@@ -25,12 +25,12 @@ pub struct Harness {
 }
 
 /// The default generated upstream.
-pub fn generated(models: usize) -> Backend {
+pub(crate) fn generated(models: usize) -> Backend {
     Backend::Generator(Generator::new(42, models, Generator::default_date()))
 }
 
 /// A configuration pointed at `replay`, with an admin token and an Artificial Analysis key.
-pub fn config(db: &TestDb, replay: &ReplayServer) -> Config {
+pub(crate) fn config(db: &TestDb, replay: &ReplayServer) -> Config {
     let mut config = Config::for_tests(&db.url);
     config.common.admin_token = Some(ADMIN.to_owned().into());
     config.point_sources_at(&replay.url());
@@ -43,7 +43,7 @@ pub fn config(db: &TestDb, replay: &ReplayServer) -> Config {
 }
 
 /// Starts a service on `db` with `config`.
-pub async fn start_service(config: Config) -> anyhow::Result<(TestServer, Channel)> {
+pub(crate) async fn start_service(config: Config) -> anyhow::Result<(TestServer, Channel)> {
     let server =
         TestServer::start(|listener, shutdown| benchhub_ingest::run(config, listener, shutdown))
             .await?;
@@ -54,7 +54,7 @@ pub async fn start_service(config: Config) -> anyhow::Result<(TestServer, Channe
 
 impl Harness {
     /// Starts everything; `configure` may adjust the configuration.
-    pub async fn start(
+    pub(crate) async fn start(
         backend: Backend,
         configure: impl FnOnce(&mut Config),
     ) -> anyhow::Result<Self> {
@@ -72,12 +72,12 @@ impl Harness {
     }
 
     /// An ingest client without credentials.
-    pub fn client(&self) -> IngestServiceClient<Channel> {
+    pub(crate) fn client(&self) -> IngestServiceClient<Channel> {
         IngestServiceClient::new(self.channel.clone())
     }
 
     /// Calls ReingestSource as admin.
-    pub async fn reingest(
+    pub(crate) async fn reingest(
         &self,
         source: &str,
         dry_run: bool,
@@ -96,7 +96,7 @@ impl Harness {
     }
 
     /// Calls ReingestAll as admin and collects the stream.
-    pub async fn reingest_all(
+    pub(crate) async fn reingest_all(
         &self,
         sources: &[&str],
         dry_run: bool,
@@ -121,7 +121,7 @@ impl Harness {
     }
 
     /// Rows of `source` in `observations`.
-    pub async fn observations(&self, source: &str) -> i64 {
+    pub(crate) async fn observations(&self, source: &str) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM observations WHERE source = $1")
             .bind(source)
             .fetch_one(&self.db.pool)
@@ -130,7 +130,7 @@ impl Harness {
     }
 
     /// Stops the service and the replay server.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.server.stop().await?;
         self.replay.stop().await;
         Ok(())
@@ -138,6 +138,6 @@ impl Harness {
 }
 
 /// The status of a result as its enum.
-pub fn status(result: &pb::IngestResult) -> pb::RunStatus {
+pub(crate) fn status(result: &pb::IngestResult) -> pb::RunStatus {
     pb::RunStatus::try_from(result.status).unwrap_or(pb::RunStatus::Unspecified)
 }

@@ -120,7 +120,7 @@ pub enum GraderSpec {
 }
 
 /// A validated, compiled grader.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub enum Grader {
     /// Exact equality after trimming both sides.
     Exact {
@@ -207,7 +207,7 @@ impl Grade {
 
 /// Compiled regexes and schemas of one request, keyed by their text, so a batch repeating a pattern
 /// compiles it once.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct CompileCache {
     regexes: HashMap<String, Arc<Regex>>,
     schemas: HashMap<String, Arc<jsonschema::Validator>>,

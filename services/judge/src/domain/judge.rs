@@ -142,6 +142,12 @@ pub struct Judge {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Judge").finish_non_exhaustive()
+    }
+}
+
 impl Judge {
     /// Creates the judge over the configured providers.
     pub fn new(registry: ProviderRegistry, settings: JudgeSettings) -> Self {

@@ -32,7 +32,7 @@ pub struct ItemSpec {
 }
 
 /// One output ready to grade.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ScoreItem {
     /// The task.
     pub input: String,

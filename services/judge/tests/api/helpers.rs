@@ -11,10 +11,10 @@ use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
 /// Bootstrap admin token of every test server.
-pub const ADMIN: &str = "judge-tests-admin-token";
+pub(crate) const ADMIN: &str = "judge-tests-admin-token";
 
 /// A judge server, its database and its fake provider.
-pub struct Harness {
+pub(crate) struct Harness {
     pub db: TestDb,
     #[allow(dead_code, reason = "held so the server runs for the test's duration")]
     pub server: TestServer,
@@ -24,12 +24,15 @@ pub struct Harness {
 
 impl Harness {
     /// Starts with the fake provider's conventions and default judge settings.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(FakeConfig::new(), |_| {}).await
     }
 
     /// Starts with a fake provider configuration and a configuration tweak.
-    pub async fn start_with(fake_config: FakeConfig, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn start_with(
+        fake_config: FakeConfig,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let db = TestDb::new().await.expect("test database");
         let (_, fake) = benchhub_fake_provider::spawn(fake_config)
             .await
@@ -64,12 +67,12 @@ impl Harness {
     }
 
     /// Wraps a message with the admin token.
-    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         benchhub_testkit::authorized(message, ADMIN)
     }
 
     /// Scores one output as admin.
-    pub async fn score(
+    pub(crate) async fn score(
         &self,
         output: &str,
         kind: pb::grader::Kind,
@@ -78,7 +81,7 @@ impl Harness {
     }
 
     /// Scores one output for a task as admin.
-    pub async fn score_with_input(
+    pub(crate) async fn score_with_input(
         &self,
         input: &str,
         output: &str,
@@ -97,12 +100,17 @@ impl Harness {
 }
 
 /// Wraps a grader kind.
-pub fn grader(kind: pb::grader::Kind) -> pb::Grader {
+pub(crate) fn grader(kind: pb::grader::Kind) -> pb::Grader {
     pb::Grader { kind: Some(kind) }
 }
 
 /// An LLM rubric grader judged by `judge`.
-pub fn rubric(expected: &str, rubric: &str, judge: &str, candidates: &[&str]) -> pb::grader::Kind {
+pub(crate) fn rubric(
+    expected: &str,
+    rubric: &str,
+    judge: &str,
+    candidates: &[&str],
+) -> pb::grader::Kind {
     pb::grader::Kind::LlmRubric(pb::LlmRubricGrader {
         expected: expected.to_owned(),
         rubric: rubric.to_owned(),
@@ -118,7 +126,7 @@ pub fn rubric(expected: &str, rubric: &str, judge: &str, candidates: &[&str]) ->
 
 /// Asserts INVALID_ARGUMENT naming `field` (in the message and the BadRequest detail); returns the
 /// message.
-pub fn assert_invalid(status: &tonic::Status, field: &str) -> String {
+pub(crate) fn assert_invalid(status: &tonic::Status, field: &str) -> String {
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
     assert!(
         status.message().contains(field),

@@ -173,6 +173,7 @@ pub struct Chunk {
 }
 
 /// Yields the CSV file of ranked rows as chunks of whole rows, the header first.
+#[derive(Debug)]
 pub struct CsvChunks {
     catalog: Arc<Catalog>,
     rows: Arc<Vec<RankedRow>>,

@@ -88,6 +88,7 @@ impl PageKey {
 }
 
 /// Least-recently-used cache of encoded responses.
+#[derive(Debug)]
 pub struct PageCache<Key = PageKey> {
     entries: Mutex<HashMap<Key, (u64, Bytes)>>,
     clock: AtomicU64,
@@ -154,6 +155,14 @@ struct CatalogMetrics {
 #[derive(Default)]
 pub struct MetricsCache {
     catalogs: Mutex<VecDeque<Arc<CatalogMetrics>>>,
+}
+
+impl std::fmt::Debug for MetricsCache {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("MetricsCache")
+            .finish_non_exhaustive()
+    }
 }
 
 impl MetricsCache {
@@ -373,7 +382,7 @@ where
 
 /// `benchhub.v1.RankingsService`: ListRankings from pre-encoded bytes, every other method through the
 /// generated server.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RankingsRoutes {
     generated: pb::rankings_service_server::RankingsServiceServer<RankingsApi>,
     api: RankingsApi,

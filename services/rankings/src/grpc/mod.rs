@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::service::{Rankings, RankingsPage, today};
 
 /// Implements `benchhub.v1.RankingsService`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RankingsApi {
     rankings: Arc<Rankings>,
     pages: Arc<encoded::PageCache>,
@@ -59,6 +59,7 @@ fn weights_message(weights: &Weights) -> pb::Weights {
 }
 
 /// A validated and computed page of ListRankings, before conversion.
+#[derive(Debug)]
 pub struct ListedPage {
     /// The page.
     pub page: RankingsPage,

@@ -13,20 +13,20 @@ use chrono::{Duration as Days, NaiveDate, Utc};
 use tonic::transport::Channel;
 
 /// Admin token of the test servers.
-pub const ADMIN_TOKEN: &str = "rankings-test-admin-token";
+pub(crate) const ADMIN_TOKEN: &str = "rankings-test-admin-token";
 
 /// Today (UTC), the reference of every relative date below.
-pub fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
 /// `days` days before today.
-pub fn days_ago(days: i64) -> NaiveDate {
+pub(crate) fn days_ago(days: i64) -> NaiveDate {
     today() - Days::days(days)
 }
 
 /// A running rankings service on its own database.
-pub struct Harness {
+pub(crate) struct Harness {
     pub db: TestDb,
     pub server: TestServer,
     pub client: RankingsServiceClient<Channel>,
@@ -34,7 +34,7 @@ pub struct Harness {
 
 impl Harness {
     /// Creates a database, lets `seed` fill it, then starts the service (which builds its catalog).
-    pub async fn start<F, Fut>(seed: F) -> anyhow::Result<Self>
+    pub(crate) async fn start<F, Fut>(seed: F) -> anyhow::Result<Self>
     where
         F: FnOnce(sqlx::PgPool) -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -43,7 +43,7 @@ impl Harness {
     }
 
     /// As [`Harness::start`], with a chance to adjust the configuration.
-    pub async fn start_with<F, Fut>(
+    pub(crate) async fn start_with<F, Fut>(
         seed: F,
         configure: impl FnOnce(&mut benchhub_rankings::Config),
     ) -> anyhow::Result<Self>
@@ -67,7 +67,7 @@ impl Harness {
     }
 
     /// Lists every page of a request and returns the rows, checking the pages agree on the total.
-    pub async fn list_all(
+    pub(crate) async fn list_all(
         &mut self,
         mut request: pb::ListRankingsRequest,
     ) -> anyhow::Result<Vec<pb::RankingRow>> {
@@ -97,7 +97,7 @@ impl Harness {
     }
 
     /// Polls `probe` until it returns true or `timeout` passes.
-    pub async fn eventually<F, Fut>(&mut self, timeout: Duration, mut probe: F) -> bool
+    pub(crate) async fn eventually<F, Fut>(&mut self, timeout: Duration, mut probe: F) -> bool
     where
         F: FnMut(RankingsServiceClient<Channel>) -> Fut,
         Fut: std::future::Future<Output = bool>,
@@ -114,7 +114,7 @@ impl Harness {
 }
 
 /// Ids of rows, in order.
-pub fn ids(rows: &[pb::RankingRow]) -> Vec<String> {
+pub(crate) fn ids(rows: &[pb::RankingRow]) -> Vec<String> {
     rows.iter()
         .map(|row| {
             row.model
@@ -126,7 +126,10 @@ pub fn ids(rows: &[pb::RankingRow]) -> Vec<String> {
 }
 
 /// A request for the first page (full view) with `order_by` and the filter.
-pub fn request(filter: Option<pb::RankingsFilter>, order_by: &str) -> pb::ListRankingsRequest {
+pub(crate) fn request(
+    filter: Option<pb::RankingsFilter>,
+    order_by: &str,
+) -> pb::ListRankingsRequest {
     pb::ListRankingsRequest {
         filter,
         order_by: order_by.to_owned(),
@@ -166,7 +169,7 @@ fn observation(
 /// | google/gemini-2.0-flash | 1280 | 70 | 0.25 / 200 / 75 | 0.1 / 0.4 | |
 /// | deepseek/deepseek-v3 | 1320 (40 days old) | 90 (40 days old) | – | – | open, stale |
 /// | mistralai/mistral-small | – | – | – | – | no data, first seen 3 days ago: listed only with include_unbenchmarked |
-pub async fn seed_basic(pool: sqlx::PgPool) -> anyhow::Result<()> {
+pub(crate) async fn seed_basic(pool: sqlx::PgPool) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut models = vec![
         ModelSeed::new("openai/gpt-4o", "GPT-4o", now - Days::days(60)),
@@ -373,4 +376,4 @@ pub async fn seed_basic(pool: sqlx::PgPool) -> anyhow::Result<()> {
 }
 
 /// Re-exported for tests that add data after start-up.
-pub use testdata::notify_catalog;
+pub(crate) use testdata::notify_catalog;

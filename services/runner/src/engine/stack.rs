@@ -57,6 +57,14 @@ pub struct ProviderService {
     provider: Arc<dyn Provider>,
 }
 
+impl std::fmt::Debug for ProviderService {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ProviderService")
+            .finish_non_exhaustive()
+    }
+}
+
 impl ProviderService {
     /// Wraps a client.
     pub fn new(provider: Arc<dyn Provider>) -> Self {

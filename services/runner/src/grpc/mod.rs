@@ -29,7 +29,7 @@ use self::requests::{
 };
 
 /// Implements `benchhub.v1.RunnerService`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RunnerApi {
     pool: PgPool,
     engine: Arc<Engine>,

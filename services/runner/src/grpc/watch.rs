@@ -275,7 +275,7 @@ impl Watcher {
 }
 
 /// Starts watching a run and returns the event stream.
-pub fn watch(
+pub(super) fn watch(
     pool: PgPool,
     engine: Arc<Engine>,
     shutdown: CancellationToken,

@@ -11,10 +11,10 @@ use benchhub_testkit::{TestDb, TestServer, authorized};
 use tonic::transport::Channel;
 
 /// Bootstrap admin token of the runner and the judge (tenant `default`).
-pub const ADMIN: &str = "runner-tests-admin-token-0123456789";
+pub(crate) const ADMIN: &str = "runner-tests-admin-token-0123456789";
 
 /// The services of one test.
-pub struct Harness {
+pub(crate) struct Harness {
     /// The database.
     pub db: TestDb,
     /// The fake model provider.
@@ -27,7 +27,7 @@ pub struct Harness {
 
 /// Options of the runner a harness starts.
 #[derive(Clone)]
-pub struct RunnerOptions {
+pub(crate) struct RunnerOptions {
     /// Whether the runner executes runs.
     pub worker: bool,
     /// Per-provider concurrency across runs (adaptive maximum).
@@ -66,12 +66,12 @@ fn registry(fake_url: &str) -> ProviderRegistry {
 
 impl Harness {
     /// Starts everything with the default runner options.
-    pub async fn start(fake: FakeConfig) -> Self {
+    pub(crate) async fn start(fake: FakeConfig) -> Self {
         Self::start_with(fake, RunnerOptions::default()).await
     }
 
     /// Starts everything.
-    pub async fn start_with(fake: FakeConfig, options: RunnerOptions) -> Self {
+    pub(crate) async fn start_with(fake: FakeConfig, options: RunnerOptions) -> Self {
         benchhub_common::telemetry::init_for_tests();
         let db = TestDb::new().await.expect("test database");
         let (_, fake) = benchhub_fake_provider::spawn(fake)
@@ -100,7 +100,7 @@ impl Harness {
     }
 
     /// Returns the runner configuration this harness uses.
-    pub fn runner_config(&self, options: &RunnerOptions) -> benchhub_runner::Config {
+    pub(crate) fn runner_config(&self, options: &RunnerOptions) -> benchhub_runner::Config {
         let mut config = benchhub_runner::Config::for_tests(&self.db.url);
         config.common.admin_token = Some(ADMIN.to_owned().into());
         config.judge_url = self.judge.url.clone();
@@ -114,7 +114,7 @@ impl Harness {
     }
 
     /// Starts (another) runner on the same database.
-    pub async fn start_runner(&mut self, options: RunnerOptions) {
+    pub(crate) async fn start_runner(&mut self, options: RunnerOptions) {
         let config = self.runner_config(&options);
         let runner = TestServer::start(|listener, shutdown| {
             benchhub_runner::run(config, listener, shutdown)
@@ -129,14 +129,14 @@ impl Harness {
     }
 
     /// Stops the runner gracefully (drains in-flight calls) and waits for it.
-    pub async fn stop_runner(&mut self) {
+    pub(crate) async fn stop_runner(&mut self) {
         if let Some(runner) = self.runner.take() {
             runner.stop().await.expect("runner stopped cleanly");
         }
     }
 
     /// Returns a runner client.
-    pub async fn client(&self) -> RunnerServiceClient<Channel> {
+    pub(crate) async fn client(&self) -> RunnerServiceClient<Channel> {
         let channel = self
             .runner
             .as_ref()
@@ -148,7 +148,7 @@ impl Harness {
     }
 
     /// Creates a token with `role` for `tenant`.
-    pub async fn token(&self, role: Role, tenant: &str) -> String {
+    pub(crate) async fn token(&self, role: Role, tenant: &str) -> String {
         let (token, _) = benchhub_common::auth::create_token(
             &self.db.pool,
             &format!("{tenant}-{}", role.as_str()),
@@ -161,7 +161,7 @@ impl Harness {
     }
 
     /// Creates a suite with `cases` as the admin and returns its id.
-    pub async fn suite(&self, name: &str, cases: Vec<pb::TestCaseSpec>) -> String {
+    pub(crate) async fn suite(&self, name: &str, cases: Vec<pb::TestCaseSpec>) -> String {
         let mut client = self.client().await;
         let suite = client
             .create_suite(admin(pb::CreateSuiteRequest {
@@ -186,7 +186,7 @@ impl Harness {
     }
 
     /// Creates a run as the admin.
-    pub async fn create_run(&self, request: pb::CreateRunRequest) -> pb::Run {
+    pub(crate) async fn create_run(&self, request: pb::CreateRunRequest) -> pb::Run {
         self.client()
             .await
             .create_run(admin(request))
@@ -198,7 +198,7 @@ impl Harness {
     }
 
     /// Returns a run.
-    pub async fn get_run(&self, run_id: &str) -> pb::Run {
+    pub(crate) async fn get_run(&self, run_id: &str) -> pb::Run {
         self.client()
             .await
             .get_run(admin(pb::GetRunRequest {
@@ -212,7 +212,7 @@ impl Harness {
     }
 
     /// Waits until a run has ended and returns it.
-    pub async fn wait_ended(&self, run_id: &str, timeout: Duration) -> pb::Run {
+    pub(crate) async fn wait_ended(&self, run_id: &str, timeout: Duration) -> pb::Run {
         let deadline = Instant::now() + timeout;
         loop {
             let run = self.get_run(run_id).await;
@@ -229,7 +229,7 @@ impl Harness {
     }
 
     /// Waits until a run has at least `done` results.
-    pub async fn wait_done(&self, run_id: &str, done: i32, timeout: Duration) -> pb::Run {
+    pub(crate) async fn wait_done(&self, run_id: &str, done: i32, timeout: Duration) -> pb::Run {
         let deadline = Instant::now() + timeout;
         loop {
             let run = self.get_run(run_id).await;
@@ -250,7 +250,7 @@ impl Harness {
     }
 
     /// Lists every result of a run.
-    pub async fn results(&self, run_id: &str) -> Vec<pb::BenchmarkResult> {
+    pub(crate) async fn results(&self, run_id: &str) -> Vec<pb::BenchmarkResult> {
         let mut client = self.client().await;
         let mut results = Vec::new();
         let mut page_token = String::new();
@@ -274,7 +274,7 @@ impl Harness {
     }
 
     /// Sets a price override (micro-USD per million tokens) for a model name.
-    pub async fn price(&self, model: &str, input: i64, output: i64) {
+    pub(crate) async fn price(&self, model: &str, input: i64, output: i64) {
         sqlx::query(
             "INSERT INTO price_overrides (model_id, input_micro_usd_per_mtok, output_micro_usd_per_mtok) \
              VALUES ($1, $2, $3)",
@@ -289,12 +289,12 @@ impl Harness {
 }
 
 /// Wraps a message with the admin token.
-pub fn admin<T>(message: T) -> tonic::Request<T> {
+pub(crate) fn admin<T>(message: T) -> tonic::Request<T> {
     authorized(message, ADMIN)
 }
 
 /// Returns whether a proto status is terminal.
-pub fn is_terminal(status: i32) -> bool {
+pub(crate) fn is_terminal(status: i32) -> bool {
     matches!(
         pb::BenchmarkRunStatus::try_from(status),
         Ok(pb::BenchmarkRunStatus::Completed
@@ -304,7 +304,7 @@ pub fn is_terminal(status: i32) -> bool {
 }
 
 /// A case whose oracle answer is `answer` (the fake provider's `<<answer:…>>` protocol).
-pub fn case(index: usize, answer: &str) -> pb::TestCaseSpec {
+pub(crate) fn case(index: usize, answer: &str) -> pb::TestCaseSpec {
     pb::TestCaseSpec {
         input: format!("Question {index}: what is the answer? <<answer:{answer}>>"),
         expected_output: answer.to_owned(),
@@ -313,21 +313,21 @@ pub fn case(index: usize, answer: &str) -> pb::TestCaseSpec {
 }
 
 /// `count` cases answered `answer N`.
-pub fn cases(count: usize) -> Vec<pb::TestCaseSpec> {
+pub(crate) fn cases(count: usize) -> Vec<pb::TestCaseSpec> {
     (0..count)
         .map(|index| case(index, &format!("answer {index}")))
         .collect()
 }
 
 /// The exact grader (expected output from each case).
-pub fn exact() -> pb::Grader {
+pub(crate) fn exact() -> pb::Grader {
     pb::Grader {
         kind: Some(pb::grader::Kind::Exact(pb::ExactGrader::default())),
     }
 }
 
 /// Limits with the given concurrency and retries.
-pub fn limits(concurrency: i32, retries: i32) -> pb::RunLimits {
+pub(crate) fn limits(concurrency: i32, retries: i32) -> pb::RunLimits {
     pb::RunLimits {
         max_concurrency: concurrency,
         per_provider_max_concurrency: concurrency,
@@ -337,7 +337,11 @@ pub fn limits(concurrency: i32, retries: i32) -> pb::RunLimits {
 }
 
 /// A run of a suite against models with the exact grader.
-pub fn run_of(suite_id: &str, models: &[&str], limits: pb::RunLimits) -> pb::CreateRunRequest {
+pub(crate) fn run_of(
+    suite_id: &str,
+    models: &[&str],
+    limits: pb::RunLimits,
+) -> pb::CreateRunRequest {
     pb::CreateRunRequest {
         suite_id: suite_id.to_owned(),
         models: models.iter().map(|model| (*model).to_owned()).collect(),
@@ -348,7 +352,7 @@ pub fn run_of(suite_id: &str, models: &[&str], limits: pb::RunLimits) -> pb::Cre
 }
 
 /// Returns the stats of a model in a run.
-pub fn model_stats<'a>(run: &'a pb::Run, model: &str) -> &'a pb::ModelStats {
+pub(crate) fn model_stats<'a>(run: &'a pb::Run, model: &str) -> &'a pb::ModelStats {
     run.model_stats
         .iter()
         .find(|stats| stats.model == model)
@@ -356,7 +360,7 @@ pub fn model_stats<'a>(run: &'a pb::Run, model: &str) -> &'a pb::ModelStats {
 }
 
 /// Returns the status code and the BadRequest field of an error.
-pub fn field_violation(status: &tonic::Status) -> (tonic::Code, String) {
+pub(crate) fn field_violation(status: &tonic::Status) -> (tonic::Code, String) {
     use tonic_types::StatusExt;
     let field = status
         .get_error_details()

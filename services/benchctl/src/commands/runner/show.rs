@@ -43,6 +43,7 @@ pub(super) fn optional<T: std::fmt::Display>(value: Option<T>) -> String {
 }
 
 /// What a run or suite says about which model to choose.
+#[derive(Debug)]
 pub struct Verdict<'a> {
     /// The significantly best model, or empty.
     pub best: &'a str,
@@ -57,7 +58,7 @@ pub struct Verdict<'a> {
 }
 
 /// One line saying which model to choose and how sure that is.
-pub fn verdict_line(verdict: &Verdict<'_>) -> Option<String> {
+pub(super) fn verdict_line(verdict: &Verdict<'_>) -> Option<String> {
     let test = verdict.test.map(|test| {
         format!(
             "{:+.1} points over {} (95% CI {:.1} to {:.1}, p {}, {} shared cases)",

@@ -99,6 +99,7 @@ fn newest_run_date(prediction: &Value) -> Option<chrono::NaiveDate> {
 const MAX_PAGES: usize = 100;
 
 /// The ARC-AGI adapter.
+#[derive(Debug)]
 pub struct ArcAgi;
 
 /// Path of a repo's listing (root, or one model folder).

@@ -50,6 +50,7 @@ const PRICES: &[(&str, &str)] = &[
 ];
 
 /// The Artificial Analysis adapter.
+#[derive(Debug)]
 pub struct ArtificialAnalysis;
 
 #[async_trait::async_trait]

@@ -22,6 +22,7 @@ pub const DOCUMENTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The BigCodeBench adapter.
+#[derive(Debug)]
 pub struct BigCodeBench;
 
 #[async_trait::async_trait]

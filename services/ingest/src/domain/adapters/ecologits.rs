@@ -24,6 +24,7 @@ pub const DEFAULT_LATENCY_SECONDS: f64 = 30.0;
 pub const ZONE: &str = "WOR";
 
 /// The EcoLogits adapter.
+#[derive(Debug)]
 pub struct EcoLogits;
 
 /// One model from a provider's model list.

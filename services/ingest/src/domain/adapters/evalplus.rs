@@ -20,6 +20,7 @@ pub const PATH: &str = "/results.json";
 const METRICS: &[(&str, &str)] = &[("humaneval+", "humaneval_plus"), ("mbpp+", "mbpp_plus")];
 
 /// The EvalPlus adapter.
+#[derive(Debug)]
 pub struct EvalPlus;
 
 #[async_trait::async_trait]

@@ -20,6 +20,7 @@ use crate::domain::observation::{Parsed, ParsedObservation};
 pub const RELEASES: &[&str] = &["2025_12_23", "2026_01_08"];
 
 /// The LiveBench adapter.
+#[derive(Debug)]
 pub struct LiveBench;
 
 /// Turns a category name into a metric name (`Agentic Coding` → `agentic_coding`).

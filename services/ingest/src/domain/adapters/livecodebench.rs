@@ -29,6 +29,7 @@ pub const PATH: &str = "/performances_generation.json";
 pub const WINDOW_DAYS: i64 = 180;
 
 /// The LiveCodeBench adapter.
+#[derive(Debug)]
 pub struct LiveCodeBench;
 
 /// The name to match: the API `model_name` (`gemini-2.5-pro-exp-03-25` names the version the board

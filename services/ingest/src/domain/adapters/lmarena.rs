@@ -34,6 +34,7 @@ pub const MAX_PAGES: usize = 200;
 pub const DATASET: &str = "lmarena-ai/leaderboard-dataset";
 
 /// The LMArena adapter.
+#[derive(Debug)]
 pub struct LmArena;
 
 /// Returns the path and query of one page.

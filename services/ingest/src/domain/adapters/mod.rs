@@ -407,7 +407,7 @@ pub(crate) mod testing {
     use super::*;
 
     /// Reads a fixture file as a document, or `None` (with the testkit's notice) when absent.
-    pub fn fixture(relative: &str, key: &str) -> Option<Document> {
+    pub(crate) fn fixture(relative: &str, key: &str) -> Option<Document> {
         let directory: PathBuf = benchhub_testkit::fixtures_dir()?;
         let path = directory.join(relative);
         let body = std::fs::read(&path)
@@ -416,7 +416,7 @@ pub(crate) mod testing {
     }
 
     /// A context with fixed settings.
-    pub fn context() -> SourceContext {
+    pub(crate) fn context() -> SourceContext {
         SourceContext {
             base_url: "http://upstream.test".to_owned(),
             secondary_url: "http://tasks.test".to_owned(),
@@ -428,7 +428,7 @@ pub(crate) mod testing {
 
     /// An HTTP client answering from a map of URL → body (404 otherwise) and recording requests.
     #[derive(Default)]
-    pub struct ScriptedHttp {
+    pub(crate) struct ScriptedHttp {
         /// URL → body.
         pub responses: HashMap<String, Vec<u8>>,
         /// URLs requested, in order.

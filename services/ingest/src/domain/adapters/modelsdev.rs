@@ -48,6 +48,7 @@ pub const FIRST_PARTY: &[(&str, &str)] = &[
 ];
 
 /// The models.dev adapter.
+#[derive(Debug)]
 pub struct ModelsDev;
 
 fn release_date(value: Option<&Value>) -> Option<NaiveDate> {

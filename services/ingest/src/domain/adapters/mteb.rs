@@ -21,6 +21,7 @@ pub const SEED: &[u8] = include_bytes!("../../../data/mteb_seed.json");
 pub const SEED_URL: &str = "seed:mteb/data/mteb_seed.json";
 
 /// The MTEB seed adapter.
+#[derive(Debug)]
 pub struct Mteb;
 
 /// Returns the seed as a document.

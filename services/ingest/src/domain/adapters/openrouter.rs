@@ -23,6 +23,7 @@ use crate::domain::observation::{ModelRecord, Parsed, ParsedObservation, RecordK
 pub const PATH: &str = "/api/v1/models";
 
 /// The OpenRouter adapter.
+#[derive(Debug)]
 pub struct OpenRouter;
 
 /// Canonical creator of an OpenRouter vendor prefix.

@@ -30,6 +30,7 @@ const BOARDS: &[(&str, &str)] = &[
 ];
 
 /// The SWE-bench adapter.
+#[derive(Debug)]
 pub struct SweBench;
 
 /// Returns the single model a system's tags name, if exactly one distinct model is named.
