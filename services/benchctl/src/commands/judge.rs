@@ -25,7 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
 
 use crate::client::{Clients, explain};
-use crate::commands::runner::import::{Format, grader_from_json, jsonl_objects};
+use crate::commands::runner::import::{Format, csv_records, grader_from_json, jsonl_objects};
 use crate::render;
 
 /// `benchctl judge …`.
@@ -181,18 +181,9 @@ pub fn parse_rows(name: &str, text: &str, format: Format) -> anyhow::Result<Vec<
             }
         }
         Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .trim(csv::Trim::Headers)
-                .from_reader(text.as_bytes());
-            let headers: Vec<String> = reader
-                .headers()
-                .with_context(|| format!("{name}: cannot read the header row"))?
-                .iter()
-                .map(str::to_lowercase)
-                .collect();
-            for (index, record) in reader.records().enumerate() {
-                let at = format!("{name}: record {}", index + 1);
-                let record = record.with_context(|| format!("{at}: malformed CSV"))?;
+            let (headers, records) = csv_records(name, text)?;
+            for record in records {
+                let (at, record) = record?;
                 let fields = headers
                     .iter()
                     .zip(record.iter())

@@ -176,10 +176,6 @@ impl AdaptiveLimit {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn is_shared(&self) -> bool {
-        matches!(self.lock().mode, Mode::Shared { .. })
-    }
-
     /// Waits for a slot.
     pub async fn acquire(self: &Arc<Self>) -> AdaptivePermit {
         let mut waiting: Option<Waiting<'_>> = None;
@@ -557,7 +553,6 @@ async fn coordinate(
     max: u32,
     tuning: AdaptiveTuning,
 ) {
-    debug_assert!(limit.is_shared());
     let mut last_ok = Instant::now();
     let mut holding = false;
     let mut failures = 0u32;

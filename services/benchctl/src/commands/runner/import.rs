@@ -134,8 +134,15 @@ pub fn parse_jsonl(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpe
     Ok(cases)
 }
 
-/// Parses CSV text with a header row; errors name the file and record.
-pub fn parse_csv(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>> {
+/// A CSV record with its position (`file: record N`), or why it is malformed.
+pub type PositionedRecord = anyhow::Result<(String, csv::StringRecord)>;
+
+/// The lower-case header row of CSV text, and its records, each with its position
+/// (`file: record N`); errors name the position.
+pub fn csv_records<'a>(
+    name: &'a str,
+    text: &'a str,
+) -> anyhow::Result<(Vec<String>, impl Iterator<Item = PositionedRecord> + 'a)> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .from_reader(text.as_bytes());
@@ -143,8 +150,22 @@ pub fn parse_csv(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>
         .headers()
         .with_context(|| format!("{name}: cannot read the header row"))?
         .iter()
-        .map(|header| header.to_lowercase())
+        .map(str::to_lowercase)
         .collect();
+    let records = reader
+        .into_records()
+        .enumerate()
+        .map(move |(index, record)| {
+            let at = format!("{name}: record {}", index + 1);
+            let record = record.with_context(|| format!("{at}: malformed CSV"))?;
+            Ok((at, record))
+        });
+    Ok((headers, records))
+}
+
+/// Parses CSV text with a header row; errors name the file and record.
+pub fn parse_csv(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>> {
+    let (headers, records) = csv_records(name, text)?;
     let column = |names: &[&str]| {
         headers
             .iter()
@@ -157,9 +178,8 @@ pub fn parse_csv(name: &str, text: &str) -> anyhow::Result<Vec<pb::TestCaseSpec>
     let tags_column = column(&["tags"]);
     let grader_column = column(&["grader"]);
     let mut cases = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let at = format!("{name}: record {}", index + 1);
-        let record = record.with_context(|| format!("{at}: malformed CSV"))?;
+    for record in records {
+        let (at, record) = record?;
         let field = |column: Option<usize>| -> String {
             column
                 .and_then(|column| record.get(column))
