@@ -8,6 +8,7 @@ mod hostile;
 mod partial;
 mod processes;
 mod replicas;
+mod roles;
 mod stack;
 mod trust;
 mod undecodable;

@@ -687,9 +687,12 @@ async fn two_runner_processes_share_a_providers_concurrency_limit() -> anyhow::R
 
 /// The server URL of `db` with the maintenance database `postgres` instead.
 fn maintenance_url(db: &TestDb) -> String {
-    let (base, _) = db.url.rsplit_once('/').expect("database url has a path");
+    let (base, _) = db
+        .owner_url
+        .rsplit_once('/')
+        .expect("database url has a path");
     let query = db
-        .url
+        .owner_url
         .split_once('?')
         .map(|(_, query)| format!("?{query}"))
         .unwrap_or_default();

@@ -73,6 +73,9 @@ impl Cli {
 pub enum Command {
     /// Show the gRPC health of the services (exit code 1 when one is not SERVING).
     Health(HealthArgs),
+    /// Postgres roles and schema: `setup` (once, as a superuser), `migrate` (as the owner), `check`.
+    #[command(subcommand)]
+    Db(crate::commands::db::DbCommand),
     /// List the upstream sources with availability, schedule, last and next run.
     Sources,
     /// Manage API tokens (admin).

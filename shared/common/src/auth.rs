@@ -209,15 +209,13 @@ impl Authenticator {
                 platform_admin: true,
             });
         }
-        let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = now() \
-             WHERE token_sha256 = $1 AND revoked_at IS NULL \
-             RETURNING id, name, role, tenant_id",
-        )
-        .bind(&hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(AuthError::Unavailable)?;
+        // The service's role cannot read api_tokens; this function answers for a known hash only.
+        let row: Option<(Uuid, String, String, String)> =
+            sqlx::query_as("SELECT id, name, role, tenant_id FROM benchhub_authenticate($1)")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AuthError::Unavailable)?;
         let (token_id, name, role, tenant_id) = row.ok_or(AuthError::Invalid)?;
         Ok(Principal {
             subject: name,
@@ -270,7 +268,7 @@ pub async fn create_token(
     tenant_id: &str,
 ) -> Result<(String, TokenRecord), sqlx::Error> {
     let token = generate_token();
-    let mut transaction = pool.begin().await?;
+    let mut transaction = benchhub_db::begin_tokens(pool).await?;
     sqlx::query("INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING")
         .bind(tenant_id)
         .execute(&mut *transaction)
@@ -302,7 +300,8 @@ pub async fn list_tokens(
         Some((time, id)) => (Some(time), Some(id)),
         None => (None, None),
     };
-    sqlx::query_as(&format!(
+    let mut transaction = benchhub_db::begin_tokens(pool).await?;
+    let records = sqlx::query_as(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens \
          WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2)) \
            AND ($3 OR revoked_at IS NULL) \
@@ -314,8 +313,10 @@ pub async fn list_tokens(
     .bind(include_revoked)
     .bind(i64::from(limit))
     .bind(tenant_id)
-    .fetch_all(pool)
-    .await
+    .fetch_all(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(records)
 }
 
 /// Revokes a token (of `tenant_id` only, when given); returns its record, or `None` when no such
@@ -325,15 +326,18 @@ pub async fn revoke_token(
     id: Uuid,
     tenant_id: Option<&str>,
 ) -> Result<Option<TokenRecord>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let mut transaction = benchhub_db::begin_tokens(pool).await?;
+    let record = sqlx::query_as(&format!(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) \
          WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) \
          RETURNING {TOKEN_COLUMNS}"
     ))
     .bind(id)
     .bind(tenant_id)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(record)
 }
 
 #[cfg(test)]

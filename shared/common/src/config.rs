@@ -21,6 +21,15 @@ pub struct CommonConfig {
     #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
+    /// Postgres URL of the tables' owner; when set, the service applies pending migrations with it at
+    /// start-up (single-node use). Unset, the service waits until `benchctl db migrate` has run.
+    #[arg(
+        long = "migrate-database-url",
+        env = "BENCHHUB_MIGRATE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub migrate_database_url: Option<String>,
+
     /// Maximum number of pooled Postgres connections.
     #[arg(long, env = "BENCHHUB_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
@@ -67,6 +76,7 @@ impl CommonConfig {
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
+            migrate_database_url: None,
             db_max_connections: 10,
             db_acquire_timeout: Duration::from_secs(5),
             log_format: LogFormat::Pretty,

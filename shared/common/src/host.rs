@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
@@ -23,6 +24,8 @@ pub struct Host {
     name: &'static str,
     config: CommonConfig,
     pool: PgPool,
+    login: PgConnectOptions,
+    fatal: Arc<std::sync::Mutex<Option<String>>>,
     authenticator: Authenticator,
     ready: Arc<AtomicBool>,
     health: HealthReporter,
@@ -41,6 +44,7 @@ impl Host {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
         let pool = benchhub_db::lazy_pool(&config.database_url, &config.pool_settings())?;
+        let login = benchhub_db::connect_options(&config.database_url)?;
         let authenticator = Authenticator::new(
             pool.clone(),
             config.admin_token.as_ref(),
@@ -51,6 +55,8 @@ impl Host {
             name,
             config: config.clone(),
             pool,
+            login,
+            fatal: Arc::new(std::sync::Mutex::new(None)),
             authenticator,
             ready: Arc::new(AtomicBool::new(false)),
             health,
@@ -84,9 +90,13 @@ impl Host {
         &self.authenticator
     }
 
-    /// Spawns the start-up task: wait for the database with backoff, migrate, run `on_ready` (retried
-    /// until it succeeds), report SERVING, then keep probing the database and report NOT_SERVING while
-    /// it is unreachable.
+    /// Spawns the start-up task: migrate when given the owner's URL (`BENCHHUB_MIGRATE_DATABASE_URL`),
+    /// wait with backoff until the login is reachable, safe and the schema current, run `on_ready`
+    /// (retried until it succeeds), report SERVING, then keep probing the database and report
+    /// NOT_SERVING while it is unreachable.
+    ///
+    /// A login that could bypass row-level security (a superuser, BYPASSRLS, a table owner, a role
+    /// that inherits benchhub's roles) stops the service: [`Host::serve`] returns the reasons.
     pub async fn start<F, Fut>(&self, on_ready: F)
     where
         F: Fn(PgPool) -> Fut + Send + 'static,
@@ -99,17 +109,49 @@ impl Host {
         let shutdown = self.shutdown.clone();
         let interval = self.config.health_interval;
         let service = self.name;
+        let migrate_url = self.config.migrate_database_url.clone();
+        let login = self.login.clone();
+        let fatal = self.fatal.clone();
         // Before anything can ask: the reporter starts with the overall status SERVING.
         set_status(&health, &names, ServingStatus::NotServing).await;
         tokio::spawn(async move {
-            let migrated = benchhub_db::wait_and_migrate(
-                &pool,
-                Duration::from_secs(10),
-                shutdown.clone().cancelled_owned(),
-            )
-            .await;
-            if migrated.is_err() {
-                return;
+            if let Some(owner_url) = migrate_url.filter(|url| !url.is_empty()) {
+                let migrated = benchhub_db::wait_and_migrate(
+                    &owner_url,
+                    Duration::from_secs(10),
+                    shutdown.clone().cancelled_owned(),
+                )
+                .await;
+                if migrated.is_err() {
+                    return;
+                }
+            }
+            let mut backoff =
+                benchhub_db::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+            loop {
+                let waiting = match benchhub_db::check_service_login(&login).await {
+                    benchhub_db::LoginCheck::Ready => break,
+                    benchhub_db::LoginCheck::Refused(problems) => {
+                        let message = format!(
+                            "refusing to serve with this DATABASE_URL: {}",
+                            problems.join("; ")
+                        );
+                        tracing::error!(service, "{message}");
+                        *fatal
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(message);
+                        shutdown.cancel();
+                        return;
+                    }
+                    benchhub_db::LoginCheck::NotMigrated(reason) => reason,
+                    benchhub_db::LoginCheck::Unreachable(error) => benchhub_db::describe(&error),
+                };
+                let delay = backoff.next_delay();
+                tracing::warn!(service, reason = %waiting, retry_in_ms = delay.as_millis() as u64, "database not ready; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.cancelled() => return,
+                }
             }
             let mut backoff =
                 benchhub_db::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
@@ -233,7 +275,15 @@ impl Host {
         };
         self.pool.close().await;
         tracing::info!(service = self.name, "stopped");
-        outcome
+        let fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        match fatal {
+            Some(message) => Err(anyhow::anyhow!(message)),
+            None => outcome,
+        }
     }
 }
 

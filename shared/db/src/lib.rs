@@ -2,10 +2,12 @@
 //! start-up waiting with backoff, tenant-scoped transactions and SQLSTATE classification.
 
 pub mod backoff;
+pub mod roles;
 
 use std::time::Duration;
 
 pub use backoff::Backoff;
+pub use roles::{LoginCheck, TOKENS_ROLE, WORKER_ROLE, begin_tokens, check_service_login};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -15,8 +17,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 /// sqlx holds a Postgres advisory lock while it migrates, so replicas starting together are safe.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Role that tenant-scoped transactions switch to, so row-level security applies even when the
-/// service connects as a superuser or as the tables' owner.
+/// Role of every service connection (`SET ROLE` when it opens): all tables but `api_tokens`, under
+/// row-level security, so tenant tables show no rows until [`begin_tenant`] names a tenant.
 pub const APP_ROLE: &str = "benchhub_app";
 
 /// Name of the `current_setting` that carries the tenant of a transaction.
@@ -51,16 +53,31 @@ pub enum ConnectError {
     InvalidUrl(String),
 }
 
-/// Builds a pool that connects lazily, so a service can start (and report NOT_SERVING) before the
-/// database is reachable.
-pub fn lazy_pool(database_url: &str, settings: &PoolSettings) -> Result<PgPool, ConnectError> {
+/// Parses a connection URL, with an error that never echoes it (it may hold a password).
+pub fn connect_options(database_url: &str) -> Result<PgConnectOptions, ConnectError> {
     let options: PgConnectOptions = database_url
         .parse()
         .map_err(|error: sqlx::Error| ConnectError::InvalidUrl(redact_url_error(&error)))?;
-    let options = options.application_name("benchhub");
+    Ok(options.application_name("benchhub"))
+}
+
+/// Builds a pool that connects lazily, so a service can start (and report NOT_SERVING) before the
+/// database is reachable. Every connection switches to [`APP_ROLE`] as it opens: whatever a query
+/// does, it runs under row-level security and never sees `api_tokens`.
+pub fn lazy_pool(database_url: &str, settings: &PoolSettings) -> Result<PgPool, ConnectError> {
+    let options = connect_options(database_url)?;
     Ok(PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        .after_connect(|connection, _meta| {
+            Box::pin(async move {
+                use sqlx::Executor as _;
+                connection
+                    .execute(format!("SET ROLE {APP_ROLE}").as_str())
+                    .await
+                    .map(|_| ())
+            })
+        })
         .connect_lazy_with(options))
 }
 
@@ -78,10 +95,11 @@ fn redact_url_error(error: &sqlx::Error) -> String {
     }
 }
 
-/// Waits until the database answers, retrying with exponential backoff (capped at `max_delay`),
-/// then applies every pending migration. Returns only on success or when `give_up` fires.
+/// Waits until the database of `owner_url` answers, retrying with exponential backoff (capped at
+/// `max_delay`), then applies every pending migration as that login (the tables' owner). Returns only
+/// on success or when `give_up` fires.
 pub async fn wait_and_migrate(
-    pool: &PgPool,
+    owner_url: &str,
     max_delay: Duration,
     give_up: impl std::future::Future<Output = ()>,
 ) -> Result<(), sqlx::Error> {
@@ -90,11 +108,7 @@ pub async fn wait_and_migrate(
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
-        let outcome = async {
-            sqlx::query("SELECT 1").execute(pool).await?;
-            MIGRATOR.run(pool).await.map_err(sqlx::Error::from)
-        }
-        .await;
+        let outcome = roles::migrate(owner_url).await;
         match outcome {
             Ok(()) => {
                 tracing::info!(attempt, "database reachable and migrated");
@@ -105,8 +119,8 @@ pub async fn wait_and_migrate(
                 tracing::warn!(
                     attempt,
                     retry_in_ms = delay.as_millis() as u64,
-                    error = %describe(&error),
-                    "database not ready; retrying"
+                    error = %error,
+                    "cannot migrate yet; retrying"
                 );
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

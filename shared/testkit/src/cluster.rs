@@ -82,8 +82,9 @@ impl PgCluster {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// Creates `database` and applies every migration, the way [`crate::TestDb`] builds its
-    /// template; returns the database's URL.
+    /// Creates `database`, applies every migration as the superuser (the tables' owner) and makes the
+    /// service role, the way [`crate::TestDb`] builds its template; returns the URL a service connects
+    /// with ([`crate::SERVICE_ROLE`]). [`PgCluster::url`] gives the superuser's.
     pub async fn create_database(&self, database: &str) -> anyhow::Result<String> {
         let mut admin = PgConnection::connect(&self.url("postgres"))
             .await
@@ -92,7 +93,6 @@ impl PgCluster {
             .execute(format!("CREATE DATABASE \"{database}\"").as_str())
             .await
             .context("creating the database")?;
-        admin.close().await.ok();
         let url = self.url(database);
         let mut connection = PgConnection::connect(&url).await?;
         benchhub_db::MIGRATOR
@@ -100,7 +100,19 @@ impl PgCluster {
             .await
             .context("migrating the database")?;
         connection.close().await.ok();
-        Ok(url)
+        benchhub_db::roles::ensure_service_role(
+            &mut admin,
+            crate::SERVICE_ROLE,
+            Some(crate::SERVICE_PASSWORD),
+        )
+        .await
+        .context("creating the service role")?;
+        admin.close().await.ok();
+        Ok(crate::url_with_login(
+            &url,
+            crate::SERVICE_ROLE,
+            crate::SERVICE_PASSWORD,
+        ))
     }
 
     /// Stops the server (`pg_ctl stop -m fast`: open connections are terminated) and waits for it.

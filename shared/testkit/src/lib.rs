@@ -54,13 +54,38 @@ pub fn url_with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// Login role the services use in tests: NOINHERIT, a member of benchhub's three NOLOGIN roles, no
+/// other right (the way `benchctl db setup` makes a service role). Created on first use.
+pub const SERVICE_ROLE: &str = "benchhub_test_service";
+pub(crate) const SERVICE_PASSWORD: &str = "benchhub-test";
+
+/// Returns `url` with its user and password replaced.
+pub fn url_with_login(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let host_and_rest = match rest.split_once('/') {
+        Some((authority, path)) => {
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            format!("{host}/{path}")
+        }
+        None => rest
+            .rsplit_once('@')
+            .map_or(rest, |(_, host)| host)
+            .to_owned(),
+    };
+    format!("{scheme}://{user}:{password}@{host_and_rest}")
+}
+
 /// A throwaway database with every migration applied.
 #[derive(Debug)]
 pub struct TestDb {
     /// Database name (`bhtest_<pid>_<random>`).
     pub name: String,
-    /// Connection URL of this database.
+    /// URL a service connects with: the service role [`SERVICE_ROLE`], never a superuser.
     pub url: String,
+    /// URL of the same database as the superuser that owns its tables (migrations, set-up).
+    pub owner_url: String,
     /// Superuser pool on this database, for assertions and set-up.
     pub pool: PgPool,
     server_url: String,
@@ -97,15 +122,16 @@ impl TestDb {
             }
         }
         admin.close().await.ok();
-        let url = url_with_database(&server_url, &name);
+        let owner_url = url_with_database(&server_url, &name);
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(4)
-            .connect(&url)
+            .connect(&owner_url)
             .await
             .context("connecting to the test database")?;
         Ok(Self {
             name,
-            url,
+            url: url_with_login(&owner_url, SERVICE_ROLE, SERVICE_PASSWORD),
+            owner_url,
             pool,
             server_url,
         })
@@ -185,6 +211,9 @@ async fn ensure_template(server_url: &str) -> anyhow::Result<String> {
                 .execute(format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"").as_str())
                 .await?;
         }
+        benchhub_db::roles::ensure_service_role(&mut admin, SERVICE_ROLE, Some(SERVICE_PASSWORD))
+            .await
+            .context("creating the test service role")?;
         drop_orphans(&mut admin).await;
         anyhow::Ok(())
     }

@@ -97,7 +97,7 @@ async fn outage_with_a_run_in_flight(dir: &Path, cluster: &mut PgCluster) -> any
     let url = cluster.create_database("benchhub_outage").await?;
     let pool = PgPoolOptions::new()
         .max_connections(2)
-        .connect(&url)
+        .connect(&cluster.url("benchhub_outage"))
         .await?;
     let upstream = replay().await?;
     let (_, fake) = benchhub_fake_provider::spawn(FakeConfig::default()).await?;

@@ -1,6 +1,7 @@
 //! One module per command group; each prints to stdout and returns an error for a non-zero exit.
 
 pub mod chart;
+pub mod db;
 pub mod fake_provider;
 pub mod health;
 pub mod ingest;
@@ -18,6 +19,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let clients = Clients::new(cli.endpoints())?;
     match cli.command {
         Command::Health(args) => health::run(&clients, &args).await,
+        Command::Db(command) => db::run(command).await,
         Command::Sources => sources::run(&clients).await,
         Command::Token(command) => token::run(&clients, command).await,
         Command::Chart(command) => chart::run(&clients, command).await,
