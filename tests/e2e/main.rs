@@ -2,6 +2,7 @@
 //! benchctl's client code where it exists.
 
 mod catalog;
+mod console;
 mod foundation;
 mod grpcurl;
 mod hostile;

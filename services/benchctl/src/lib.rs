@@ -3,7 +3,7 @@
 //! [`client::Clients`] dials the services with the caller's token; [`commands`] turn RPC answers into
 //! tables.
 
-pub mod charts;
+pub use benchhub_charts as charts;
 pub mod cli;
 pub mod client;
 pub mod commands;

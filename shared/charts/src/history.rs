@@ -97,6 +97,12 @@ pub fn render_model_history(
     write_chart(&chart, out_dir, stem)
 }
 
+/// Draws the model history as an SVG document (a string), for inlining in a page.
+pub fn model_history_svg(history: &ModelHistory) -> Result<String, ChartError> {
+    let chart = prepare(history)?;
+    super::svg_string(&chart)
+}
+
 fn prepare(history: &ModelHistory) -> Result<HistoryChart<'_>, ChartError> {
     let mut panels: Vec<Panel<'_>> = Vec::new();
     let mut color_index = 0;

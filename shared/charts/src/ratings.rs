@@ -56,6 +56,12 @@ pub fn render_ratings(
     write_chart(&chart, out_dir, stem)
 }
 
+/// Draws a run's ratings as an SVG document (a string), for inlining in a page.
+pub fn ratings_svg(ratings: &RunRatings) -> Result<String, ChartError> {
+    let chart = prepare(ratings)?;
+    super::svg_string(&chart)
+}
+
 fn prepare(ratings: &RunRatings) -> Result<RatingsChart<'_>, ChartError> {
     let mut names: Vec<&str> = ratings
         .ratings

@@ -59,6 +59,12 @@ pub fn render_suite_trend(
     write_chart(&chart, out_dir, stem)
 }
 
+/// Draws a suite's cost trend as an SVG document (a string), for inlining in a page.
+pub fn suite_trend_svg(trend: &SuiteTrend) -> Result<String, ChartError> {
+    let chart = prepare(trend)?;
+    super::svg_string(&chart)
+}
+
 fn prepare(trend: &SuiteTrend) -> Result<TrendChart<'_>, ChartError> {
     let mut runs: Vec<(&str, DateTime<Utc>)> = Vec::new();
     let mut models: Vec<&str> = Vec::new();

@@ -1,12 +1,13 @@
-//! Charts rendered from plain Rust data, each written as both an SVG and a PNG file.
+//! Charts rendered from plain Rust data, each written as both an SVG and a PNG file (benchctl) or
+//! returned as an SVG string to inline in a page (the console).
 //!
-//! The renderers know nothing about protobuf: `commands::chart` converts RPC answers into the structs
-//! here. Text is measured and drawn with a font bundled in the binary (Ubuntu Light from
+//! The renderers know nothing about protobuf: [`proto`] converts RPC answers into the structs here. Text is measured and drawn with a font bundled in the binary (Ubuntu Light from
 //! `epaint_default_fonts`, registered with plotters' `ab_glyph` support; PNG glyphs are placed by
 //! `glyphs`), so charts render the same on a machine without any system fonts or fontconfig.
 
 mod glyphs;
 mod history;
+pub mod proto;
 mod quality_cost;
 mod ratings;
 mod suite_trend;
@@ -18,10 +19,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-pub use history::{HistoryPoint, HistorySeries, ModelHistory, render_model_history};
-pub use quality_cost::{ModelQualityCost, RunQualityCost, render_run_quality_cost};
-pub use ratings::{ModelRatingInterval, RunRatings, render_ratings};
-pub use suite_trend::{SuiteTrend, TrendPoint, render_suite_trend};
+pub use history::{
+    HistoryPoint, HistorySeries, ModelHistory, model_history_svg, render_model_history,
+};
+pub use quality_cost::{
+    ModelQualityCost, RunQualityCost, render_run_quality_cost, run_quality_cost_svg,
+};
+pub use ratings::{ModelRatingInterval, RunRatings, ratings_svg, render_ratings};
+pub use suite_trend::{SuiteTrend, TrendPoint, render_suite_trend, suite_trend_svg};
 
 /// The font every chart is drawn with: Ubuntu Light (Ubuntu Font Licence 1.0), bundled by
 /// `epaint_default_fonts`.
@@ -157,6 +162,20 @@ fn write_chart<C: Chart>(chart: &C, out_dir: &Path, stem: &str) -> Result<ChartF
     paint(chart, &png).map_err(draw_error(&files.png))?;
     drop(png);
     Ok(files)
+}
+
+/// Draws `chart` as an SVG document in memory, for inlining in HTML.
+fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
+    register_fonts()?;
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
+        paint(chart, &area).map_err(|DrawError(message)| ChartError::Draw {
+            path: PathBuf::from("(inline svg)"),
+            message,
+        })?;
+    }
+    Ok(svg)
 }
 
 fn paint<C: Chart, DB: DrawingBackend>(

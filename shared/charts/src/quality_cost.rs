@@ -73,6 +73,12 @@ pub fn render_run_quality_cost(
     write_chart(&chart, out_dir, stem)
 }
 
+/// Draws a run's quality against cost as an SVG document (a string), for inlining in a page.
+pub fn run_quality_cost_svg(data: &RunQualityCost) -> Result<String, ChartError> {
+    let chart = prepare(data)?;
+    super::svg_string(&chart)
+}
+
 fn prepare(data: &RunQualityCost) -> Result<QualityCostChart<'_>, ChartError> {
     let mut models: Vec<&str> = data
         .models

@@ -1,0 +1,14 @@
+//! The `console` binary: parses configuration, starts telemetry and serves the web console.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config: benchhub_console::Config = benchhub_common::config::parse();
+    benchhub_common::telemetry::init(config.log_format);
+    benchhub_common::host::run_main(
+        "console",
+        config.addr,
+        "BENCHHUB_CONSOLE_ADDR",
+        |listener, shutdown| benchhub_console::run(config, listener, shutdown),
+    )
+    .await
+}
