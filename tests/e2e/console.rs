@@ -381,3 +381,224 @@ async fn a_service_that_is_down_gives_a_page_with_a_banner() -> anyhow::Result<(
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     console.server.stop().await
 }
+
+/// Signs in with `token` and returns the session cookie (`bh_session=…`).
+async fn sign_in(console: &Console, token: &str) -> anyhow::Result<String> {
+    let response = console.http.get(console.url("/login")).send().await?;
+    let login_cookie = set_cookie(&response, "bh_login").expect("login cookie");
+    let login_cookie = login_cookie.split(';').next().unwrap_or("").to_owned();
+    let csrf = csrf_of(&response.text().await?);
+    let response = console
+        .post(
+            "/login",
+            Some(&login_cookie),
+            &[("csrf", &csrf), ("token", token)],
+        )
+        .await?;
+    anyhow::ensure!(response.status() == StatusCode::SEE_OTHER, "sign-in failed");
+    let session = set_cookie(&response, "bh_session").expect("session cookie");
+    Ok(session.split(';').next().unwrap_or("").to_owned())
+}
+
+fn fake_registry(fake_url: &str) -> benchhub_providers::ProviderRegistry {
+    let url = fake_url.to_owned();
+    benchhub_providers::ProviderRegistry::from_parts(
+        move |name| (name == "BENCHHUB_FAKE_PROVIDER_URL").then(|| url.clone()),
+        None,
+    )
+    .expect("valid registry")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suite_gets_cases_from_an_upload_and_a_run_started_after_its_estimate_ends_live()
+-> anyhow::Result<()> {
+    let (_, fake) =
+        benchhub_fake_provider::spawn(benchhub_fake_provider::FakeConfig::default()).await?;
+    let fake_url = fake.url();
+    let stack = Stack::start_configured(
+        |_| {},
+        |runner| {
+            runner.providers = fake_registry(&fake_url);
+        },
+    )
+    .await?;
+    let console = Console::start(
+        &stack.ingest.url,
+        &stack.rankings.url,
+        &stack.runner.url,
+        &stack.judge.url,
+    )
+    .await?;
+
+    // Suites need a session.
+    let response = console.http.get(console.url("/suites")).send().await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = sign_in(&console, ADMIN_TOKEN).await?;
+    let (status, page) = console.get("/suites", Some(&session)).await?;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&page);
+    let response = console
+        .post("/suites", Some(&session), &[("name", "no-csrf")])
+        .await?;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = console
+        .post(
+            "/suites",
+            Some(&session),
+            &[
+                ("csrf", &csrf),
+                ("name", "console-suite"),
+                ("description", "from the console"),
+            ],
+        )
+        .await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let suite_path = response.headers()[LOCATION].to_str()?.to_owned();
+    assert!(suite_path.starts_with("/suites/"), "{suite_path}");
+
+    // Cases from a JSONL upload (multipart).
+    let jsonl = (0..4)
+        .map(|index| {
+            format!(
+                r#"{{"input": "Question {index}? <<answer:answer {index}>>", "expected_output": "answer {index}", "tags": ["demo"]}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::text(jsonl).file_name("cases.jsonl"),
+        );
+    let response = console
+        .http
+        .post(console.url(&format!("{suite_path}/cases")))
+        .header("cookie", &session)
+        .multipart(form)
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = console.get(&suite_path, Some(&session)).await?;
+    assert!(page.contains("Added 4 cases"), "{page}");
+    assert!(page.contains("Question 0?"));
+
+    // A bad file is refused with the reason, nothing added.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::text("{not json").file_name("bad.jsonl"),
+        );
+    console
+        .http
+        .post(console.url(&format!("{suite_path}/cases")))
+        .header("cookie", &session)
+        .multipart(form)
+        .send()
+        .await?;
+    let (_, page) = console.get(&suite_path, Some(&session)).await?;
+    assert!(page.contains("No case was added"), "{page}");
+    assert!(
+        page.contains("bad.jsonl"),
+        "the error names the file: {page}"
+    );
+
+    // The estimate first, then the run.
+    let run_form = [
+        ("csrf", csrf.as_str()),
+        ("models", "fake/good, fake/bad"),
+        ("grader", "exact"),
+        ("repetitions", "1"),
+    ];
+    let response = console
+        .post(&format!("{suite_path}/runs"), Some(&session), &run_form)
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await?;
+    assert!(page.contains("Start this run?"), "{page}");
+    assert!(page.contains("8 calls"), "{page}");
+    let mut confirmed = run_form.to_vec();
+    confirmed.push(("confirm", "1"));
+    let response = console
+        .post(&format!("{suite_path}/runs"), Some(&session), &confirmed)
+        .await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let run_path = response.headers()[LOCATION].to_str()?.to_owned();
+    assert!(run_path.starts_with("/runs/"), "{run_path}");
+
+    // Live progress over Server-Sent Events until the run ends.
+    let mut events = console
+        .http
+        .get(console.url(&format!("{run_path}/events")))
+        .header("cookie", &session)
+        .send()
+        .await?;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(
+        events.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/event-stream")
+    );
+    let mut seen = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(chunk) = events.chunk().await? {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: end") {
+                return anyhow::Ok(());
+            }
+        }
+        anyhow::bail!("the event stream ended without an end event: {seen}")
+    })
+    .await;
+    ended.map_err(|_| anyhow::anyhow!("no end event within 60 s"))??;
+    assert!(seen.contains("data: COMPLETED"), "{seen}");
+
+    let (status, page) = console.get(&run_path, Some(&session)).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"data-status="COMPLETED""#), "{page}");
+    assert!(page.contains("fake/good"));
+    assert!(
+        page.contains("is best") || page.contains("No single best model"),
+        "how sure: {page}"
+    );
+    assert!(page.contains("answer 0"), "outputs are shown");
+
+    let (status, page) = console.get(&suite_path, Some(&session)).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Completed runs"));
+    assert!(page.contains(r#"class="mark best""#), "{page}");
+    assert!(
+        page.contains(r#"class="mark cheapest""#) || page.contains("unpriced"),
+        "{page}"
+    );
+
+    let run_id = run_path.trim_start_matches("/runs/");
+    let (status, page) = console
+        .get(&format!("{run_path}/compare?with={run_id}"), Some(&session))
+        .await?;
+    assert!(
+        status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+        "{status}: {page}"
+    );
+
+    console.server.stop().await?;
+    stack.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "manual: keeps a console up for screenshots"]
+async fn manual_console_for_screenshots() -> anyhow::Result<()> {
+    let (stack, _replay) = ingested_stack().await?;
+    let console = Console::start(
+        &stack.ingest.url,
+        &stack.rankings.url,
+        &stack.runner.url,
+        &stack.judge.url,
+    )
+    .await?;
+    std::fs::write("/tmp/console-url", &console.server.url)?;
+    tokio::time::sleep(Duration::from_secs(240)).await;
+    console.server.stop().await?;
+    stack.stop().await
+}

@@ -30,6 +30,14 @@ impl Stack {
     pub(crate) async fn start_with(
         configure_ingest: impl FnOnce(&mut benchhub_ingest::Config),
     ) -> anyhow::Result<Self> {
+        Self::start_configured(configure_ingest, |_| {}).await
+    }
+
+    /// Starts the stack; the closures may adjust the ingest and runner configurations.
+    pub(crate) async fn start_configured(
+        configure_ingest: impl FnOnce(&mut benchhub_ingest::Config),
+        configure_runner: impl FnOnce(&mut benchhub_runner::Config),
+    ) -> anyhow::Result<Self> {
         benchhub_common::telemetry::init_for_tests();
         let db = TestDb::new().await?;
         let mut ingest_config = benchhub_ingest::Config::for_tests(&db.url);
@@ -45,16 +53,20 @@ impl Stack {
             benchhub_rankings::run(rankings_config, listener, shutdown)
         })
         .await?;
-        let mut runner_config = benchhub_runner::Config::for_tests(&db.url);
-        runner_config.common.admin_token = admin();
-        let runner = TestServer::start(|listener, shutdown| {
-            benchhub_runner::run(runner_config, listener, shutdown)
-        })
-        .await?;
         let mut judge_config = benchhub_judge::Config::for_tests(&db.url);
         judge_config.common.admin_token = admin();
         let judge = TestServer::start(|listener, shutdown| {
             benchhub_judge::run(judge_config, listener, shutdown)
+        })
+        .await?;
+        let mut runner_config = benchhub_runner::Config::for_tests(&db.url);
+        runner_config.common.admin_token = admin();
+        // Grading goes through the judge, started first.
+        runner_config.judge_url = judge.url.clone();
+        runner_config.judge_token = admin();
+        configure_runner(&mut runner_config);
+        let runner = TestServer::start(|listener, shutdown| {
+            benchhub_runner::run(runner_config, listener, shutdown)
         })
         .await?;
         for server in [&ingest, &rankings, &runner, &judge] {

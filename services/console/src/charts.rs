@@ -15,7 +15,7 @@ pub fn history_svg(history: &pb::GetModelHistoryResponse) -> Option<String> {
 }
 
 /// Drops an XML declaration, which must not appear inside HTML.
-fn strip_prolog(svg: String) -> String {
+pub fn strip_prolog(svg: String) -> String {
     match svg.strip_prefix("<?xml") {
         Some(rest) => rest
             .split_once("?>")

@@ -36,6 +36,8 @@ pub struct AppState {
     pub services: Services,
     /// Signed-in sessions.
     pub sessions: Arc<Sessions>,
+    /// Fires when the console stops; ends live event streams so shutdown does not wait on them.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -152,6 +154,21 @@ pub fn router(state: AppState) -> Router {
         .route("/models/{*id}", get(pages::model::page))
         .route("/sources", get(pages::sources::page))
         .route("/sources/{source}/refetch", post(pages::sources::refetch))
+        .route(
+            "/suites",
+            get(pages::suites::list).post(pages::suites::create),
+        )
+        .route("/suites/{id}", get(pages::suites::page))
+        .route("/suites/{id}/runs", post(pages::suites::start_run))
+        .route(
+            "/suites/{id}/cases",
+            post(pages::suites::add_cases).layer(axum::extract::DefaultBodyLimit::max(
+                pages::suites::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route("/runs/{id}", get(pages::runs::page))
+        .route("/runs/{id}/events", get(pages::runs::events))
+        .route("/runs/{id}/compare", get(pages::runs::compare))
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))
         .route("/healthz", get(healthz))
@@ -171,6 +188,7 @@ pub async fn run(
     let state = AppState {
         services: Services::new(&config)?,
         sessions: Arc::new(Sessions::new(config.session_ttl, config.secure_cookies)),
+        shutdown: shutdown.clone(),
     };
     let local = listener.local_addr().ok();
     tracing::info!(addr = ?local, "console listening");

@@ -19,15 +19,19 @@ pub struct Services {
     ingest: Channel,
     rankings: Channel,
     runner: Channel,
+    /// The runner without a deadline, for WatchRun streams that last as long as the run.
+    runner_streaming: Channel,
     judge: Channel,
 }
 
 fn channel(url: &str, timeout: Duration) -> anyhow::Result<Channel> {
+    Ok(endpoint(url, timeout)?.timeout(timeout).connect_lazy())
+}
+
+fn endpoint(url: &str, timeout: Duration) -> anyhow::Result<Endpoint> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .connect_timeout(Duration::from_secs(2).min(timeout))
-        .timeout(timeout)
-        .tcp_nodelay(true)
-        .connect_lazy())
+        .tcp_nodelay(true))
 }
 
 impl Services {
@@ -37,6 +41,9 @@ impl Services {
             ingest: channel(&config.ingest_url, config.rpc_timeout)?,
             rankings: channel(&config.rankings_url, config.rpc_timeout)?,
             runner: channel(&config.runner_url, config.rpc_timeout)?,
+            runner_streaming: endpoint(&config.runner_url, config.rpc_timeout)?
+                .http2_keep_alive_interval(Duration::from_secs(20))
+                .connect_lazy(),
             judge: channel(&config.judge_url, config.rpc_timeout)?,
         })
     }
@@ -67,6 +74,12 @@ impl Services {
     /// A health client of the rankings service.
     pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
         tonic_health::pb::health_client::HealthClient::new(self.rankings.clone())
+    }
+
+    /// A runner client for streams (no deadline).
+    pub fn runner_streaming(&self) -> pb::runner_service_client::RunnerServiceClient<Channel> {
+        pb::runner_service_client::RunnerServiceClient::new(self.runner_streaming.clone())
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
     }
 
     /// A judge client.

@@ -13,3 +13,41 @@ document.addEventListener("keydown", (event) => {
     search.focus();
   }
 });
+
+// A running benchmark follows its progress over Server-Sent Events and reloads when it ends.
+(() => {
+  const live = document.getElementById("live");
+  const url = live && live.dataset.events;
+  if (!url || typeof EventSource === "undefined") return;
+  const set = (id, text) => {
+    const element = document.getElementById(id);
+    if (element && text !== undefined && text !== null) element.textContent = String(text);
+  };
+  const source = new EventSource(url);
+  source.addEventListener("progress", (event) => {
+    const data = JSON.parse(event.data);
+    set("run-done", data.done);
+    set("run-total", data.total);
+    set("run-failed", data.failed);
+    set("run-cost", data.cost);
+    set("run-eta", data.eta || "–");
+    set("run-providers", data.providers);
+    const bar = document.getElementById("run-progress");
+    if (bar) {
+      bar.max = Math.max(1, data.total);
+      bar.value = data.done + data.failed;
+    }
+  });
+  source.addEventListener("status", (event) => {
+    set("run-status", event.data);
+    const status = document.getElementById("run-status");
+    if (status) status.dataset.status = event.data;
+  });
+  source.addEventListener("end", (event) => {
+    set("run-status", event.data);
+    const status = document.getElementById("run-status");
+    if (status) status.dataset.status = event.data;
+    source.close();
+    window.location.reload();
+  });
+})();

@@ -2,7 +2,7 @@
 //! `benchctl run show <id>`, `benchctl runs`, `benchctl cancel <id>`, `benchctl stats <suite>`.
 
 pub mod compare;
-pub mod import;
+pub use benchhub_cases as import;
 mod show;
 
 use std::path::PathBuf;

@@ -3,4 +3,6 @@
 pub mod login;
 pub mod model;
 pub mod rankings;
+pub mod runs;
 pub mod sources;
+pub mod suites;

@@ -222,7 +222,8 @@ impl RankingsForm {
             weights,
             as_of: self.get("as_of").unwrap_or("").to_owned(),
             compare_to: self.get("compare_to").unwrap_or("").to_owned(),
-            view: pb::RankingView::Basic as i32,
+            // Full rows: intervals, per-category freshness, sources and every metric.
+            view: pb::RankingView::Full as i32,
             group_by_family: self.get("by_family").is_some(),
         })
     }
@@ -279,6 +280,27 @@ pub async fn page(
                 .map_err(|status| PageError::from_status("rankings", &status))
         }
     };
+    // The metrics a person may add as columns; without them the page still works.
+    let metrics = state
+        .services
+        .rankings()
+        .list_benchmarks(request(
+            pb::ListBenchmarksRequest {
+                page_size: 1000,
+                ..Default::default()
+            },
+            session.as_ref(),
+        ))
+        .await
+        .map(|response| {
+            response
+                .into_inner()
+                .categories
+                .into_iter()
+                .flat_map(|category| category.metrics)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
     match rendered {
         Ok(response) => Page {
             status: StatusCode::OK,
@@ -287,7 +309,7 @@ pub async fn page(
                 Nav::Rankings,
                 session.as_ref(),
                 flash.as_ref(),
-                content(&form, Some(&response), None),
+                content(&form, &metrics, Some(&response), None),
             ),
         }
         .into_response(),
@@ -299,7 +321,7 @@ pub async fn page(
                 Nav::Rankings,
                 session.as_ref(),
                 flash.as_ref(),
-                content(&form, None, Some(&message)),
+                content(&form, &metrics, None, Some(&message)),
             ),
         }
         .into_response(),
@@ -310,6 +332,7 @@ pub async fn page(
 
 fn content(
     form: &RankingsForm,
+    metrics: &[pb::BenchmarkMetric],
     response: Option<&pb::ListRankingsResponse>,
     problem: Option<&str>,
 ) -> Markup {
@@ -322,9 +345,9 @@ fn content(
             (summary(response))
             (source_strip(&response.source_status))
         }
-        (filters(form))
+        (filters(form, metrics))
         @if let Some(response) = response {
-            (table(form, response))
+            (table(form, metrics, response))
             (paging(form, response))
         }
     }
@@ -374,7 +397,12 @@ fn source_strip(statuses: &[pb::SourceStatus]) -> Markup {
     }
 }
 
-fn filters(form: &RankingsForm) -> Markup {
+/// `source.category.metric`, the path `order_by` takes after `metric.`.
+fn metric_path(metric: &pb::BenchmarkMetric) -> String {
+    format!("{}.{}.{}", metric.source, metric.category, metric.metric)
+}
+
+fn filters(form: &RankingsForm, metrics: &[pb::BenchmarkMetric]) -> Markup {
     let text = |key: &str| form.get(key).unwrap_or("").to_owned();
     let list = |key: &str| form.all(key).join(", ");
     html! {
@@ -425,6 +453,20 @@ fn filters(form: &RankingsForm) -> Markup {
                 label { "Rows " input type="text" inputmode="numeric" name="page_size" value=(text("page_size")) placeholder="50" size="4"; }
                 label class="check" { input type="checkbox" name="all" value="1" checked[form.get("all").is_some()]; " Include unbenchmarked models" }
                 label class="check" { input type="checkbox" name="by_family" value="1" checked[form.get("by_family").is_some()]; " One row per family" }
+            }
+            @if !metrics.is_empty() {
+                details class="metrics" open[!form.all("metric").is_empty()] {
+                    summary { "Metric columns (" (metrics.len()) " benchmarks)" }
+                    div class="metric-list" {
+                        @for metric in metrics {
+                            @let path = metric_path(metric);
+                            label class="check" {
+                                input type="checkbox" name="metric" value=(path) checked[form.has("metric", &path)];
+                                " " (path) " " span class="reason" { "(" (metric.model_count) " models)" }
+                            }
+                        }
+                    }
+                }
             }
             div class="row actions" {
                 button type="submit" { "Apply" }
@@ -516,8 +558,37 @@ pub fn price_text(price: Option<&pb::Price>) -> (String, String) {
     }
 }
 
-fn table(form: &RankingsForm, response: &pb::ListRankingsResponse) -> Markup {
+fn metric_cell(row: &pb::RankingRow, metric: &pb::BenchmarkMetric) -> Markup {
+    let value = row.metrics.iter().find(|value| {
+        value.source == metric.source
+            && value.category == metric.category
+            && value.metric == metric.metric
+    });
+    html! {
+        @match value {
+            Some(value) => {
+                td class="num" title=(format!("{} {} · snapshot {} · upstream name {}", value.source, value.metric, value.snapshot_date, value.source_model_name)) {
+                    (number(Some(value.value), 1))
+                    @if let (Some(low), Some(high)) = (value.ci_low, value.ci_high) {
+                        br; span class="interval" title="95% interval" { (number(Some(low), 1)) "–" (number(Some(high), 1)) }
+                    }
+                }
+            }
+            None => { td class="num" { "–" } }
+        }
+    }
+}
+
+fn table(
+    form: &RankingsForm,
+    metrics: &[pb::BenchmarkMetric],
+    response: &pb::ListRankingsResponse,
+) -> Markup {
     let comparing = form.get("compare_to").is_some();
+    let chosen: Vec<&pb::BenchmarkMetric> = metrics
+        .iter()
+        .filter(|metric| form.has("metric", &metric_path(metric)))
+        .collect();
     html! {
         table class="rankings" {
             caption { "Models ranked by " (form.get("sort").unwrap_or("overall score")) ". Intervals are 95%." }
@@ -531,6 +602,9 @@ fn table(form: &RankingsForm, response: &pb::ListRankingsResponse) -> Markup {
                     @for (field, label) in SORTABLE.iter().skip(4).take(4) { (sort_header(form, field, label)) }
                     th scope="col" { "Speed" }
                     (sort_header(form, SORTABLE[8].0, SORTABLE[8].1))
+                    @for metric in &chosen {
+                        (sort_header(form, &format!("metric.{}", metric_path(metric)), &format!("{} {}", metric.source, metric.metric)))
+                    }
                     th scope="col" { "Freshness" }
                     th scope="col" { "Sources" }
                 }
@@ -560,8 +634,9 @@ fn table(form: &RankingsForm, response: &pb::ListRankingsResponse) -> Markup {
                         td class="num" { (number(performance.tokens_per_second, 0)) }
                         td { (speed_word(performance.performance_tier)) }
                         td class="num" { (row.coding_benchmarks) }
+                        @for metric in &chosen { (metric_cell(row, metric)) }
                         (freshness_cell(row.freshness.as_ref(), &row.sources))
-                        td class="sources" { (row.sources.len()) }
+                        td class="sources" title=(row.sources.join(", ")) { (row.sources.len()) }
                     }
                 }
             }

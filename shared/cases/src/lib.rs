@@ -1,4 +1,5 @@
-//! Reading test cases from JSONL and CSV files for `benchctl suite add` and `benchctl run --cases`.
+//! Reading test cases from JSONL and CSV files for `benchctl suite add`, `benchctl run --cases` and
+//! the console's case upload.
 //!
 //! JSONL: one object per line (blank lines and lines starting with `#` are skipped):
 //! `{"input": "...", "expected_output": "...", "rubric": "...", "tags": ["sql"], "grader": "exact"}`.
