@@ -1,4 +1,4 @@
-# benchhub: the four services and benchctl in one image; docker-compose.yml picks the binary
+# benchhub: the four services, the web console and benchctl in one image; docker-compose.yml picks the binary
 # with `command:`. Build: docker build -t benchhub:local .
 
 # --- build --------------------------------------------------------------------------------
@@ -9,7 +9,7 @@ COPY . .
 RUN cargo build --release --locked --workspace --bins \
     && mkdir -p /out \
     && cp target/release/ingest target/release/rankings target/release/runner \
-          target/release/judge target/release/benchctl /out/
+          target/release/judge target/release/console target/release/benchctl /out/
 
 # --- runtime ------------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -23,4 +23,4 @@ COPY --from=builder /out/ /usr/local/bin/
 USER benchhub:benchhub
 WORKDIR /var/lib/benchhub
 ENV BENCHHUB_LOG_FORMAT=json
-EXPOSE 50051 50052 50053 50054
+EXPOSE 50051 50052 50053 50054 8080

@@ -400,7 +400,7 @@ async fn sign_in(console: &Console, token: &str) -> anyhow::Result<String> {
     Ok(session.split(';').next().unwrap_or("").to_owned())
 }
 
-fn fake_registry(fake_url: &str) -> benchhub_providers::ProviderRegistry {
+pub(crate) fn fake_registry(fake_url: &str) -> benchhub_providers::ProviderRegistry {
     let url = fake_url.to_owned();
     benchhub_providers::ProviderRegistry::from_parts(
         move |name| (name == "BENCHHUB_FAKE_PROVIDER_URL").then(|| url.clone()),

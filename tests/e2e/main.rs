@@ -1,6 +1,7 @@
 //! End-to-end tests: every service in this process over real gRPC and a real Postgres, driven through
 //! benchctl's client code where it exists.
 
+mod browser;
 mod catalog;
 mod console;
 mod foundation;

@@ -124,6 +124,8 @@ pub enum Command {
     /// Run the offline upstream replay server (generated payloads or a fixtures directory).
     #[command(subcommand)]
     Replay(crate::commands::ingest::ReplayCommand),
+    /// Screenshots of web console pages in headless Chromium, signed in with the token.
+    Screens(crate::commands::screens::ScreensArgs),
 }
 
 /// Arguments of `benchctl health`.

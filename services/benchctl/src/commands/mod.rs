@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod judge;
 pub mod rankings;
 pub mod runner;
+pub mod screens;
 pub mod sources;
 pub mod token;
 
@@ -16,6 +17,7 @@ use crate::client::Clients;
 
 /// Runs the parsed command.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let token = cli.endpoints().token;
     let clients = Clients::new(cli.endpoints())?;
     match cli.command {
         Command::Health(args) => health::run(&clients, &args).await,
@@ -41,5 +43,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Alias(command) => ingest::run_alias(&clients, command).await,
         Command::Detect(args) => ingest::run_detect(&clients, &args).await,
         Command::Replay(command) => ingest::run_replay(command).await,
+        Command::Screens(args) => screens::run(&args, token.as_deref()).await,
     }
 }
