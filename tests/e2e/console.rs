@@ -347,6 +347,73 @@ async fn sign_in_csrf_and_a_refetch_with_its_result_banner() -> anyhow::Result<(
     let (_, page) = console.get("/sources", Some(&session)).await?;
     assert!(!page.contains("Re-fetch of openrouter:"));
 
+    // Re-ingest all, as a dry run: one line per source as each finishes, then the summary.
+    let response = console
+        .post(
+            "/sources/reingest-all",
+            Some(&session),
+            &[("csrf", &csrf), ("dry_run", "1")],
+        )
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await?;
+    assert!(page.contains("Re-ingest all (dry run)"), "{page}");
+    for source in ["modelsdev", "openrouter", "lmarena"] {
+        assert!(
+            page.contains(&format!("<strong>{source}</strong>")),
+            "{source}: {page}"
+        );
+    }
+    assert!(page.contains("Done."), "{page}");
+    assert!(
+        page.trim_end().ends_with("</html>"),
+        "the streamed page is whole"
+    );
+
+    // Detect new models at a live source.
+    let response = console
+        .post(
+            "/sources/openrouter/detect",
+            Some(&session),
+            &[("csrf", &csrf)],
+        )
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await?;
+    assert!(page.contains("New models at openrouter"), "{page}");
+    assert!(page.contains("already known"), "{page}");
+
+    // Unmatched names with their suggested models; an alias from a suggestion.
+    let (_, page) = console.get("/sources", Some(&session)).await?;
+    assert!(page.contains("Unmatched upstream names"), "{page}");
+    if let Some(form) = page.split(r#"action="/sources/aliases""#).nth(1) {
+        let field = |name: &str| {
+            let marker = format!(r#"name="{name}" value=""#);
+            form.split(&marker)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&quot;", "\"")
+        };
+        let (source, alias, model) = (field("source"), field("alias"), field("model_id"));
+        let response = console
+            .post(
+                "/sources/aliases",
+                Some(&session),
+                &[
+                    ("csrf", &csrf),
+                    ("source", &source),
+                    ("alias", &alias),
+                    ("model_id", &model),
+                ],
+            )
+            .await?;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let (_, page) = console.get("/sources", Some(&session)).await?;
+        assert!(page.contains("is now an alias of"), "{page}");
+    }
+
     // Signing out ends the session.
     let response = console
         .post("/logout", Some(&session), &[("csrf", &csrf)])
@@ -582,23 +649,6 @@ async fn a_suite_gets_cases_from_an_upload_and_a_run_started_after_its_estimate_
         "{status}: {page}"
     );
 
-    console.server.stop().await?;
-    stack.stop().await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "manual: keeps a console up for screenshots"]
-async fn manual_console_for_screenshots() -> anyhow::Result<()> {
-    let (stack, _replay) = ingested_stack().await?;
-    let console = Console::start(
-        &stack.ingest.url,
-        &stack.rankings.url,
-        &stack.runner.url,
-        &stack.judge.url,
-    )
-    .await?;
-    std::fs::write("/tmp/console-url", &console.server.url)?;
-    tokio::time::sleep(Duration::from_secs(240)).await;
     console.server.stop().await?;
     stack.stop().await
 }

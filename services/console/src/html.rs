@@ -78,7 +78,11 @@ pub fn layout(
                     }
                     div class="who" {
                         @if let Some(session) = session {
-                            span { "Signed in as " strong { (session.subject) } " (" (session.tenant) (if session.admin { ", admin" } else { "" }) ")" }
+                            span {
+                                "Signed in as " strong { (session.subject) }
+                                @if !session.tenant.is_empty() { " · tenant " (session.tenant) }
+                                @if session.admin { " · admin" }
+                            }
                             form method="post" action="/logout" class="inline" {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 button type="submit" { "Sign out" }

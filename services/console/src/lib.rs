@@ -154,6 +154,9 @@ pub fn router(state: AppState) -> Router {
         .route("/models/{*id}", get(pages::model::page))
         .route("/sources", get(pages::sources::page))
         .route("/sources/{source}/refetch", post(pages::sources::refetch))
+        .route("/sources/{source}/detect", post(pages::catalog::detect))
+        .route("/sources/reingest-all", post(pages::catalog::reingest_all))
+        .route("/sources/aliases", post(pages::catalog::add_alias))
         .route(
             "/suites",
             get(pages::suites::list).post(pages::suites::create),

@@ -19,6 +19,8 @@ pub struct Services {
     ingest: Channel,
     rankings: Channel,
     runner: Channel,
+    /// The ingest service without a deadline, for ReingestAll streams.
+    ingest_streaming: Channel,
     /// The runner without a deadline, for WatchRun streams that last as long as the run.
     runner_streaming: Channel,
     judge: Channel,
@@ -41,6 +43,9 @@ impl Services {
             ingest: channel(&config.ingest_url, config.rpc_timeout)?,
             rankings: channel(&config.rankings_url, config.rpc_timeout)?,
             runner: channel(&config.runner_url, config.rpc_timeout)?,
+            ingest_streaming: endpoint(&config.ingest_url, config.rpc_timeout)?
+                .http2_keep_alive_interval(Duration::from_secs(20))
+                .connect_lazy(),
             runner_streaming: endpoint(&config.runner_url, config.rpc_timeout)?
                 .http2_keep_alive_interval(Duration::from_secs(20))
                 .connect_lazy(),
@@ -74,6 +79,12 @@ impl Services {
     /// A health client of the rankings service.
     pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
         tonic_health::pb::health_client::HealthClient::new(self.rankings.clone())
+    }
+
+    /// An ingest client for streams (no deadline).
+    pub fn ingest_streaming(&self) -> pb::ingest_service_client::IngestServiceClient<Channel> {
+        pb::ingest_service_client::IngestServiceClient::new(self.ingest_streaming.clone())
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
     }
 
     /// A runner client for streams (no deadline).

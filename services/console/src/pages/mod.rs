@@ -1,5 +1,6 @@
 //! One module per page (or group of pages); each handler builds its RPCs, then its HTML.
 
+pub mod catalog;
 pub mod login;
 pub mod model;
 pub mod rankings;

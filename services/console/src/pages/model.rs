@@ -149,8 +149,8 @@ fn content(
                                 @if let (Some(low), Some(high)) = (metric.ci_low, metric.ci_high) { (number(Some(low), 2)) "–" (number(Some(high), 2)) } @else { "–" }
                             }
                             td class="num" { @if let Some(samples) = metric.sample_size { (samples) } @else { "–" } }
-                            td { (or_dash(&metric.snapshot_date)) }
-                            td { (or_dash(&metric.data_date)) }
+                            td class="nowrap" { (or_dash(&metric.snapshot_date)) }
+                            td class="nowrap" { (or_dash(&metric.data_date)) }
                             td { (or_dash(&metric.source_model_name)) }
                             td { (or_dash(&metric.match_method)) }
                         }
@@ -178,7 +178,7 @@ fn content(
                     tbody {
                         @for price in &model.prices {
                             @let (input, output) = price_text(Some(price));
-                            tr { th scope="row" { (price.source) } td class="num" { (input) } td class="num" { (output) } td { (or_dash(&price.snapshot_date)) } td { (or_dash(&price.source_model_name)) } }
+                            tr { th scope="row" { (price.source) } td class="num" { (input) } td class="num" { (output) } td class="nowrap" { (or_dash(&price.snapshot_date)) } td { (or_dash(&price.source_model_name)) } }
                         }
                     }
                 }
@@ -242,7 +242,7 @@ fn history_table(history: &pb::GetModelHistoryResponse) -> Markup {
                         @for point in &series.points {
                             tr {
                                 td { (series.source) } th scope="row" { (series.category) "." (series.metric) }
-                                td { (point.snapshot_date) }
+                                td class="nowrap" { (point.snapshot_date) }
                                 td class="num" { (number(Some(point.value), 2)) " " (series.unit) }
                                 td class="num" { @if let (Some(low), Some(high)) = (point.ci_low, point.ci_high) { (number(Some(low), 2)) "–" (number(Some(high), 2)) } @else { "–" } }
                             }

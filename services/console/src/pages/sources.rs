@@ -96,6 +96,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
         ),
         None => None,
     };
+    let unmatched = match &session {
+        Some(session) => Some(crate::pages::catalog::unmatched_section(&state, session).await),
+        None => None,
+    };
     Page {
         status: StatusCode::OK,
         body: layout(
@@ -103,7 +107,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
             Nav::Sources,
             session.as_ref(),
             flash.as_ref(),
-            content(session.as_ref(), &sources, &latest, history.as_ref()),
+            html! {
+                (content(session.as_ref(), &sources, &latest, history.as_ref()))
+                @if let Some(unmatched) = unmatched { (unmatched) }
+            },
         ),
     }
     .into_response()
@@ -119,6 +126,15 @@ fn content(
     html! {
         h1 { "Sources" }
         (latest_card(latest))
+        @if admin {
+            @if let Some(session) = session {
+                form method="post" action="/sources/reingest-all" class="toolbar" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    label class="check" { input type="checkbox" name="dry_run" value="1"; " Dry run (write nothing)" }
+                    " " button type="submit" { "Re-ingest all" }
+                }
+            }
+        }
         table class="sources" {
             caption { "Every upstream source benchhub reads. Disabled sources stay listed with the reason." }
             thead { tr {
@@ -160,6 +176,12 @@ fn content(
                                         form method="post" action=(format!("/sources/{}/refetch", crate::html::encode(&source.name))) {
                                             input type="hidden" name="csrf" value=(session.csrf);
                                             button type="submit" aria-label=(format!("Re-fetch {}", source.name)) { "Re-fetch" }
+                                        }
+                                        @if word == "live" {
+                                            form method="post" action=(format!("/sources/{}/detect", crate::html::encode(&source.name))) {
+                                                input type="hidden" name="csrf" value=(session.csrf);
+                                                button type="submit" class="secondary" aria-label=(format!("Detect new models at {}", source.name)) { "Detect new" }
+                                            }
                                         }
                                     }
                                 } @else { span class="reason" { "disabled" } }
