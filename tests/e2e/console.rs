@@ -347,7 +347,7 @@ async fn sign_in_csrf_and_a_refetch_with_its_result_banner() -> anyhow::Result<(
     let (_, page) = console.get("/sources", Some(&session)).await?;
     assert!(!page.contains("Re-fetch of openrouter:"));
 
-    // Re-ingest all, as a dry run: one line per source as each finishes, then the summary.
+    // Re-ingest all, as a dry run: a job of this session, followed over SSE until it ends.
     let response = console
         .post(
             "/sources/reingest-all",
@@ -355,8 +355,31 @@ async fn sign_in_csrf_and_a_refetch_with_its_result_banner() -> anyhow::Result<(
             &[("csrf", &csrf), ("dry_run", "1")],
         )
         .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let page = response.text().await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let job_path = response.headers()[LOCATION].to_str()?.to_owned();
+    assert!(job_path.starts_with("/sources/reingest/"), "{job_path}");
+    let mut events = console
+        .http
+        .get(console.url(&format!("{job_path}/events")))
+        .header("cookie", &session)
+        .send()
+        .await?;
+    assert_eq!(events.status(), StatusCode::OK);
+    let mut seen = String::new();
+    tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(chunk) = events.chunk().await? {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: end") {
+                return anyhow::Ok(());
+            }
+        }
+        anyhow::bail!("the job's events ended without an end: {seen}")
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the re-ingest did not end within 120 s"))??;
+    assert!(seen.contains("event: result"), "{seen}");
+    let (status, page) = console.get(&job_path, Some(&session)).await?;
+    assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Re-ingest all (dry run)"), "{page}");
     for source in ["modelsdev", "openrouter", "lmarena"] {
         assert!(
@@ -365,10 +388,9 @@ async fn sign_in_csrf_and_a_refetch_with_its_result_banner() -> anyhow::Result<(
         );
     }
     assert!(page.contains("Done."), "{page}");
-    assert!(
-        page.trim_end().ends_with("</html>"),
-        "the streamed page is whole"
-    );
+    // Another session cannot see the job.
+    let (status, _) = console.get(&job_path, None).await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 
     // Detect new models at a live source.
     let response = console

@@ -168,7 +168,9 @@ pub fn freshness_word(value: i32) -> &'static str {
 /// A table cell for a model's freshness: the word (never colour alone), the age, and what it rests on
 /// in the title.
 pub fn freshness_cell(freshness: Option<&pb::ModelFreshness>, sources: &[String]) -> Markup {
-    let freshness = freshness.cloned().unwrap_or_default();
+    let Some(freshness) = freshness else {
+        return html! { td class="freshness unknown" data-freshness="unknown" { "unknown" } };
+    };
     let word = freshness_word(freshness.overall);
     let parts: Vec<(&str, Option<&pb::FreshnessInfo>)> = vec![
         ("benchmarks", freshness.benchmarks.as_ref()),

@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod config;
 pub mod html;
+pub mod jobs;
 pub mod pages;
 pub mod rpc;
 pub mod session;
@@ -36,6 +37,10 @@ pub struct AppState {
     pub services: Services,
     /// Signed-in sessions.
     pub sessions: Arc<Sessions>,
+    /// The catalog's benchmark metrics, reused for a minute by the rankings page.
+    pub metrics_cache: Arc<rpc::Cached<Arc<Vec<benchhub_proto::pb::BenchmarkMetric>>>>,
+    /// Long admin actions started from the console (ReingestAll).
+    pub jobs: Arc<jobs::Jobs>,
     /// Fires when the console stops; ends live event streams so shutdown does not wait on them.
     pub shutdown: CancellationToken,
 }
@@ -156,6 +161,14 @@ pub fn router(state: AppState) -> Router {
         .route("/sources/{source}/refetch", post(pages::sources::refetch))
         .route("/sources/{source}/detect", post(pages::catalog::detect))
         .route("/sources/reingest-all", post(pages::catalog::reingest_all))
+        .route(
+            "/sources/reingest/{job}",
+            get(pages::catalog::reingest_page),
+        )
+        .route(
+            "/sources/reingest/{job}/events",
+            get(pages::catalog::reingest_events),
+        )
         .route("/sources/aliases", post(pages::catalog::add_alias))
         .route(
             "/suites",
@@ -191,6 +204,8 @@ pub async fn run(
     let state = AppState {
         services: Services::new(&config)?,
         sessions: Arc::new(Sessions::new(config.session_ttl, config.secure_cookies)),
+        jobs: Arc::new(jobs::Jobs::default()),
+        metrics_cache: Arc::new(rpc::Cached::default()),
         shutdown: shutdown.clone(),
     };
     let local = listener.local_addr().ok();

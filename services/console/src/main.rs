@@ -1,5 +1,9 @@
 //! The `console` binary: parses configuration, starts telemetry and serves the web console.
 
+/// mimalloc, as in the services: decoding protobuf and writing HTML make many small allocations.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config: benchhub_console::Config = benchhub_common::config::parse();

@@ -166,3 +166,40 @@ impl PageError {
         }
     }
 }
+
+/// One value reused until it is older than the caller allows.
+#[derive(Debug)]
+pub struct Cached<T> {
+    value: std::sync::Mutex<Option<(std::time::Instant, T)>>,
+}
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Self {
+            value: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Clone> Cached<T> {
+    /// The value, when it is younger than `max_age`.
+    pub fn get(&self, max_age: Duration) -> Option<T> {
+        let guard = self
+            .value
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard
+            .as_ref()
+            .filter(|(stored, _)| stored.elapsed() < max_age)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Stores a fresh value.
+    pub fn put(&self, value: T) {
+        *self
+            .value
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((std::time::Instant::now(), value));
+    }
+}

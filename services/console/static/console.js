@@ -51,3 +51,19 @@ document.addEventListener("keydown", (event) => {
     window.location.reload();
   });
 })();
+
+// A running re-ingest appends each source's line as it finishes (the server sends the line's HTML).
+(() => {
+  const list = document.getElementById("job-results");
+  const url = list && list.dataset.events;
+  if (!url || typeof EventSource === "undefined") return;
+  const source = new EventSource(url);
+  source.addEventListener("result", (event) => {
+    list.insertAdjacentHTML("beforeend", event.data);
+  });
+  source.addEventListener("end", (event) => {
+    const state = document.getElementById("job-state");
+    if (state) state.textContent = event.data;
+    source.close();
+  });
+})();

@@ -3,9 +3,9 @@
 
 use std::convert::Infallible;
 
-use axum::body::Body;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use benchhub_proto::pb;
 use futures::StreamExt as _;
@@ -226,7 +226,8 @@ pub struct ReingestAllForm {
     dry_run: Option<String>,
 }
 
-fn result_item(result: &pb::IngestResult) -> Markup {
+/// One source's line in the progress list (also sent whole over SSE).
+pub fn result_item(result: &pb::IngestResult) -> Markup {
     let word = if result.error.is_empty() {
         status(result.status)
     } else {
@@ -242,15 +243,14 @@ fn result_item(result: &pb::IngestResult) -> Markup {
     }
 }
 
-/// `POST /sources/reingest-all`: ReingestAll, streamed as it runs. The page arrives in pieces: the
-/// head, then one line per source as its result comes, then the summary, so progress shows live
-/// without any script.
+/// `POST /sources/reingest-all`: starts ReingestAll as a job of this session (it keeps running if the
+/// tab closes) and goes to its page.
 pub async fn reingest_all(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<ReingestAllForm>,
 ) -> Response {
-    let (_, session) = match state.post_session(&headers, &form.csrf) {
+    let (id, session) = match state.post_session(&headers, &form.csrf) {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -267,64 +267,129 @@ pub async fn reingest_all(
             Some(&session),
         ))
         .await;
-    let stream = match answer {
-        Ok(response) => response.into_inner(),
-        Err(status) => {
-            return match PageError::from_status("ingest", &status) {
-                PageError::SignIn => crate::pages::login::redirect_to_login(),
-                error => error_page(&error, Some(&session)).into_response(),
-            };
+    match answer {
+        Ok(response) => {
+            let job = state.jobs.start(&id, dry_run, response.into_inner());
+            Redirect::to(&format!("/sources/reingest/{job}")).into_response()
         }
+        Err(status) => match PageError::from_status("ingest", &status) {
+            PageError::SignIn => crate::pages::login::redirect_to_login(),
+            error => error_page(&error, Some(&session)).into_response(),
+        },
+    }
+}
+
+/// `GET /sources/reingest/{job}`: the results so far; while it runs, the page follows it over SSE.
+pub async fn reingest_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+) -> Response {
+    let Some((id, session)) = state.session(&headers) else {
+        return crate::pages::login::redirect_to_login();
     };
-    // The frame, split where the results go.
-    let marker = "<!--results-->";
-    let frame = layout(
+    let Some(job) = state.jobs.get(&job_id, &id) else {
+        return error_page(
+            &PageError::NotFound(
+                "No re-ingest of this session has that id (jobs are kept for an hour).".to_owned(),
+            ),
+            Some(&session),
+        )
+        .into_response();
+    };
+    let progress = job.snapshot();
+    let running = progress.finished.is_none();
+    let body = layout(
         "Re-ingest all",
         Nav::Sources,
         Some(&session),
         None,
         html! {
             nav aria-label="Breadcrumb" class="crumbs" { a href="/sources" { "Sources" } " › re-ingest all" }
-            h1 { "Re-ingest all" @if dry_run { " (dry run)" } }
-            p class="reason" { "Each source appears as it finishes." }
-            ol class="progress-list" aria-live="polite" { (maud::PreEscaped(marker)) }
+            h1 { "Re-ingest all" @if job.dry_run { " (dry run)" } }
+            p class="reason" { "Each source appears as it finishes. The run goes on if you leave this page." }
+            ol id="job-results" class="progress-list" aria-live="polite"
+                data-events=(if running { format!("/sources/reingest/{}/events", encode(&job_id)) } else { String::new() }) {
+                @for result in &progress.results { (result_item(result)) }
+            }
+            p id="job-state" role="status" {
+                @match &progress.finished {
+                    None => { "Running…" }
+                    Some(ending) if ending.is_empty() => { strong { "Done." } " " (progress.results.len()) " sources." }
+                    Some(ending) => { strong { "Stopped early: " } (ending) }
+                }
+            }
+            p { a href="/sources" { "Back to the sources" } }
+        },
+    );
+    Page {
+        status: StatusCode::OK,
+        body,
+    }
+    .into_response()
+}
+
+/// `GET /sources/reingest/{job}/events`: `result` events (the line's HTML) as sources finish, then
+/// `end`. Results already in when the stream opens are sent first, so nothing is missed.
+pub async fn reingest_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+) -> Response {
+    let Some((id, session)) = state.session(&headers) else {
+        return crate::pages::login::redirect_to_login();
+    };
+    let Some(job) = state.jobs.get(&job_id, &id) else {
+        return error_page(
+            &PageError::NotFound("no such job".to_owned()),
+            Some(&session),
+        )
+        .into_response();
+    };
+    let receiver = job.watch();
+    let shutdown = state.shutdown.clone();
+    // Each change of the progress becomes the events not yet sent.
+    let events = futures::stream::unfold(
+        (receiver, 0usize, false),
+        |(mut receiver, sent, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let progress = receiver.borrow_and_update().clone();
+                if progress.results.len() > sent || progress.finished.is_some() {
+                    let mut events: Vec<Event> = progress.results[sent..]
+                        .iter()
+                        .map(|result| {
+                            Event::default()
+                                .event("result")
+                                .data(result_item(result).into_string())
+                        })
+                        .collect();
+                    let finished = progress.finished.is_some();
+                    if let Some(ending) = &progress.finished {
+                        let text = if ending.is_empty() {
+                            format!("Done. {} sources.", progress.results.len())
+                        } else {
+                            format!("Stopped early: {ending}")
+                        };
+                        events.push(Event::default().event("end").data(text));
+                    }
+                    return Some((
+                        futures::stream::iter(events),
+                        (receiver, progress.results.len(), finished),
+                    ));
+                }
+                if receiver.changed().await.is_err() {
+                    return None;
+                }
+            }
         },
     )
-    .into_string();
-    let (head, tail) = frame
-        .split_once(marker)
-        .map(|(head, tail)| (head.to_owned(), tail.to_owned()))
-        .unwrap_or_else(|| (frame.clone(), String::new()));
-    let (list_end, page_end) = tail
-        .split_once("</ol>")
-        .map(|(inside, rest)| (format!("{inside}</ol>"), rest.to_owned()))
-        .unwrap_or((tail.clone(), String::new()));
-    let shutdown = state.shutdown.clone();
-    let items = stream
-        .map(|message| match message {
-            Ok(message) => message
-                .result
-                .map(|result| result_item(&result).into_string())
-                .unwrap_or_default(),
-            Err(status) => html! {
-                li class="run failed" { "The stream ended early: " (status.message()) }
-            }
-            .into_string(),
-        })
-        .take_until(shutdown.cancelled_owned());
-    let summary = html! {
-        p { strong { "Done." } " " a href="/sources" { "Back to the sources" } }
-    }
-    .into_string();
-    let body = futures::stream::once(async move { head })
-        .chain(items)
-        .chain(futures::stream::once(async move {
-            format!("{list_end}{summary}{page_end}")
-        }))
-        .map(|chunk| Ok::<_, Infallible>(bytes::Bytes::from(chunk)));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        Body::from_stream(body),
-    )
+    .flatten()
+    .map(Ok::<Event, Infallible>)
+    .take_until(shutdown.cancelled_owned());
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response()
 }

@@ -16,6 +16,27 @@ use crate::html::{
 use crate::rpc::{PageError, request};
 use crate::session::Session;
 
+static NO_MODEL: pb::ModelInfo = pb::ModelInfo {
+    id: String::new(),
+    display_name: String::new(),
+    creator: String::new(),
+    family: String::new(),
+    release_date: String::new(),
+    context_length: None,
+    open_weights: None,
+    tier: 0,
+    first_seen_at: None,
+    provisional: false,
+};
+
+static NO_PERFORMANCE: pb::PerformanceMetrics = pb::PerformanceMetrics {
+    ttft_seconds: None,
+    tokens_per_second: None,
+    quality_index: None,
+    performance_tier: 0,
+    snapshot_date: String::new(),
+};
+
 /// Rows per page unless the query asks otherwise.
 pub const DEFAULT_PAGE_SIZE: i32 = 50;
 
@@ -269,38 +290,22 @@ pub async fn page(
         .as_ref()
         .and_then(|(id, _)| state.sessions.take_flash(id));
     let session = session.map(|(_, session)| session);
-    let rendered = match form.to_request() {
-        Err(message) => Err(PageError::BadInput(message)),
-        Ok(request_message) => {
-            let mut client = state.services.rankings();
-            client
-                .list_rankings(request(request_message, session.as_ref()))
-                .await
-                .map(|response| response.into_inner())
-                .map_err(|status| PageError::from_status("rankings", &status))
+    let rankings = async {
+        match form.to_request() {
+            Err(message) => Err(PageError::BadInput(message)),
+            Ok(request_message) => {
+                let mut client = state.services.rankings();
+                client
+                    .list_rankings(request(request_message, session.as_ref()))
+                    .await
+                    .map(|response| response.into_inner())
+                    .map_err(|status| PageError::from_status("rankings", &status))
+            }
         }
     };
-    // The metrics a person may add as columns; without them the page still works.
-    let metrics = state
-        .services
-        .rankings()
-        .list_benchmarks(request(
-            pb::ListBenchmarksRequest {
-                page_size: 1000,
-                ..Default::default()
-            },
-            session.as_ref(),
-        ))
-        .await
-        .map(|response| {
-            response
-                .into_inner()
-                .categories
-                .into_iter()
-                .flat_map(|category| category.metrics)
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+    // The metrics a person may add as columns, asked at the same time; without them the page still
+    // works.
+    let (rendered, metrics) = tokio::join!(rankings, benchmark_metrics(&state, session.as_ref()));
     match rendered {
         Ok(response) => Page {
             status: StatusCode::OK,
@@ -327,6 +332,45 @@ pub async fn page(
         .into_response(),
         Err(PageError::SignIn) => crate::pages::login::redirect_to_login(),
         Err(error) => error_page(&error, session.as_ref()).into_response(),
+    }
+}
+
+/// How long the list of benchmark metrics is reused: it changes only when the catalog is rebuilt,
+/// and asking for it costs the rankings service more than a page of rows.
+const METRICS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The benchmark metrics of the catalog (ListBenchmarks), from a one-minute cache.
+async fn benchmark_metrics(
+    state: &AppState,
+    session: Option<&Session>,
+) -> std::sync::Arc<Vec<pb::BenchmarkMetric>> {
+    if let Some(metrics) = state.metrics_cache.get(METRICS_TTL) {
+        return metrics;
+    }
+    let answer = state
+        .services
+        .rankings()
+        .list_benchmarks(request(
+            pb::ListBenchmarksRequest {
+                page_size: 1000,
+                ..Default::default()
+            },
+            session,
+        ))
+        .await;
+    match answer {
+        Ok(response) => {
+            let metrics: Vec<pb::BenchmarkMetric> = response
+                .into_inner()
+                .categories
+                .into_iter()
+                .flat_map(|category| category.metrics)
+                .collect();
+            let metrics = std::sync::Arc::new(metrics);
+            state.metrics_cache.put(metrics.clone());
+            metrics
+        }
+        Err(_) => std::sync::Arc::default(),
     }
 }
 
@@ -611,9 +655,9 @@ fn table(
             }
             tbody {
                 @for row in &response.rows {
-                    @let model = row.model.clone().unwrap_or_default();
+                    @let model = row.model.as_ref().unwrap_or(&NO_MODEL);
                     @let scores = row.scores.unwrap_or_default();
-                    @let performance = row.performance.clone().unwrap_or_default();
+                    @let performance = row.performance.as_ref().unwrap_or(&NO_PERFORMANCE);
                     @let (price_in, price_out) = price_text(row.price.as_ref());
                     tr {
                         (rank_cell(row))
