@@ -6,76 +6,18 @@
 //! Needs Debian's `chromium` and `chromium-driver` (scripts/test installs them). Outside CI a machine
 //! without them prints SKIP; under `CI=true` the test fails instead.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use benchhub_benchctl::commands::screens::Chrome;
 use benchhub_proto::pb;
 use benchhub_testkit::{TestServer, authorized};
 use benchhub_upstream::{Backend, Generator, ReplayServer};
-use fantoccini::{Client, ClientBuilder, Locator};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
+use fantoccini::Locator;
 
 use crate::stack::{ADMIN_TOKEN, Stack};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// chromedriver on a port it picks itself; killed when dropped.
-struct Driver {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> anyhow::Result<Self> {
-        let mut child = tokio::process::Command::new(CHROMEDRIVER)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let port = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                    return anyhow::Ok(rest.trim_end_matches('.').trim().parse::<u16>()?);
-                }
-            }
-            anyhow::bail!("chromedriver exited before it was ready")
-        })
-        .await??;
-        // Keep draining its output so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        })
-    }
-
-    async fn browser(&self) -> anyhow::Result<Client> {
-        // Two crypto backends are linked (ring and aws-lc-rs); rustls needs one chosen.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".to_owned(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"],
-            }),
-        );
-        Ok(ClientBuilder::rustls()?
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await?)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
 
 fn browser_available() -> bool {
     std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists()
@@ -164,8 +106,13 @@ async fn the_console_works_in_a_real_browser() -> anyhow::Result<()> {
         ))
         .await?;
 
-    let driver = Driver::start().await?;
-    let browser = driver.browser().await?;
+    let chrome = Chrome::start(
+        std::path::Path::new(CHROMIUM),
+        std::path::Path::new(CHROMEDRIVER),
+        "1400x1000",
+    )
+    .await?;
+    let browser = chrome.client.clone();
     let outcome = async {
         // Sign in.
         browser.goto(&format!("{base}/login")).await?;
@@ -308,8 +255,7 @@ async fn the_console_works_in_a_real_browser() -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    let _ = browser.close().await;
-    drop(driver);
+    chrome.close().await;
     console.stop().await?;
     stack.stop().await?;
     outcome

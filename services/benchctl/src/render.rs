@@ -21,15 +21,7 @@ pub fn time(value: Option<&prost_types::Timestamp>) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
-/// Formats a p-value with three decimals, or `< 0.001` below that (a resampled p-value of 0 only means
-/// none of the resamples crossed zero).
-pub fn p_value(p: f64) -> String {
-    if p < 0.001 {
-        "< 0.001".to_owned()
-    } else {
-        format!("{p:.3}")
-    }
-}
+pub use benchhub_common::stats::format_p_value as p_value;
 
 /// Returns `-` for empty text.
 pub fn or_dash(text: &str) -> String {

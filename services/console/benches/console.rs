@@ -15,14 +15,12 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use benchhub_proto::pb;
 use benchhub_rankings::testdata::{self, SyntheticSpec};
 use benchhub_testkit::{TestDb, TestServer};
 use chrono::Utc;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -163,39 +161,14 @@ async fn first_contentful_paint(url: &str) -> Result<Vec<Duration>, String> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         return Err("chromium and chromium-driver are not installed".to_owned());
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut driver = tokio::process::Command::new(CHROMEDRIVER)
-        .arg("--port=0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|error| error.to_string())?;
-    let stdout = driver.stdout.take().ok_or("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let mut port = None;
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(rest) = line.split("started successfully on port ").nth(1) {
-            port = rest.trim_end_matches('.').trim().parse::<u16>().ok();
-            break;
-        }
-    }
-    let port = port.ok_or("chromedriver did not start")?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1440,1000"],
-        }),
-    );
-    let browser = fantoccini::ClientBuilder::rustls()
-        .map_err(|error| error.to_string())?
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .map_err(|error| error.to_string())?;
+    let chrome = benchhub_benchctl::commands::screens::Chrome::start(
+        std::path::Path::new(CHROMIUM),
+        std::path::Path::new(CHROMEDRIVER),
+        "1440x1000",
+    )
+    .await
+    .map_err(|error| format!("{error:#}"))?;
+    let browser = chrome.client.clone();
     let mut samples = Vec::new();
     let outcome = async {
         for attempt in 0..8 {
@@ -228,8 +201,7 @@ async fn first_contentful_paint(url: &str) -> Result<Vec<Duration>, String> {
         Ok::<(), String>(())
     }
     .await;
-    let _ = browser.close().await;
-    let _ = driver.start_kill();
+    chrome.close().await;
     outcome?;
     if samples.is_empty() {
         return Err("the browser reported no first-contentful-paint entry".to_owned());

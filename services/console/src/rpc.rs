@@ -137,6 +137,19 @@ pub enum PageError {
 }
 
 impl PageError {
+    /// What went wrong, as one line for a banner.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unavailable { service, message } => {
+                format!("the {service} service is unavailable: {message}")
+            }
+            Self::NotFound(message) | Self::BadInput(message) | Self::Forbidden(message) => {
+                message.clone()
+            }
+            Self::SignIn => "the session's token is no longer accepted; sign in again".to_owned(),
+        }
+    }
+
     /// Classifies a service's answer.
     pub fn from_status(service: &'static str, status: &tonic::Status) -> Self {
         use tonic::Code;

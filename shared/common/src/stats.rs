@@ -15,6 +15,26 @@ pub const SEED: u64 = 0x5EED_B0B5;
 /// Resample work per bootstrap (resamples × values); the resample count stays within 200–2,000.
 const WORK: usize = 1_000_000;
 
+/// Formats a p-value with three decimals, or `< 0.001` below that (a resampled p-value of 0 only means
+/// none of the resamples crossed zero).
+pub fn format_p_value(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_owned()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// `p < 0.001` or `p = 0.042`, for a sentence.
+pub fn p_value_phrase(p: f64) -> String {
+    let text = format_p_value(p);
+    if text.starts_with('<') {
+        format!("p {text}")
+    } else {
+        format!("p = {text}")
+    }
+}
+
 /// Wilson score 95% interval of `successes` out of `trials`; `None` without trials.
 pub fn wilson_interval(successes: u64, trials: u64) -> Option<(f64, f64)> {
     if trials == 0 {

@@ -265,15 +265,20 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Wraps a database error with the step that failed.
+fn failed(step: &str) -> impl FnOnce(sqlx::Error) -> SetupError + '_ {
+    move |source| SetupError::Database {
+        step: step.to_owned(),
+        source,
+    }
+}
+
 async fn run(connection: &mut PgConnection, step: &str, sql: &str) -> Result<(), SetupError> {
     connection
         .execute(sql)
         .await
         .map(|_| ())
-        .map_err(|source| SetupError::Database {
-            step: step.to_owned(),
-            source,
-        })
+        .map_err(failed(step))
 }
 
 /// Builds a statement on the server with `format()`, so names are quoted with `%I` and passwords with
@@ -295,10 +300,7 @@ async fn run_formatted(
     let statement = builder
         .fetch_one(&mut *connection)
         .await
-        .map_err(|source| SetupError::Database {
-            step: step.to_owned(),
-            source,
-        })?;
+        .map_err(failed(step))?;
     run(connection, step, &statement).await
 }
 
@@ -329,18 +331,12 @@ pub async fn setup(
     }
     let mut admin = PgConnection::connect_with(&admin_options)
         .await
-        .map_err(|source| SetupError::Database {
-            step: "connecting with the admin URL".to_owned(),
-            source,
-        })?;
+        .map_err(failed("connecting with the admin URL"))?;
     let superuser: bool =
         sqlx::query_scalar("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user")
             .fetch_one(&mut admin)
             .await
-            .map_err(|source| SetupError::Database {
-                step: "reading the admin role".to_owned(),
-                source,
-            })?;
+            .map_err(failed("reading the admin role"))?;
     if !superuser {
         return Err(SetupError::Unsafe(
             "the admin URL must log in as a superuser (it creates roles and the database)"
@@ -367,10 +363,7 @@ pub async fn setup(
     .bind(&owner.database)
     .fetch_one(&mut admin)
     .await
-    .map_err(|source| SetupError::Database {
-        step: "looking for the database".to_owned(),
-        source,
-    })?;
+    .map_err(failed("looking for the database"))?;
     if !exists {
         run_formatted(
             &mut admin,
@@ -397,13 +390,9 @@ pub async fn setup(
     .await?;
     admin.close().await.ok();
 
-    let mut owner_connection =
-        PgConnection::connect_with(&owner_options)
-            .await
-            .map_err(|source| SetupError::Database {
-                step: "connecting with the owner URL".to_owned(),
-                source,
-            })?;
+    let mut owner_connection = PgConnection::connect_with(&owner_options)
+        .await
+        .map_err(failed("connecting with the owner URL"))?;
     MIGRATOR.run_direct(&mut owner_connection).await?;
     owner_connection.close().await.ok();
 
@@ -460,10 +449,7 @@ async fn ensure_role(
         .bind(role)
         .fetch_one(&mut *admin)
         .await
-        .map_err(|source| SetupError::Database {
-            step: step.clone(),
-            source,
-        })?;
+        .map_err(failed(&step))?;
     if !exists {
         match run_formatted(
             admin,
@@ -515,10 +501,7 @@ async fn grant_membership(
     .bind(member)
     .fetch_one(&mut *admin)
     .await
-    .map_err(|source| SetupError::Database {
-        step: step.clone(),
-        source,
-    })?;
+    .map_err(failed(&step))?;
     if member_already {
         return Ok(());
     }
@@ -541,10 +524,7 @@ pub async fn migrate(owner_url: &str) -> Result<(), SetupError> {
     let (options, _) = login_of(owner_url, "migration")?;
     let mut connection = PgConnection::connect_with(&options)
         .await
-        .map_err(|source| SetupError::Database {
-            step: "connecting with the migration URL".to_owned(),
-            source,
-        })?;
+        .map_err(failed("connecting with the migration URL"))?;
     MIGRATOR.run_direct(&mut connection).await?;
     connection.close().await.ok();
     Ok(())

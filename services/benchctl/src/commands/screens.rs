@@ -36,46 +36,65 @@ pub struct ScreensArgs {
     pub size: String,
 }
 
-async fn start_driver(path: &PathBuf) -> anyhow::Result<(tokio::process::Child, String)> {
-    let mut child = tokio::process::Command::new(path)
-        .arg("--port=0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", path.display()))?;
-    let stdout = child.stdout.take().context("chromedriver has no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let port = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await? {
-            if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                return anyhow::Ok(rest.trim_end_matches('.').trim().parse::<u16>()?);
-            }
-        }
-        anyhow::bail!("chromedriver exited before it was ready")
-    })
-    .await
-    .context("chromedriver did not start within 20 s")??;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, format!("http://127.0.0.1:{port}")))
+/// Headless Chromium driven through chromedriver (which picks its own port); both stop on drop.
+#[derive(Debug)]
+pub struct Chrome {
+    driver: tokio::process::Child,
+    /// The WebDriver session.
+    pub client: Client,
 }
 
-async fn browser(driver: &str, chromium: &PathBuf, size: &str) -> anyhow::Result<Client> {
-    // fantoccini links rustls; of the two crypto backends in this binary, use ring.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--hide-scrollbars", format!("--window-size={}", size.replace('x', ","))],
-        }),
-    );
-    Ok(ClientBuilder::rustls()?
-        .capabilities(capabilities)
-        .connect(driver)
-        .await?)
+impl Chrome {
+    /// Starts chromedriver and a headless Chromium window of `size` (`WIDTHxHEIGHT`).
+    pub async fn start(
+        chromium: &std::path::Path,
+        chromedriver: &std::path::Path,
+        size: &str,
+    ) -> anyhow::Result<Self> {
+        let mut driver = tokio::process::Command::new(chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", chromedriver.display()))?;
+        let stdout = driver.stdout.take().context("chromedriver has no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                    return anyhow::Ok(rest.trim_end_matches('.').trim().parse::<u16>()?);
+                }
+            }
+            anyhow::bail!("chromedriver exited before it was ready")
+        })
+        .await
+        .context("chromedriver did not start within 20 s")??;
+        // Keep draining its output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // fantoccini links rustls; of the two crypto backends in these binaries, use ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--hide-scrollbars", format!("--window-size={}", size.replace('x', ","))],
+            }),
+        );
+        let client = ClientBuilder::rustls()?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        Ok(Self { driver, client })
+    }
+
+    /// Ends the browser session and stops chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.start_kill();
+    }
 }
 
 /// Runs the command.
@@ -91,8 +110,8 @@ pub async fn run(args: &ScreensArgs, token: Option<&str>) -> anyhow::Result<()> 
         .collect::<anyhow::Result<_>>()?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let (mut driver, driver_url) = start_driver(&args.chromedriver).await?;
-    let client = browser(&driver_url, &args.chromium, &args.size).await?;
+    let chrome = Chrome::start(&args.chromium, &args.chromedriver, &args.size).await?;
+    let client = chrome.client.clone();
     let base = args.console.trim_end_matches('/').to_owned();
     let outcome = async {
         if let Some(token) = token {
@@ -129,7 +148,6 @@ pub async fn run(args: &ScreensArgs, token: Option<&str>) -> anyhow::Result<()> 
         anyhow::Ok(())
     }
     .await;
-    let _ = client.close().await;
-    let _ = driver.start_kill();
+    chrome.close().await;
     outcome
 }

@@ -34,7 +34,7 @@ pub async fn unmatched_section(state: &AppState, session: &Session) -> Markup {
         Ok(response) => response.into_inner(),
         Err(status) => {
             let error = PageError::from_status("ingest", &status);
-            return html! { (banner("warn", "Unmatched names are unavailable", &[format!("{error:?}")])) };
+            return html! { (banner("warn", "Unmatched names are unavailable", &[error.message()])) };
         }
     };
     html! {
@@ -93,18 +93,6 @@ pub struct AliasForm {
     model_id: String,
 }
 
-fn message_of(error: &PageError) -> String {
-    match error {
-        PageError::Unavailable { service, message } => {
-            format!("the {service} service is unavailable: {message}")
-        }
-        PageError::NotFound(message)
-        | PageError::BadInput(message)
-        | PageError::Forbidden(message) => message.clone(),
-        PageError::SignIn => "the session's token is no longer accepted".to_owned(),
-    }
-}
-
 /// `POST /sources/aliases`.
 pub async fn add_alias(
     State(state): State<AppState>,
@@ -139,7 +127,7 @@ pub async fn add_alias(
         Err(status) => Flash {
             kind: "error",
             title: "The alias was not added".to_owned(),
-            lines: vec![message_of(&PageError::from_status("ingest", &status))],
+            lines: vec![PageError::from_status("ingest", &status).message()],
         },
     };
     state.sessions.set_flash(&id, flash);

@@ -188,7 +188,7 @@ fn content(
             h2 id="history-heading" { "History" }
             @match (history, history_error) {
                 (Some(history), _) => { (history_section(history)) }
-                (None, Some(error)) => { p class="banner warn" role="status" { "History is unavailable: " (describe(error)) } }
+                (None, Some(error)) => { p class="banner warn" role="status" { "History is unavailable: " (error.message()) } }
                 _ => {}
             }
         }
@@ -205,16 +205,6 @@ fn content(
                 ul { @for alias in &model.aliases { li { (alias.alias) " (" (alias.source) ", " (time(alias.created_at.as_ref())) ")" } } }
             }
         }
-    }
-}
-
-fn describe(error: &PageError) -> String {
-    match error {
-        PageError::Unavailable { message, .. }
-        | PageError::NotFound(message)
-        | PageError::BadInput(message)
-        | PageError::Forbidden(message) => message.clone(),
-        PageError::SignIn => "sign in to see it".to_owned(),
     }
 }
 

@@ -16,9 +16,9 @@ use maud::{Markup, PreEscaped, html};
 use crate::AppState;
 use crate::html::{Nav, Page, banner, encode, error_page, layout, number};
 use crate::pages::rankings::RankingsForm;
-use crate::pages::suites::{best_sentence, p_value, usd};
+use crate::pages::suites::{best_sentence, usd};
+use crate::pages::{fail, require_session};
 use crate::rpc::{PageError, request};
-use crate::session::Session;
 
 /// The word for a benchmark run's status.
 pub fn status_word(value: i32) -> &'static str {
@@ -41,21 +41,6 @@ fn ended(value: i32) -> bool {
     )
 }
 
-#[allow(clippy::result_large_err)]
-fn require_session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
-    state
-        .session(headers)
-        .map(|(_, session)| session)
-        .ok_or_else(crate::pages::login::redirect_to_login)
-}
-
-fn fail(error: PageError, session: &Session) -> Response {
-    match error {
-        PageError::SignIn => crate::pages::login::redirect_to_login(),
-        error => error_page(&error, Some(session)).into_response(),
-    }
-}
-
 /// `GET /runs/{id}`.
 pub async fn page(
     State(state): State<AppState>,
@@ -63,7 +48,7 @@ pub async fn page(
     Path(run_id): Path<String>,
 ) -> Response {
     let session = match require_session(&state, &headers) {
-        Ok(session) => session,
+        Ok((_, session)) => session,
         Err(response) => return response,
     };
     let mut runner = state.services.runner();
@@ -257,7 +242,7 @@ pub async fn events(
     Path(run_id): Path<String>,
 ) -> Response {
     let session = match require_session(&state, &headers) {
-        Ok(session) => session,
+        Ok((_, session)) => session,
         Err(response) => return response,
     };
     let watch = state
@@ -336,7 +321,7 @@ pub async fn compare(
     RawQuery(query): RawQuery,
 ) -> Response {
     let session = match require_session(&state, &headers) {
-        Ok(session) => session,
+        Ok((_, session)) => session,
         Err(response) => return response,
     };
     let form = RankingsForm::parse(query.as_deref());
@@ -383,7 +368,7 @@ pub async fn compare(
                             td class="num" { (number(model.mean_quality_diff, 1))
                                 @if let (Some(low), Some(high)) = (model.diff_ci_low, model.diff_ci_high) { br; span class="interval" { (number(Some(low), 1)) " to " (number(Some(high), 1)) } } }
                             td class="num" { (model.wins) " / " (model.losses) " / " (model.ties) }
-                            td class="num" { (model.adjusted_p_value.or(model.p_value).map(p_value).unwrap_or_else(|| "–".to_owned())) }
+                            td class="num" { (model.adjusted_p_value.or(model.p_value).map(benchhub_common::stats::format_p_value).unwrap_or_else(|| "–".to_owned())) }
                             td { (verdict(model.verdict)) }
                         }
                     }

@@ -195,7 +195,7 @@ fn content(
             h2 id="history-heading" { "Ingestion history" }
             @match history {
                 None => { p { a href="/login" { "Sign in" } " to see the ingestion history." } }
-                Some(Err(error)) => { (banner("warn", "The ingestion history is unavailable", &[format!("{error:?}")])) }
+                Some(Err(error)) => { (banner("warn", "The ingestion history is unavailable", &[error.message()])) }
                 Some(Ok(runs)) => { (history_table(runs)) }
             }
         }
@@ -310,13 +310,7 @@ pub async fn refetch(
         Err(status) => {
             let error = PageError::from_status("ingest", &status);
             if confirmed {
-                let message = match &error {
-                    PageError::Unavailable { message, .. }
-                    | PageError::BadInput(message)
-                    | PageError::Forbidden(message)
-                    | PageError::NotFound(message) => message.clone(),
-                    PageError::SignIn => "the session's token is no longer accepted".to_owned(),
-                };
+                let message = error.message();
                 state.sessions.set_flash(
                     &id,
                     Flash {

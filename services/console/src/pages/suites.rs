@@ -9,8 +9,9 @@ use benchhub_proto::pb;
 use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
-use crate::html::{Nav, Page, banner, encode, error_page, layout, number, or_dash, time};
+use crate::html::{Nav, Page, banner, encode, layout, number, or_dash, time};
 use crate::pages::rankings::RankingsForm;
+use crate::pages::{fail, require_session};
 use crate::rpc::{PageError, request};
 use crate::session::{Flash, Session};
 
@@ -30,33 +31,6 @@ pub fn usd(micro_usd: i64) -> String {
         format!("${dollars:.6}")
     } else {
         format!("${dollars:.2}")
-    }
-}
-
-/// The session a page needs; without one, the login page.
-#[allow(clippy::result_large_err)]
-fn require_session(state: &AppState, headers: &HeaderMap) -> Result<(String, Session), Response> {
-    state
-        .session(headers)
-        .ok_or_else(crate::pages::login::redirect_to_login)
-}
-
-fn message_of(error: &PageError) -> String {
-    match error {
-        PageError::Unavailable { service, message } => {
-            format!("the {service} service is unavailable: {message}")
-        }
-        PageError::NotFound(message)
-        | PageError::BadInput(message)
-        | PageError::Forbidden(message) => message.clone(),
-        PageError::SignIn => "the session's token is no longer accepted; sign in again".to_owned(),
-    }
-}
-
-fn fail(error: PageError, session: &Session) -> Response {
-    match error {
-        PageError::SignIn => crate::pages::login::redirect_to_login(),
-        error => error_page(&error, Some(session)).into_response(),
     }
 }
 
@@ -182,7 +156,7 @@ pub async fn create(
                 Flash {
                     kind: "error",
                     title: "The suite was not created".to_owned(),
-                    lines: vec![message_of(&error)],
+                    lines: vec![error.message()],
                 },
             );
             Redirect::to("/suites").into_response()
@@ -294,25 +268,16 @@ pub fn best_sentence(
     }
     Some(match test {
         Some(test) if !test.runner_up.is_empty() => format!(
-            "{best} is best: {:+.1} quality points over {} (95% interval {:+.1} to {:+.1}, p {} over {} shared cases).",
+            "{best} is best: {:+.1} quality points over {} (95% interval {:+.1} to {:+.1}, {} over {} shared cases).",
             test.mean_difference,
             test.runner_up,
             test.ci_low,
             test.ci_high,
-            p_value(test.p_value),
+            benchhub_common::stats::p_value_phrase(test.p_value),
             test.cases
         ),
         _ => format!("{best} is best (no runner-up to compare with)."),
     })
-}
-
-/// A p-value as text; below 0.001 it is "< 0.001".
-pub fn p_value(value: f64) -> String {
-    if value < 0.001 {
-        "< 0.001".to_owned()
-    } else {
-        format!("= {value:.3}")
-    }
 }
 
 fn suite_content(
@@ -332,7 +297,7 @@ fn suite_content(
         h1 { (suite.name) }
         @if !suite.description.is_empty() { p class="summary" { (suite.description) } }
         @match stats {
-            Err(error) => { (banner("warn", "Statistics are unavailable", &[message_of(error)])) }
+            Err(error) => { (banner("warn", "Statistics are unavailable", &[error.message()])) }
             Ok(stats) => {
                 @if stats.stale {
                     div class="banner warn" role="status" {
@@ -640,7 +605,7 @@ pub async fn start_run(
                 Flash {
                     kind: "error",
                     title: "The run was not started".to_owned(),
-                    lines: vec![message_of(&error)],
+                    lines: vec![error.message()],
                 },
             );
             return Redirect::to(&suite_path).into_response();
@@ -787,7 +752,7 @@ pub async fn add_cases(
                 Err(status) => Flash {
                     kind: "error",
                     title: "No case was added".to_owned(),
-                    lines: vec![message_of(&PageError::from_status("runner", &status))],
+                    lines: vec![PageError::from_status("runner", &status).message()],
                 },
             }
         }
