@@ -1,5 +1,7 @@
 //! The `benchctl` binary.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use clap::Parser;
 
 #[tokio::main]

@@ -1,6 +1,8 @@
 //! Hostile input for the case importers: arbitrary text never panics `parse_jsonl` or `parse_csv`,
 //! and valid cases written as JSONL or CSV read back unchanged.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use benchhub_benchctl::commands::runner::{grader_from_json, parse_csv, parse_jsonl};
 use benchhub_proto::pb;
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! `benchctl judge score|compare|rank` against a real judge service (in process, over TCP, on a fresh
 //! database) whose LLM judge is the fake provider over HTTP.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::path::PathBuf;
 use std::time::Duration;
 

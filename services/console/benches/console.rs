@@ -11,6 +11,8 @@
 //! Calls run one at a time (latency, not throughput). Prints a markdown table. Environment:
 //! `BENCH_MODELS` (default 5000), `BENCH_CALLS` per measurement (default 200).
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// The allocator of the service binaries, so the in-process servers run as they do in production.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -6,6 +6,11 @@
 //! Layout: `pages/` (one handler module per page: RPCs, then HTML), `html.rs` (the frame and shared
 //! pieces), `session.rs` (sessions, cookies, CSRF), `rpc.rs` (clients and what their errors mean).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
+// The binary's allocator (src/main.rs); a library cannot leave that dependency to its binary alone.
+use mimalloc as _;
+
 pub mod charts;
 pub mod config;
 pub mod html;

@@ -1,5 +1,7 @@
 //! The `console` binary: parses configuration, starts telemetry and serves the web console.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// mimalloc, as in the services: decoding protobuf and writing HTML make many small allocations.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

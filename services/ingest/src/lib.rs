@@ -1,6 +1,11 @@
 //! The benchhub ingest service: pulls every public benchmark and price source into dated, idempotent,
 //! audited snapshots, and manages tokens.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
+// The binary's allocator (src/main.rs); a library cannot leave that dependency to its binary alone.
+use mimalloc as _;
+
 pub mod alerts;
 pub mod config;
 pub mod domain;

@@ -1,6 +1,8 @@
 //! The `ingest` binary as operators run it: bad configuration exits non-zero naming the variable, a busy
 //! port is reported, SIGTERM stops it cleanly, secrets never reach the log.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

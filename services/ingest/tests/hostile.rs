@@ -2,6 +2,8 @@
 //! JSON and mutated real fixture payloads (truncated, a value's type changed, keys removed). It must
 //! never panic and must answer a clean `Result`: an error, or observations with finite values.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::sync::OnceLock;
 
 use benchhub_ingest::domain::adapters::{self, Document, SourceContext, mteb};

@@ -8,6 +8,8 @@
 //!
 //! Needs Postgres for the service host (TestDb: `DATABASE_URL` or 127.0.0.1:5432).
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// The allocator of the service binaries, so the in-process server runs as it does in production.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

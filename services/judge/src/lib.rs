@@ -4,6 +4,11 @@
 //! The judge needs no database for grading, but runs on the shared [`Host`] like every service, so its
 //! health follows the database and its tokens are checked the same way.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
+// The binary's allocator (src/main.rs); a library cannot leave that dependency to its binary alone.
+use mimalloc as _;
+
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -17,6 +17,8 @@
 //! `BENCH_MODELS` (default 5000), `BENCH_SECONDS` per throughput phase (default 4), `BENCH_CONCURRENCY`
 //! (default 16); `BENCH_ONLY` (health, list, full or uncached) runs only that call, for profiling.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// The allocator of the service binaries, so the in-process server runs as it does in production.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

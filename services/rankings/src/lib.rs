@@ -1,6 +1,11 @@
 //! The benchhub rankings service: fuses every source's snapshots into one in-memory catalog of canonical
 //! models with composite scores, freshness, filters, history and CSV export, rebuilt after every ingest.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
+// The binary's allocator (src/main.rs); a library cannot leave that dependency to its binary alone.
+use mimalloc as _;
+
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -1,5 +1,7 @@
 //! The `rankings` binary: parses configuration, starts telemetry and runs the service.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// mimalloc: protobuf encoding and decoding make many small allocations, which it serves far faster
 /// than the system allocator.
 #[global_allocator]

@@ -6,6 +6,11 @@
 //! - `engine`: the worker loop that claims runs (`FOR UPDATE SKIP LOCKED` with a lease), the executor
 //!   with its tower stack per provider, the judge client and the in-process event hub.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
+// The binary's allocator (src/main.rs); a library cannot leave that dependency to its binary alone.
+use mimalloc as _;
+
 pub mod config;
 pub mod convert;
 pub mod domain;

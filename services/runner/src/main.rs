@@ -1,6 +1,8 @@
 //! The `runner` binary: parses configuration, starts telemetry, resolves the model providers from the
 //! environment and runs the service.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 /// mimalloc: protobuf encoding and decoding make many small allocations, which it serves far faster
 /// than the system allocator.
 #[global_allocator]

@@ -13,6 +13,8 @@
 //! CSV: a header row naming the columns `input` (required), `expected_output` (or `expected`),
 //! `rubric`, `tags` (separated by `;` or `|`) and `grader` (a grader name); other columns are ignored.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 use std::path::Path;
 
 use anyhow::{Context as _, bail};

@@ -5,6 +5,8 @@
 //! `epaint_default_fonts`, registered with plotters' `ab_glyph` support; PNG glyphs are placed by
 //! `glyphs`), so charts render the same on a machine without any system fonts or fontconfig.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 mod glyphs;
 mod history;
 pub mod proto;

@@ -4,6 +4,8 @@
 //! (lazy pool, health, readiness), adds its gRPC services and calls [`host::Host::serve`], which adds
 //! health and reflection, the per-RPC [`rpc`] layer (request id, span, auth, readiness) and graceful shutdown.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 pub mod auth;
 pub mod config;
 pub mod convert;

@@ -1,6 +1,8 @@
 //! Postgres access shared by every benchhub service: the embedded migrations, a lazily connected pool,
 //! start-up waiting with backoff, tenant-scoped transactions and SQLSTATE classification.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 pub mod backoff;
 pub mod roles;
 

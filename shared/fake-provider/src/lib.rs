@@ -25,6 +25,8 @@
 //! and 0.15). The judge models read the benchhub judge prompt's `<<<NAME NONCE>>>` sections and score
 //! the response by token F1 against the reference answer (see `answer.rs`).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 mod answer;
 pub mod config;
 mod server;

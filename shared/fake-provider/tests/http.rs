@@ -1,5 +1,7 @@
 //! The fake provider over real HTTP: answers, usage, injected faults, stats, the request log.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::time::{Duration, Instant};
 
 use benchhub_fake_provider::{FakeConfig, Latency, ModelBehavior, Stats, spawn};

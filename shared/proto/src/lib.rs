@@ -2,6 +2,8 @@
 //!
 //! Every service imports the messages and service traits as `benchhub_proto::pb`.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 pub mod codec;
 
 /// Messages, clients and servers generated from `proto/benchhub/v1/*.proto`.

@@ -12,6 +12,8 @@
 //! API keys are [`secrecy::SecretString`]s: they are sent only in request headers and never appear in
 //! logs, errors or `Debug` output.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 mod anthropic;
 mod error;
 mod http;

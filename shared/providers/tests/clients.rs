@@ -1,5 +1,7 @@
 //! The provider clients over real HTTP against the fake provider (and a tiny stub for odd answers).
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::time::Duration;
 
 use axum::http::StatusCode;

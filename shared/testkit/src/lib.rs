@@ -9,6 +9,8 @@
 //! - [`cpu`]: CPU time of named threads, for benchmarks that split client from server CPU.
 //! - [`raw::RawCodec`]: a client codec for raw message bytes (malformed requests, undecoded responses).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 pub mod cluster;
 pub mod cpu;
 pub mod raw;

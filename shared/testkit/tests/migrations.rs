@@ -1,5 +1,7 @@
 //! Migrations apply on an empty database, concurrently from several replicas, and again as a no-op.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use sqlx::{Connection, Executor, PgConnection};
 
 #[tokio::test]

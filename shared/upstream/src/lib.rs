@@ -6,6 +6,8 @@
 //! Routes are prefixed by source: a source's base URL is `http://<server>/<source>` (ARC-AGI's task
 //! files: `http://<server>/arc-agi-tasks`), so every source can live on one server.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
+
 pub mod generator;
 pub mod replay;
 

@@ -1,6 +1,8 @@
 //! The replay server over real HTTP: fixture files at upstream paths, generated payloads, ETags and
 //! faults.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 use std::net::SocketAddr;
 
 use benchhub_upstream::{Backend, Fault, FaultKind, Generator, ReplayServer};

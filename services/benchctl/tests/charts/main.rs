@@ -1,6 +1,8 @@
 //! Charts: each renderer draws fixed data into valid SVG and PNG files with the expected series, and
 //! each `benchctl chart` command fetches its data over gRPC (from a fake service) and writes both files.
 
+#![allow(unused_crate_dependencies)] // a binary, test or bench target sees every dependency of its package
+
 mod commands;
 mod fake;
 mod fixtures;
