@@ -51,12 +51,33 @@ fn binaries_dir(needed: &[&str]) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// Returns a port that was free a moment ago (bound on 127.0.0.1:0 and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
+/// Waits until the service logging to `log` says where it listens (it binds 127.0.0.1:0, so the
+/// operating system picks the port and nothing can take it in between) and returns the port.
+fn listening_port(log: &Path, child: &mut Child) -> anyhow::Result<u16> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let port = text
+            .lines()
+            .filter(|line| line.contains("\"listening\""))
+            .find_map(|line| {
+                let rest = line.split("127.0.0.1:").nth(1)?;
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<u16>().ok()
+            });
+        if let Some(port) = port {
+            return Ok(port);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            anyhow::bail!("exited ({status}) before listening:\n{text}");
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "did not log where it listens within 30 s:\n{text}"
+        );
+        // The log file gives no event to wait on; it is read again shortly.
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// One child process; killed (SIGKILL) and reaped when dropped.
@@ -68,12 +89,14 @@ struct Process {
 }
 
 impl Process {
-    /// Starts binary `name` from `dir` listening on a free port (`BENCHHUB_<NAME>_ADDR`), with `env`
+    /// Starts binary `name` from `dir` listening on a port the system picks (`BENCHHUB_<NAME>_ADDR`
+    /// is `127.0.0.1:0`; the port is read from its log), with `env`
     /// on top of this process's environment; output goes to a log file in the temp directory.
     fn start(dir: &Path, name: &str, label: &str, env: &[(&str, String)]) -> anyhow::Result<Self> {
-        let port = free_port();
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let serial = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = std::env::temp_dir().join(format!(
-            "benchhub-e2e-{}-{label}-{port}.log",
+            "benchhub-e2e-{}-{label}-{serial}.log",
             std::process::id()
         ));
         let out = File::create(&log)?;
@@ -82,7 +105,7 @@ impl Process {
         command
             .env(
                 format!("BENCHHUB_{}_ADDR", name.to_uppercase()),
-                format!("127.0.0.1:{port}"),
+                "127.0.0.1:0",
             )
             .env("BENCHHUB_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("BENCHHUB_INGEST_SCHEDULER", "false")
@@ -96,7 +119,15 @@ impl Process {
         for (key, value) in env {
             command.env(key, value);
         }
-        let child = command.spawn()?;
+        let mut child = command.spawn()?;
+        let port = match listening_port(&log, &mut child) {
+            Ok(port) => port,
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("{label}: {error:#}");
+            }
+        };
         Ok(Self {
             name: label.to_owned(),
             child,
