@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use tokio::sync::{Semaphore, broadcast};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::domain::run::ModelPlan;
@@ -103,7 +104,7 @@ impl RunContext {
                 }
                 Err(error) => {
                     // Not cached: the next call tries again.
-                    tracing::warn!(run_id = %self.run_id, error = %error, "judge price lookup failed");
+                    tracing::warn!(error = %error, "judge price lookup failed");
                     return None;
                 }
             }
@@ -193,17 +194,27 @@ impl RunContext {
 }
 
 /// Executes a claimed run until it ends, is cancelled, is taken over, or the process shuts down.
+///
+/// Everything it does, and every task it spawns, runs in one `run` span carrying the run's id and
+/// tenant, so log lines of a run need not name it themselves.
 pub async fn execute(engine: Arc<Engine>, claimed: Claimed, claim_tag: String) {
+    let span = tracing::info_span!("run", run_id = %claimed.run_id, tenant = %claimed.tenant_id);
+    execute_in_span(engine, claimed, claim_tag)
+        .instrument(span)
+        .await;
+}
+
+async fn execute_in_span(engine: Arc<Engine>, claimed: Claimed, claim_tag: String) {
     let run_id = claimed.run_id;
     let active = engine.register(run_id);
     let events = engine.hub.open(run_id);
     let outcome = execute_claimed(&engine, &claimed, &claim_tag, &active, events).await;
     if let Err(error) = outcome {
-        tracing::warn!(run_id = %run_id, error = %error, "run execution stopped with an error; giving the run back");
+        tracing::warn!(error = %error, "run execution stopped with an error; giving the run back");
         if let Err(error) =
             repo::worker::release(&engine.pool, &claimed.tenant_id, run_id, &claim_tag).await
         {
-            tracing::warn!(run_id = %run_id, error = %error, "could not release the run");
+            tracing::warn!(error = %error, "could not release the run");
         }
     }
     engine.hub.close(run_id);
@@ -280,7 +291,7 @@ async fn execute_claimed(
         .filter(|pair| !finished.contains(pair))
         .collect();
 
-    let (models, providers) = prepare_models(engine, &config, run_id);
+    let (models, providers) = prepare_models(engine, &config);
     let context = Arc::new(RunContext {
         engine: engine.clone(),
         run_id,
@@ -319,7 +330,11 @@ async fn execute_claimed(
     } else {
         format!("started by {}", engine.settings.replica_id)
     };
-    tracing::info!(run_id = %run_id, tenant = %tenant, pending = pending.len(), total = context.total, "executing run");
+    tracing::info!(
+        pending = pending.len(),
+        total = context.total,
+        "executing run"
+    );
     let _ = context.events.send(RunEvent::Status {
         previous: claimed.previous,
         current: RunStatus::Running,
@@ -329,14 +344,17 @@ async fn execute_claimed(
 
     // Lease renewal; a lost lease (cancelled elsewhere, taken over) aborts the run here.
     let lease_lost = Arc::new(AtomicBool::new(false));
-    let renewal = tokio::spawn(renew_lease(
-        engine.clone(),
-        tenant.clone(),
-        run_id,
-        claim_tag.to_owned(),
-        context.cancel.clone(),
-        lease_lost.clone(),
-    ));
+    let renewal = tokio::spawn(
+        renew_lease(
+            engine.clone(),
+            tenant.clone(),
+            run_id,
+            claim_tag.to_owned(),
+            context.cancel.clone(),
+            lease_lost.clone(),
+        )
+        .in_current_span(),
+    );
 
     let mut by_provider: Vec<(String, Vec<PairKey>)> = Vec::new();
     for pair in pending {
@@ -361,7 +379,7 @@ async fn execute_claimed(
             .map_or(DEFAULT_PER_PROVIDER_CONCURRENCY as usize, |runtime| {
                 runtime.cap
             });
-        schedulers.spawn(schedule_provider(context.clone(), list, cap));
+        schedulers.spawn(schedule_provider(context.clone(), list, cap).in_current_span());
     }
     while schedulers.join_next().await.is_some() {}
     renewal.abort();
@@ -373,7 +391,6 @@ async fn execute_claimed(
 fn prepare_models(
     engine: &Arc<Engine>,
     config: &RunConfig,
-    run_id: Uuid,
 ) -> (
     HashMap<String, ModelRuntime>,
     HashMap<String, ProviderRuntime>,
@@ -422,7 +439,7 @@ fn prepare_models(
                 Ok(stack::build(resolved.provider, gates, policy))
             }
             Err(error) => {
-                tracing::warn!(run_id = %run_id, model = %plan.name, error = %error, "model cannot be called on this replica");
+                tracing::warn!(model = %plan.name, error = %error, "model cannot be called on this replica");
                 providers
                     .entry(plan.provider.clone())
                     .or_insert_with(|| ProviderRuntime {
@@ -469,13 +486,13 @@ async fn renew_lease(
         {
             Ok(Renewal::Held) => {}
             Ok(Renewal::Lost) => {
-                tracing::info!(run_id = %run_id, "run no longer held here (cancelled or taken over); stopping");
+                tracing::info!("run no longer held here (cancelled or taken over); stopping");
                 lease_lost.store(true, Ordering::Relaxed);
                 cancel.cancel();
                 return;
             }
             Err(error) => {
-                tracing::warn!(run_id = %run_id, error = %error, "lease renewal failed; retrying");
+                tracing::warn!(error = %error, "lease renewal failed; retrying");
             }
         }
     }
@@ -496,7 +513,7 @@ async fn schedule_provider(context: Arc<RunContext>, pairs: Vec<PairKey>, cap: u
         if context.stopping() || context.budget_reached() {
             break;
         }
-        tasks.spawn(pair::run_pair(context.clone(), pair, permit));
+        tasks.spawn(pair::run_pair(context.clone(), pair, permit).in_current_span());
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
@@ -520,7 +537,7 @@ async fn finish_run(
                 .as_ref()
                 .map(|summary| summary.0.reason.clone())
                 .unwrap_or_default();
-            tracing::info!(run_id = %run_id, "run cancelled");
+            tracing::info!("run cancelled");
             let _ = context.events.send(RunEvent::Status {
                 previous: RunStatus::Running,
                 current: RunStatus::Cancelled,
@@ -533,7 +550,10 @@ async fn finish_run(
     let remaining = context.total - context.done.load(Ordering::Relaxed);
     if engine.hard_stop.is_cancelled() || (engine.drain.is_cancelled() && remaining > 0) {
         repo::worker::release(&engine.pool, tenant, run_id, claim_tag).await?;
-        tracing::info!(run_id = %run_id, remaining, "shutting down: run given back for another replica to resume");
+        tracing::info!(
+            remaining,
+            "shutting down: run given back for another replica to resume"
+        );
         return Ok(());
     }
 
@@ -590,7 +610,7 @@ async fn finish_run(
     let recorded = repo::worker::finish(&engine.pool, tenant, run_id, claim_tag, &ending).await?;
     engine.forget_token(run_id);
     if recorded {
-        tracing::info!(run_id = %run_id, status = status.as_str(), "run ended");
+        tracing::info!(status = status.as_str(), "run ended");
         let _ = context.events.send(RunEvent::Status {
             previous: RunStatus::Running,
             current: status,

@@ -99,7 +99,7 @@ async fn call_model(
             }
             Ok(None) => {}
             Err(error) => {
-                tracing::warn!(run_id = %context.run_id, error = %error, "response cache lookup failed; calling the model");
+                tracing::warn!(error = %error, "response cache lookup failed; calling the model");
             }
         }
     }
@@ -135,7 +135,7 @@ async fn call_model(
                 )
                 .await
                 {
-                    tracing::warn!(run_id = %context.run_id, error = %error, "could not store the response in the cache");
+                    tracing::warn!(error = %error, "could not store the response in the cache");
                 }
             }
             Some(CallOutcome::Answer {
@@ -145,7 +145,7 @@ async fn call_model(
             })
         }
         Err(error) => {
-            tracing::debug!(run_id = %context.run_id, model = %pair.model, case = pair.case_index, kind = error.kind(), "call failed");
+            tracing::debug!(model = %pair.model, case = pair.case_index, kind = error.kind(), "call failed");
             Some(CallOutcome::Failed {
                 error: describe_failure(&error, attempts),
                 attempts,
@@ -417,7 +417,7 @@ async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
     )
     .await;
     if attempts > 1 && outcome.is_ok() {
-        tracing::info!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, attempts, "recorded a result once the database was back");
+        tracing::info!(case = pair.case_index, model = %pair.model, attempts, "recorded a result once the database was back");
     }
     match outcome {
         Ok(Some(record)) => {
@@ -440,11 +440,11 @@ async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
             context.maybe_send_progress(false);
         }
         Ok(None) => {
-            tracing::debug!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, "pair already had a result");
+            tracing::debug!(case = pair.case_index, model = %pair.model, "pair already had a result");
         }
         Err(error) => {
             context.write_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(run_id = %context.run_id, case = pair.case_index, model = %pair.model, error = %error, "could not record a result");
+            tracing::warn!(case = pair.case_index, model = %pair.model, error = %error, "could not record a result");
         }
     }
 }

@@ -39,15 +39,14 @@ fn verdict_value(name: &str) -> pb::Verdict {
 pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, Option<f64>) {
     use futures::StreamExt;
     let engine = &context.engine;
-    let outputs = match repo::results::first_outputs(&engine.pool, &context.tenant, context.run_id)
-        .await
-    {
-        Ok(outputs) => outputs,
-        Err(error) => {
-            tracing::warn!(run_id = %context.run_id, error = %error, "pairwise: cannot read outputs");
-            return (Vec::new(), None);
-        }
-    };
+    let outputs =
+        match repo::results::first_outputs(&engine.pool, &context.tenant, context.run_id).await {
+            Ok(outputs) => outputs,
+            Err(error) => {
+                tracing::warn!(error = %error, "pairwise: cannot read outputs");
+                return (Vec::new(), None);
+            }
+        };
     let existing: HashSet<(i32, String, String)> =
         repo::results::verdicts(&engine.pool, &context.tenant, context.run_id)
             .await
@@ -105,7 +104,7 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
                 {
                     Ok(response) => {
                         let Some(winner) = verdict_name(response.verdict) else {
-                            tracing::warn!(run_id = %context.run_id, error = %response.error, "pairwise judging failed for a case");
+                            tracing::warn!(error = %response.error, "pairwise judging failed for a case");
                             return;
                         };
                         let verdict = repo::results::VerdictRow {
@@ -137,11 +136,11 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
                         )
                         .await
                         {
-                            tracing::warn!(run_id = %context.run_id, error = %error, "could not store a verdict");
+                            tracing::warn!(error = %error, "could not store a verdict");
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(run_id = %context.run_id, error = %error, "pairwise judging failed");
+                        tracing::warn!(error = %error, "pairwise judging failed");
                     }
                 }
             }
@@ -149,16 +148,15 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
         .buffer_unordered(PAIRWISE_CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
-    let verdicts = match repo::results::verdicts(&engine.pool, &context.tenant, context.run_id)
-        .await
-    {
-        Ok(verdicts) if !verdicts.is_empty() => verdicts,
-        Ok(_) => return (Vec::new(), None),
-        Err(error) => {
-            tracing::warn!(run_id = %context.run_id, error = %error, "pairwise: cannot read verdicts");
-            return (Vec::new(), None);
-        }
-    };
+    let verdicts =
+        match repo::results::verdicts(&engine.pool, &context.tenant, context.run_id).await {
+            Ok(verdicts) if !verdicts.is_empty() => verdicts,
+            Ok(_) => return (Vec::new(), None),
+            Err(error) => {
+                tracing::warn!(error = %error, "pairwise: cannot read verdicts");
+                return (Vec::new(), None);
+            }
+        };
     let consistent = verdicts
         .iter()
         .filter(|verdict| verdict.winner != "inconsistent")
@@ -202,7 +200,7 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
             })
             .collect(),
         Err(error) => {
-            tracing::warn!(run_id = %context.run_id, error = %error, "pairwise: ranking failed");
+            tracing::warn!(error = %error, "pairwise: ranking failed");
             Vec::new()
         }
     };
