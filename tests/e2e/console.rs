@@ -35,6 +35,17 @@ impl Console {
         Ok(Self { server, http })
     }
 
+    /// A console in front of `stack`'s four services.
+    async fn over(stack: &Stack) -> anyhow::Result<Self> {
+        Self::start(
+            &stack.ingest.url,
+            &stack.rankings.url,
+            &stack.runner.url,
+            &stack.judge.url,
+        )
+        .await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url)
     }
@@ -119,13 +130,7 @@ async fn ingested_stack() -> anyhow::Result<(Stack, ReplayServer)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_renders_over_the_real_services() -> anyhow::Result<()> {
     let (stack, _replay) = ingested_stack().await?;
-    let console = Console::start(
-        &stack.ingest.url,
-        &stack.rankings.url,
-        &stack.runner.url,
-        &stack.judge.url,
-    )
-    .await?;
+    let console = Console::over(&stack).await?;
 
     // The rankings, with the headers every page carries.
     let response = console.http.get(console.url("/")).send().await?;
@@ -239,13 +244,7 @@ async fn every_page_renders_over_the_real_services() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_csrf_and_a_refetch_with_its_result_banner() -> anyhow::Result<()> {
     let (stack, _replay) = ingested_stack().await?;
-    let console = Console::start(
-        &stack.ingest.url,
-        &stack.rankings.url,
-        &stack.runner.url,
-        &stack.judge.url,
-    )
-    .await?;
+    let console = Console::over(&stack).await?;
     let runs_before = stack.db.count("ingestion_runs").await;
 
     // A POST without a session goes to the login page.
@@ -514,13 +513,7 @@ async fn a_suite_gets_cases_from_an_upload_and_a_run_started_after_its_estimate_
         },
     )
     .await?;
-    let console = Console::start(
-        &stack.ingest.url,
-        &stack.rankings.url,
-        &stack.runner.url,
-        &stack.judge.url,
-    )
-    .await?;
+    let console = Console::over(&stack).await?;
 
     // Suites need a session.
     let response = console.http.get(console.url("/suites")).send().await?;

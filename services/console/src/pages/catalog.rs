@@ -267,23 +267,38 @@ pub async fn reingest_all(
     }
 }
 
+/// The signed-in session and its job `job_id`: the login page without a session, 404 when the job
+/// is not this session's (or is older than an hour).
+#[allow(clippy::result_large_err)]
+fn session_job(
+    state: &AppState,
+    headers: &HeaderMap,
+    job_id: &str,
+) -> Result<(Session, std::sync::Arc<crate::jobs::Job>), Response> {
+    let Some((id, session)) = state.session(headers) else {
+        return Err(crate::pages::login::redirect_to_login());
+    };
+    match state.jobs.get(job_id, &id) {
+        Some(job) => Ok((session, job)),
+        None => Err(error_page(
+            &PageError::NotFound(
+                "No re-ingest of this session has that id (jobs are kept for an hour).".to_owned(),
+            ),
+            Some(&session),
+        )
+        .into_response()),
+    }
+}
+
 /// `GET /sources/reingest/{job}`: the results so far; while it runs, the page follows it over SSE.
 pub async fn reingest_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let Some((id, session)) = state.session(&headers) else {
-        return crate::pages::login::redirect_to_login();
-    };
-    let Some(job) = state.jobs.get(&job_id, &id) else {
-        return error_page(
-            &PageError::NotFound(
-                "No re-ingest of this session has that id (jobs are kept for an hour).".to_owned(),
-            ),
-            Some(&session),
-        )
-        .into_response();
+    let (session, job) = match session_job(&state, &headers, &job_id) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let progress = job.snapshot();
     let running = progress.finished.is_none();
@@ -324,15 +339,9 @@ pub async fn reingest_events(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let Some((id, session)) = state.session(&headers) else {
-        return crate::pages::login::redirect_to_login();
-    };
-    let Some(job) = state.jobs.get(&job_id, &id) else {
-        return error_page(
-            &PageError::NotFound("no such job".to_owned()),
-            Some(&session),
-        )
-        .into_response();
+    let job = match session_job(&state, &headers, &job_id) {
+        Ok((_, job)) => job,
+        Err(response) => return response,
     };
     let receiver = job.watch();
     let shutdown = state.shutdown.clone();

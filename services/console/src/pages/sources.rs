@@ -51,17 +51,60 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
         .as_ref()
         .and_then(|(id, _)| state.sessions.take_flash(id));
     let session = session.map(|(_, session)| session);
-    let mut ingest = state.services.ingest();
-    let sources = match ingest
-        .list_sources(request(
-            pb::ListSourcesRequest {
-                page_size: 100,
-                ..Default::default()
-            },
-            session.as_ref(),
-        ))
-        .await
-    {
+    // The four questions are independent: ask them at once.
+    let sources = async {
+        state
+            .services
+            .ingest()
+            .list_sources(request(
+                pb::ListSourcesRequest {
+                    page_size: 100,
+                    ..Default::default()
+                },
+                session.as_ref(),
+            ))
+            .await
+    };
+    let latest = async {
+        state
+            .services
+            .rankings()
+            .get_latest_model(request(
+                pb::GetLatestModelRequest::default(),
+                session.as_ref(),
+            ))
+            .await
+            .map(|response| response.into_inner())
+            .map_err(|status| PageError::from_status("rankings", &status))
+    };
+    let history = async {
+        match &session {
+            Some(session) => Some(
+                state
+                    .services
+                    .ingest()
+                    .list_ingestion_runs(request(
+                        pb::ListIngestionRunsRequest {
+                            page_size: 30,
+                            ..Default::default()
+                        },
+                        Some(session),
+                    ))
+                    .await
+                    .map(|response| response.into_inner().runs)
+                    .map_err(|status| PageError::from_status("ingest", &status)),
+            ),
+            None => None,
+        }
+    };
+    let unmatched = async {
+        match &session {
+            Some(session) => Some(crate::pages::catalog::unmatched_section(&state, session).await),
+            None => None,
+        }
+    };
+    let (sources, latest, history, unmatched) = tokio::join!(sources, latest, history, unmatched);
+    let sources = match sources {
         Ok(response) => response.into_inner().sources,
         Err(status) => {
             return match PageError::from_status("ingest", &status) {
@@ -69,36 +112,6 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
                 error => error_page(&error, session.as_ref()).into_response(),
             };
         }
-    };
-    let latest = state
-        .services
-        .rankings()
-        .get_latest_model(request(
-            pb::GetLatestModelRequest::default(),
-            session.as_ref(),
-        ))
-        .await
-        .map(|response| response.into_inner())
-        .map_err(|status| PageError::from_status("rankings", &status));
-    let history = match &session {
-        Some(session) => Some(
-            ingest
-                .list_ingestion_runs(request(
-                    pb::ListIngestionRunsRequest {
-                        page_size: 30,
-                        ..Default::default()
-                    },
-                    Some(session),
-                ))
-                .await
-                .map(|response| response.into_inner().runs)
-                .map_err(|status| PageError::from_status("ingest", &status)),
-        ),
-        None => None,
-    };
-    let unmatched = match &session {
-        Some(session) => Some(crate::pages::catalog::unmatched_section(&state, session).await),
-        None => None,
     };
     Page {
         status: StatusCode::OK,

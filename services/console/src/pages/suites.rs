@@ -34,6 +34,23 @@ pub fn usd(micro_usd: i64) -> String {
     }
 }
 
+/// After a failed action: the error as a banner on `back`, or the login page when the token is no
+/// longer accepted.
+fn failed_back(state: &AppState, id: &str, title: &str, error: PageError, back: &str) -> Response {
+    if let PageError::SignIn = error {
+        return crate::pages::login::redirect_to_login();
+    }
+    state.sessions.set_flash(
+        id,
+        Flash {
+            kind: "error",
+            title: title.to_owned(),
+            lines: vec![error.message()],
+        },
+    );
+    Redirect::to(back).into_response()
+}
+
 /// `GET /suites`.
 pub async fn list(
     State(state): State<AppState>,
@@ -146,21 +163,13 @@ pub async fn create(
             let suite = response.into_inner().suite.unwrap_or_default();
             Redirect::to(&format!("/suites/{}", encode(&suite.id))).into_response()
         }
-        Err(status) => {
-            let error = PageError::from_status("runner", &status);
-            if let PageError::SignIn = error {
-                return crate::pages::login::redirect_to_login();
-            }
-            state.sessions.set_flash(
-                &id,
-                Flash {
-                    kind: "error",
-                    title: "The suite was not created".to_owned(),
-                    lines: vec![error.message()],
-                },
-            );
-            Redirect::to("/suites").into_response()
-        }
+        Err(status) => failed_back(
+            &state,
+            &id,
+            "The suite was not created",
+            PageError::from_status("runner", &status),
+            "/suites",
+        ),
     }
 }
 
@@ -188,41 +197,50 @@ pub async fn page(
         Ok(response) => response.into_inner().suite.unwrap_or_default(),
         Err(status) => return fail(PageError::from_status("runner", &status), &session),
     };
-    let stats = runner
-        .get_suite_stats(request(
-            pb::GetSuiteStatsRequest {
-                suite_id: suite.id.clone(),
-                since: None,
-            },
-            Some(&session),
-        ))
-        .await
-        .map(|response| response.into_inner())
-        .map_err(|status| PageError::from_status("runner", &status));
-    let runs = runner
-        .list_runs(request(
-            pb::ListRunsRequest {
-                page_size: 20,
-                suite_id: suite.id.clone(),
-                ..Default::default()
-            },
-            Some(&session),
-        ))
-        .await
-        .map(|response| response.into_inner().runs)
-        .unwrap_or_default();
-    let cases = runner
-        .list_test_cases(request(
-            pb::ListTestCasesRequest {
-                suite_id: suite.id.clone(),
-                page_size: 10,
-                ..Default::default()
-            },
-            Some(&session),
-        ))
-        .await
-        .map(|response| response.into_inner().cases)
-        .unwrap_or_default();
+    // Statistics, runs and the first cases are independent: ask them at once.
+    let (mut stats_client, mut runs_client) = (runner.clone(), runner.clone());
+    let stats = async {
+        stats_client
+            .get_suite_stats(request(
+                pb::GetSuiteStatsRequest {
+                    suite_id: suite.id.clone(),
+                    since: None,
+                },
+                Some(&session),
+            ))
+            .await
+            .map(|response| response.into_inner())
+            .map_err(|status| PageError::from_status("runner", &status))
+    };
+    let runs = async {
+        runs_client
+            .list_runs(request(
+                pb::ListRunsRequest {
+                    page_size: 20,
+                    suite_id: suite.id.clone(),
+                    ..Default::default()
+                },
+                Some(&session),
+            ))
+            .await
+            .map(|response| response.into_inner().runs)
+            .unwrap_or_default()
+    };
+    let cases = async {
+        runner
+            .list_test_cases(request(
+                pb::ListTestCasesRequest {
+                    suite_id: suite.id.clone(),
+                    page_size: 10,
+                    ..Default::default()
+                },
+                Some(&session),
+            ))
+            .await
+            .map(|response| response.into_inner().cases)
+            .unwrap_or_default()
+    };
+    let (stats, runs, cases) = tokio::join!(stats, runs, cases);
     let body = layout(
         &suite.name,
         Nav::Suites,
@@ -596,19 +614,13 @@ pub async fn start_run(
     let run = match created {
         Ok(response) => response.into_inner().run.unwrap_or_default(),
         Err(status) => {
-            let error = PageError::from_status("runner", &status);
-            if let PageError::SignIn = error {
-                return crate::pages::login::redirect_to_login();
-            }
-            state.sessions.set_flash(
+            return failed_back(
+                &state,
                 &id,
-                Flash {
-                    kind: "error",
-                    title: "The run was not started".to_owned(),
-                    lines: vec![error.message()],
-                },
+                "The run was not started",
+                PageError::from_status("runner", &status),
+                &suite_path,
             );
-            return Redirect::to(&suite_path).into_response();
         }
     };
     if confirmed {
