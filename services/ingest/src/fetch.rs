@@ -69,8 +69,7 @@ pub trait PayloadStore: Send + Sync {
 #[async_trait::async_trait]
 impl PayloadStore for PgPool {
     async fn body(&self, id: i64) -> Result<Bytes, sqlx::Error> {
-        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM raw_payloads WHERE id = $1")
-            .bind(id)
+        let body: Vec<u8> = sqlx::query_scalar!("SELECT body FROM raw_payloads WHERE id = $1", id)
             .fetch_one(self)
             .await?;
         Ok(Bytes::from(body))

@@ -13,10 +13,11 @@ use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::config::SourceSettings;
+use crate::domain::adapters::DocumentFailure;
 use crate::fetch::StoredPayload;
 
 /// One row of `ingestion_runs`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RunRow {
     /// Run id.
     pub id: Uuid,
@@ -61,13 +62,8 @@ pub struct RunRow {
     /// Canonical models the run created.
     pub models_created: i32,
     /// Documents the run could not fetch.
-    pub document_failures: sqlx::types::Json<Vec<crate::domain::adapters::DocumentFailure>>,
+    pub document_failures: sqlx::types::Json<Vec<DocumentFailure>>,
 }
-
-/// Columns of [`RunRow`], for SELECTs.
-pub const RUN_COLUMNS: &str = "id, source, trigger, actor, dry_run, started_at, completed_at, status, \
-    snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms, stale, error, \
-    oldest_data_date, newest_data_date, models_created, document_failures";
 
 /// The stored state of one source, with its latest run.
 #[derive(Debug, Clone, Default)]
@@ -105,7 +101,7 @@ pub async fn sync_sources(
             .schedule
             .as_ref()
             .and_then(|schedule| schedule.after(&now).next());
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO source_state (source, schedule, enabled, next_run_at, ttl_seconds) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (source) DO UPDATE SET schedule = EXCLUDED.schedule, enabled = EXCLUDED.enabled, \
@@ -115,12 +111,10 @@ pub async fn sync_sources(
                                  AND EXCLUDED.next_run_at IS NOT NULL \
                             THEN source_state.next_run_at ELSE EXCLUDED.next_run_at END, \
              updated_at = now()",
-        )
-        .bind(source.spec.name)
-        .bind((!source.schedule_text.is_empty()).then_some(source.schedule_text.as_str()))
-        .bind(source.schedule.is_some())
-        .bind(next_run)
-        .bind(
+            source.spec.name,
+            (!source.schedule_text.is_empty()).then_some(source.schedule_text.as_str()),
+            source.schedule.is_some(),
+            next_run,
             source
                 .ttl
                 .map(|ttl| i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX)),
@@ -135,59 +129,34 @@ pub async fn sync_sources(
 pub async fn source_states(
     pool: &PgPool,
 ) -> Result<std::collections::HashMap<String, SourceState>, sqlx::Error> {
-    type StateTuple = (
-        String,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<NaiveDate>,
-        i32,
-        bool,
-        Option<Uuid>,
-        i64,
-        Option<NaiveDate>,
-    );
-    let rows: Vec<StateTuple> = sqlx::query_as(
-        "SELECT s.source, s.last_success_at, s.next_run_at, s.newest_snapshot_date, s.models_found, s.stale, \
-                s.last_run_id, \
-                (SELECT count(DISTINCT o.source_model_name) FROM observations o \
-                  WHERE o.source = s.source AND o.model_id IS NULL \
-                    AND o.snapshot_date = s.newest_snapshot_date) AS unmatched, \
-                s.newest_data_date \
-         FROM source_state s",
+    let rows = sqlx::query!(
+        r#"SELECT s.source, s.last_success_at, s.next_run_at, s.newest_snapshot_date, s.models_found,
+                  s.stale, s.last_run_id,
+                  (SELECT count(DISTINCT o.source_model_name) FROM observations o
+                    WHERE o.source = s.source AND o.model_id IS NULL
+                      AND o.snapshot_date = s.newest_snapshot_date) AS "unmatched!",
+                  s.newest_data_date
+             FROM source_state s"#
     )
     .fetch_all(pool)
     .await?;
-    let run_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.6).collect();
-    let runs: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {RUN_COLUMNS} FROM ingestion_runs WHERE id = ANY($1)"
-    ))
-    .bind(&run_ids)
-    .fetch_all(pool)
-    .await?;
+    let run_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.last_run_id).collect();
+    let runs = runs_by_id(pool, &run_ids).await?;
     let mut states = std::collections::HashMap::new();
-    for (
-        source,
-        last_success_at,
-        next_run_at,
-        newest_snapshot_date,
-        models_found,
-        stale,
-        last_run_id,
-        unmatched,
-        newest_data_date,
-    ) in rows
-    {
-        let last_run = last_run_id.and_then(|id| runs.iter().find(|run| run.id == id).cloned());
+    for row in rows {
+        let last_run = row
+            .last_run_id
+            .and_then(|id| runs.iter().find(|run| run.id == id).cloned());
         states.insert(
-            source,
+            row.source,
             SourceState {
-                last_success_at,
-                next_run_at,
-                newest_snapshot_date,
-                newest_data_date,
-                models_found,
-                models_unmatched: i32::try_from(unmatched).unwrap_or(i32::MAX),
-                stale,
+                last_success_at: row.last_success_at,
+                next_run_at: row.next_run_at,
+                newest_snapshot_date: row.newest_snapshot_date,
+                newest_data_date: row.newest_data_date,
+                models_found: row.models_found,
+                models_unmatched: i32::try_from(row.unmatched).unwrap_or(i32::MAX),
+                stale: row.stale,
                 last_run,
             },
         );
@@ -213,11 +182,12 @@ impl SourceLock {
     pub async fn try_acquire(pool: &PgPool, source: &str) -> Result<Option<Self>, sqlx::Error> {
         let mut connection = pool.acquire().await?;
         let key = ingest_lock_key(source);
-        let acquired: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(&key)
-                .fetch_one(&mut *connection)
-                .await?;
+        let acquired: bool = sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "acquired!""#,
+            &key
+        )
+        .fetch_one(&mut *connection)
+        .await?;
         Ok(acquired.then_some(Self {
             connection: Some(connection),
             key,
@@ -254,10 +224,12 @@ impl SourceLock {
     /// Releases the lock and returns the connection to the pool (or closes it when unlocking fails).
     pub async fn release(mut self) {
         if let Some(mut connection) = self.connection.take() {
-            let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-                .bind(&self.key)
-                .execute(&mut *connection)
-                .await;
+            let unlocked = sqlx::query!(
+                "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+                &self.key
+            )
+            .fetch_one(&mut *connection)
+            .await;
             if unlocked.is_err() {
                 // Closing the session is the only other way to drop a session-level lock.
                 let _ = connection.detach();
@@ -280,10 +252,12 @@ pub async fn try_lock_in_transaction(
     connection: &mut PgConnection,
     source: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(ingest_lock_key(source))
-        .fetch_one(connection)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS "locked!""#,
+        ingest_lock_key(source)
+    )
+    .fetch_one(connection)
+    .await
 }
 
 /// The latest stored payload of each URL of a source.
@@ -291,24 +265,23 @@ pub async fn stored_payloads(
     connection: &mut PgConnection,
     source: &str,
 ) -> Result<HashMap<String, StoredPayload>, sqlx::Error> {
-    type PayloadTuple = (String, i64, Option<String>, Option<String>, String);
-    let rows: Vec<PayloadTuple> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT DISTINCT ON (url) url, id, etag, last_modified, sha256 FROM raw_payloads \
          WHERE source = $1 ORDER BY url, fetched_at DESC, id DESC",
+        source
     )
-    .bind(source)
     .fetch_all(connection)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(url, id, etag, last_modified, sha256)| {
+        .map(|row| {
             (
-                url,
+                row.url,
                 StoredPayload {
-                    id,
-                    etag,
-                    last_modified,
-                    sha256,
+                    id: row.id,
+                    etag: row.etag,
+                    last_modified: row.last_modified,
+                    sha256: row.sha256,
                 },
             )
         })
@@ -320,7 +293,7 @@ pub async fn stored_payloads(
 /// `timeout` (its process hangs or lost the database). Runs by any replica, at start-up and on every
 /// tick. Returns how many were closed.
 pub async fn close_interrupted_runs(pool: &PgPool, timeout: Duration) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "UPDATE ingestion_runs SET status = 'failed', completed_at = now(), stale = true, \
             duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint, \
             error = 'interrupted: the process running it stopped (no heartbeat since ' \
@@ -329,8 +302,8 @@ pub async fn close_interrupted_runs(pool: &PgPool, timeout: Duration) -> Result<
          WHERE status = 'running' \
            AND (COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => $1) \
                 OR pg_try_advisory_xact_lock(hashtextextended('benchhub.ingest.' || source, 0)))",
+        timeout.as_secs_f64()
     )
-    .bind(timeout.as_secs_f64())
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
@@ -349,10 +322,10 @@ pub fn keep_alive(pool: PgPool, run_id: Uuid, every: Duration) -> tokio_util::sy
                 _ = stop.cancelled() => return,
                 _ = interval.tick() => {}
             }
-            if let Err(error) = sqlx::query(
+            if let Err(error) = sqlx::query!(
                 "UPDATE ingestion_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'",
+                run_id
             )
-            .bind(run_id)
             .execute(&pool)
             .await
             {
@@ -370,13 +343,13 @@ pub async fn insert_run(
     trigger: &str,
     actor: Option<&str>,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO ingestion_runs (source, trigger, actor, status, heartbeat_at) \
          VALUES ($1, $2, $3, 'running', now()) RETURNING id",
+        source,
+        trigger,
+        actor
     )
-    .bind(source)
-    .bind(trigger)
-    .bind(actor)
     .fetch_one(connection)
     .await
 }
@@ -425,32 +398,32 @@ pub async fn complete_run(
     run_id: Uuid,
     completion: &RunCompletion,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE ingestion_runs SET completed_at = now(), status = $2, snapshot_date = $3, \
             fetched = $4, inserted = $5, updated = $6, unmatched = $7, skipped = $8, failed = $9, \
             duration_ms = $10, stale = $11, error = $12, oldest_data_date = $13, \
             newest_data_date = $14, models_created = $15, document_failures = $16 WHERE id = $1",
+        run_id,
+        completion.status,
+        completion.snapshot_date,
+        completion.fetched,
+        completion.inserted,
+        completion.updated,
+        completion.unmatched,
+        completion.skipped,
+        completion.failed,
+        completion.duration_ms,
+        completion.stale,
+        completion.error.as_deref(),
+        completion.oldest_data_date,
+        completion.newest_data_date,
+        completion.models_created,
+        sqlx::types::Json(&completion.document_failures) as _
     )
-    .bind(run_id)
-    .bind(completion.status)
-    .bind(completion.snapshot_date)
-    .bind(completion.fetched)
-    .bind(completion.inserted)
-    .bind(completion.updated)
-    .bind(completion.unmatched)
-    .bind(completion.skipped)
-    .bind(completion.failed)
-    .bind(completion.duration_ms)
-    .bind(completion.stale)
-    .bind(&completion.error)
-    .bind(completion.oldest_data_date)
-    .bind(completion.newest_data_date)
-    .bind(completion.models_created)
-    .bind(sqlx::types::Json(&completion.document_failures))
     .execute(&mut *connection)
     .await?;
     let succeeded = completion.status != "failed";
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO source_state (source, last_run_id, last_attempt_at, last_success_at, stale, \
                                    newest_snapshot_date, models_found, newest_data_date) \
          VALUES ($1, $2, now(), CASE WHEN $3 THEN now() END, NOT $3, \
@@ -466,11 +439,11 @@ pub async fn complete_run(
             newest_data_date = CASE WHEN $3 THEN EXCLUDED.newest_data_date \
                                     ELSE source_state.newest_data_date END, \
             models_found = COALESCE($4, source_state.models_found), updated_at = now()",
+        source,
+        run_id,
+        succeeded,
+        (completion.status == "succeeded").then_some(completion.models_found)
     )
-    .bind(source)
-    .bind(run_id)
-    .bind(succeeded)
-    .bind((completion.status == "succeeded").then_some(completion.models_found))
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -478,11 +451,11 @@ pub async fn complete_run(
 
 /// `fetched` of the source's latest succeeded run (what an unchanged upstream would have given).
 pub async fn last_fetched(connection: &mut PgConnection, source: &str) -> Result<i32, sqlx::Error> {
-    let fetched: Option<i32> = sqlx::query_scalar(
+    let fetched: Option<i32> = sqlx::query_scalar!(
         "SELECT fetched FROM ingestion_runs WHERE source = $1 AND status = 'succeeded' \
          ORDER BY started_at DESC LIMIT 1",
+        source
     )
-    .bind(source)
     .fetch_optional(connection)
     .await?;
     Ok(fetched.unwrap_or(0))
@@ -490,11 +463,13 @@ pub async fn last_fetched(connection: &mut PgConnection, source: &str) -> Result
 
 /// Announces a catalog change to rankings replicas.
 pub async fn notify_catalog(pool: &PgPool, payload: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(benchhub_db::CATALOG_CHANNEL)
-        .bind(payload)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_notify($1, $2)",
+        benchhub_db::CATALOG_CHANNEL,
+        payload
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -506,15 +481,15 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     next: Option<DateTime<Utc>>,
 ) -> Result<bool, sqlx::Error> {
-    let claimed: Option<String> = sqlx::query_scalar(
+    let claimed: Option<String> = sqlx::query_scalar!(
         "UPDATE source_state SET next_run_at = $3, updated_at = now() \
          WHERE source = $1 AND enabled AND next_run_at IS NOT NULL AND next_run_at <= $2 \
            AND pg_try_advisory_xact_lock(hashtextextended('benchhub.schedule.' || $1, 0)) \
          RETURNING source",
+        source,
+        now,
+        next
     )
-    .bind(source)
-    .bind(now)
-    .bind(next)
     .fetch_optional(pool)
     .await?;
     Ok(claimed.is_some())
@@ -537,12 +512,7 @@ pub struct RunFilter {
 
 /// One run by id.
 pub async fn run_by_id(pool: &PgPool, id: Uuid) -> Result<Option<RunRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {RUN_COLUMNS} FROM ingestion_runs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    Ok(runs_by_id(pool, &[id]).await?.pop())
 }
 
 /// Lists runs newest first, after the keyset cursor (started_at, id) when given.
@@ -552,29 +522,47 @@ pub async fn list_runs(
     cursor: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<RunRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {RUN_COLUMNS} FROM ingestion_runs \
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM ingestion_runs \
          WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR status = $2) \
            AND ($3::text IS NULL OR trigger = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
            AND ($5::timestamptz IS NULL OR started_at < $5) \
            AND ($6::timestamptz IS NULL OR (started_at, id) < ($6, $7)) \
-         ORDER BY started_at DESC, id DESC LIMIT $8"
-    ))
-    .bind(&filter.source)
-    .bind(filter.status)
-    .bind(filter.trigger)
-    .bind(filter.started_after)
-    .bind(filter.started_before)
-    .bind(cursor.map(|(time, _)| time))
-    .bind(cursor.map(|(_, id)| id))
-    .bind(limit)
+         ORDER BY started_at DESC, id DESC LIMIT $8",
+        filter.source.as_deref(),
+        filter.status,
+        filter.trigger,
+        filter.started_after,
+        filter.started_before,
+        cursor.map(|(time, _)| time),
+        cursor.map(|(_, id)| id),
+        limit
+    )
     .fetch_all(pool)
-    .await
+    .await?;
+    runs_by_id(pool, &ids).await
+}
+
+/// The one statement that reads whole [`RunRow`]s: the runs with these ids, in the order of `ids`.
+pub async fn runs_by_id(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<RunRow>, sqlx::Error> {
+    let mut rows = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, source, trigger, actor, dry_run, started_at, completed_at, status,
+                  snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms,
+                  stale, error, oldest_data_date, newest_data_date, models_created,
+                  document_failures AS "document_failures: sqlx::types::Json<Vec<DocumentFailure>>"
+             FROM ingestion_runs WHERE id = ANY($1)"#,
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(rows)
 }
 
 /// A source the stale check looks at: its last success, the state its alerts announced, and whether a
 /// run of it is under way.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AlertCandidate {
     /// Source name.
     pub source: String,
@@ -588,11 +576,12 @@ pub struct AlertCandidate {
 
 /// Every source with a TTL, for the stale check.
 pub async fn alert_candidates(pool: &PgPool) -> Result<Vec<AlertCandidate>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.source, s.last_success_at, s.alert_state, \
-                EXISTS (SELECT 1 FROM ingestion_runs r WHERE r.source = s.source \
-                          AND r.status = 'running') AS running \
-           FROM source_state s WHERE s.ttl_seconds IS NOT NULL",
+    sqlx::query_as!(
+        AlertCandidate,
+        r#"SELECT s.source, s.last_success_at, s.alert_state,
+                  EXISTS (SELECT 1 FROM ingestion_runs r WHERE r.source = s.source
+                            AND r.status = 'running') AS "running!"
+             FROM source_state s WHERE s.ttl_seconds IS NOT NULL"#
     )
     .fetch_all(pool)
     .await
@@ -605,15 +594,15 @@ pub async fn claim_alert_state(
     source: &str,
     new: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE source_state s SET alert_state = $2 \
            FROM (SELECT source, alert_state AS previous FROM source_state \
                   WHERE source = $1 FOR UPDATE) p \
           WHERE s.source = p.source AND p.previous <> $2 \
       RETURNING p.previous",
+        source,
+        new
     )
-    .bind(source)
-    .bind(new)
     .fetch_optional(pool)
     .await
 }
@@ -626,11 +615,13 @@ pub async fn revert_alert_state(
     claimed: &str,
     previous: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE source_state SET alert_state = $3 WHERE source = $1 AND alert_state = $2")
-        .bind(source)
-        .bind(claimed)
-        .bind(previous)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE source_state SET alert_state = $3 WHERE source = $1 AND alert_state = $2",
+        source,
+        claimed,
+        previous
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -210,18 +210,20 @@ impl Authenticator {
             });
         }
         // The service's role cannot read api_tokens; this function answers for a known hash only.
-        let row: Option<(Uuid, String, String, String)> =
-            sqlx::query_as("SELECT id, name, role, tenant_id FROM benchhub_authenticate($1)")
-                .bind(&hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(AuthError::Unavailable)?;
-        let (token_id, name, role, tenant_id) = row.ok_or(AuthError::Invalid)?;
+        let row = sqlx::query!(
+            r#"SELECT id AS "id!", name AS "name!", role AS "role!", tenant_id AS "tenant_id!"
+                 FROM benchhub_authenticate($1)"#,
+            hash
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(AuthError::Unavailable)?
+        .ok_or(AuthError::Invalid)?;
         Ok(Principal {
-            subject: name,
-            token_id: Some(token_id),
-            role: Some(Role::parse(&role).ok_or(AuthError::Invalid)?),
-            tenant_id,
+            subject: row.name,
+            token_id: Some(row.id),
+            role: Some(Role::parse(&row.role).ok_or(AuthError::Invalid)?),
+            tenant_id: row.tenant_id,
             platform_admin: false,
         })
     }
@@ -237,7 +239,7 @@ fn parse_bearer(header: &str) -> Option<&str> {
 }
 
 /// A stored token's metadata (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     /// Token id.
     pub id: Uuid,
@@ -257,9 +259,6 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, name, role, tenant_id, token_prefix, created_at, revoked_at, last_used_at";
-
 /// Stores a new token (creating its tenant if needed) and returns the secret once with its record.
 pub async fn create_token(
     pool: &PgPool,
@@ -269,19 +268,23 @@ pub async fn create_token(
 ) -> Result<(String, TokenRecord), sqlx::Error> {
     let token = generate_token();
     let mut transaction = benchhub_db::begin_tokens(pool).await?;
-    sqlx::query("INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING")
-        .bind(tenant_id)
-        .execute(&mut *transaction)
-        .await?;
-    let record: TokenRecord = sqlx::query_as(&format!(
+    sqlx::query!(
+        "INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING",
+        tenant_id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let record = sqlx::query_as!(
+        TokenRecord,
         "INSERT INTO api_tokens (name, token_sha256, token_prefix, role, tenant_id) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
-    ))
-    .bind(name)
-    .bind(hash_token(&token))
-    .bind(token_prefix(&token))
-    .bind(role.as_str())
-    .bind(tenant_id)
+         VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, name, role, tenant_id, token_prefix, created_at, revoked_at, last_used_at",
+        name,
+        hash_token(&token),
+        token_prefix(&token),
+        role.as_str(),
+        tenant_id
+    )
     .fetch_one(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -301,18 +304,20 @@ pub async fn list_tokens(
         None => (None, None),
     };
     let mut transaction = benchhub_db::begin_tokens(pool).await?;
-    let records = sqlx::query_as(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens \
-         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2)) \
-           AND ($3 OR revoked_at IS NULL) \
-           AND ($5::text IS NULL OR tenant_id = $5) \
-         ORDER BY created_at DESC, id DESC LIMIT $4"
-    ))
-    .bind(after_time)
-    .bind(after_id)
-    .bind(include_revoked)
-    .bind(i64::from(limit))
-    .bind(tenant_id)
+    let records = sqlx::query_as!(
+        TokenRecord,
+        "SELECT id, name, role, tenant_id, token_prefix, created_at, revoked_at, last_used_at \
+           FROM api_tokens \
+          WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2)) \
+            AND ($3 OR revoked_at IS NULL) \
+            AND ($5::text IS NULL OR tenant_id = $5) \
+          ORDER BY created_at DESC, id DESC LIMIT $4",
+        after_time,
+        after_id,
+        include_revoked,
+        i64::from(limit),
+        tenant_id
+    )
     .fetch_all(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -327,13 +332,14 @@ pub async fn revoke_token(
     tenant_id: Option<&str>,
 ) -> Result<Option<TokenRecord>, sqlx::Error> {
     let mut transaction = benchhub_db::begin_tokens(pool).await?;
-    let record = sqlx::query_as(&format!(
+    let record = sqlx::query_as!(
+        TokenRecord,
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) \
          WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) \
-         RETURNING {TOKEN_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(tenant_id)
+         RETURNING id, name, role, tenant_id, token_prefix, created_at, revoked_at, last_used_at",
+        id,
+        tenant_id
+    )
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;

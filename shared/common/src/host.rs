@@ -179,7 +179,7 @@ impl Host {
                 }
                 let probe = tokio::time::timeout(
                     interval.max(Duration::from_secs(1)),
-                    sqlx::query("SELECT 1").execute(&pool),
+                    sqlx::query_scalar!("SELECT 1 AS probe").fetch_one(&pool),
                 )
                 .await;
                 let reachable = matches!(probe, Ok(Ok(_)));

@@ -139,13 +139,12 @@ pub async fn begin_tenant(
     tenant_id: &str,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut transaction = pool.begin().await?;
-    sqlx::query(&format!("SET LOCAL ROLE {APP_ROLE}"))
+    // APP_ROLE, spelled out: the compile-time checked macros take a literal.
+    sqlx::query!("SET LOCAL ROLE benchhub_app")
         .execute(&mut *transaction)
         .await?;
-    sqlx::query("SELECT set_config($1, $2, true)")
-        .bind(TENANT_SETTING)
-        .bind(tenant_id)
-        .execute(&mut *transaction)
+    sqlx::query!("SELECT set_config($1, $2, true)", TENANT_SETTING, tenant_id)
+        .fetch_one(&mut *transaction)
         .await?;
     Ok(transaction)
 }

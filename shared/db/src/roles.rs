@@ -31,7 +31,8 @@ pub async fn begin_tokens(
     pool: &sqlx::PgPool,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut transaction = pool.begin().await?;
-    sqlx::query(&format!("SET LOCAL ROLE {TOKENS_ROLE}"))
+    // TOKENS_ROLE, spelled out: the compile-time checked macros take a literal.
+    sqlx::query!("SET LOCAL ROLE benchhub_tokens")
         .execute(&mut *transaction)
         .await?;
     Ok(transaction)
@@ -68,11 +69,13 @@ pub async fn check_service_login(options: &PgConnectOptions) -> LoginCheck {
 }
 
 async fn check_on(connection: &mut PgConnection) -> Result<LoginCheck, sqlx::Error> {
-    let (login, superuser, bypass_rls): (String, bool, bool) = sqlx::query_as(
-        "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = session_user",
+    let session = sqlx::query!(
+        r#"SELECT rolname::text AS "login!", rolsuper AS "superuser!", rolbypassrls AS "bypass_rls!"
+             FROM pg_catalog.pg_roles WHERE rolname = session_user"#
     )
     .fetch_one(&mut *connection)
     .await?;
+    let (login, superuser, bypass_rls) = (session.login, session.superuser, session.bypass_rls);
     let mut problems = Vec::new();
     if superuser {
         problems.push(format!(
@@ -85,12 +88,12 @@ async fn check_on(connection: &mut PgConnection) -> Result<LoginCheck, sqlx::Err
             "the login role {login} has BYPASSRLS; run `ALTER ROLE \"{login}\" NOBYPASSRLS`"
         ));
     }
-    let owned: Vec<String> = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_roles r ON r.oid = c.relowner \
-         WHERE r.rolname = session_user AND c.relnamespace = 'public'::regnamespace \
-           AND c.relkind IN ('r', 'p', 'v', 'm') \
-         ORDER BY 1 LIMIT 3",
+    let owned: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT c.relname::text AS "relname!" FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_roles r ON r.oid = c.relowner
+         WHERE r.rolname = session_user AND c.relnamespace = 'public'::regnamespace
+           AND c.relkind IN ('r', 'p', 'v', 'm')
+         ORDER BY 1 LIMIT 3"#
     )
     .fetch_all(&mut *connection)
     .await?;
@@ -103,10 +106,10 @@ async fn check_on(connection: &mut PgConnection) -> Result<LoginCheck, sqlx::Err
     }
     let mut missing_roles = Vec::new();
     for role in GROUP_ROLES {
-        let exists: bool = sqlx::query_scalar("SELECT to_regrole($1) IS NOT NULL")
-            .bind(role)
-            .fetch_one(&mut *connection)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar!(r#"SELECT to_regrole($1) IS NOT NULL AS "exists!""#, role)
+                .fetch_one(&mut *connection)
+                .await?;
         if !exists {
             missing_roles.push(role);
             continue;
@@ -114,12 +117,14 @@ async fn check_on(connection: &mut PgConnection) -> Result<LoginCheck, sqlx::Err
         if superuser {
             continue;
         }
-        let (member, inherits): (bool, bool) = sqlx::query_as(
-            "SELECT pg_has_role(session_user, $1, 'MEMBER'), pg_has_role(session_user, $1, 'USAGE')",
+        let membership = sqlx::query!(
+            r#"SELECT pg_has_role(session_user, $1, 'MEMBER') AS "member!",
+                      pg_has_role(session_user, $1, 'USAGE') AS "inherits!""#,
+            role
         )
-        .bind(role)
         .fetch_one(&mut *connection)
         .await?;
+        let (member, inherits) = (membership.member, membership.inherits);
         if !member {
             problems.push(format!(
                 "the login role {login} is not a member of {role}; run `GRANT {role} TO \"{login}\"`"
@@ -146,7 +151,7 @@ async fn check_on(connection: &mut PgConnection) -> Result<LoginCheck, sqlx::Err
         .execute(format!("SET ROLE {APP_ROLE}").as_str())
         .await?;
     let applied: Result<Vec<i64>, sqlx::Error> =
-        sqlx::query_scalar("SELECT version FROM public._sqlx_migrations")
+        sqlx::query_scalar!("SELECT version FROM public._sqlx_migrations")
             .fetch_all(&mut *connection)
             .await;
     let applied = match applied {
@@ -332,11 +337,12 @@ pub async fn setup(
     let mut admin = PgConnection::connect_with(&admin_options)
         .await
         .map_err(failed("connecting with the admin URL"))?;
-    let superuser: bool =
-        sqlx::query_scalar("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user")
-            .fetch_one(&mut admin)
-            .await
-            .map_err(failed("reading the admin role"))?;
+    let superuser: bool = sqlx::query_scalar!(
+        r#"SELECT rolsuper AS "superuser!" FROM pg_catalog.pg_roles WHERE rolname = session_user"#
+    )
+    .fetch_one(&mut admin)
+    .await
+    .map_err(failed("reading the admin role"))?;
     if !superuser {
         return Err(SetupError::Unsafe(
             "the admin URL must log in as a superuser (it creates roles and the database)"
@@ -357,10 +363,10 @@ pub async fn setup(
         grant_membership(&mut admin, role, &owner.user).await?;
     }
     ensure_service_role(&mut admin, &service.user, service.password.as_deref()).await?;
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)",
+    let exists: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1) AS "exists!""#,
+        &owner.database
     )
-    .bind(&owner.database)
     .fetch_one(&mut admin)
     .await
     .map_err(failed("looking for the database"))?;
@@ -445,11 +451,11 @@ async fn ensure_role(
     password: Option<&str>,
 ) -> Result<(), SetupError> {
     let step = format!("creating role {role}");
-    let exists: bool = sqlx::query_scalar("SELECT to_regrole($1) IS NOT NULL")
-        .bind(role)
-        .fetch_one(&mut *admin)
-        .await
-        .map_err(failed(&step))?;
+    let exists: bool =
+        sqlx::query_scalar!(r#"SELECT to_regrole($1) IS NOT NULL AS "exists!""#, role)
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(failed(&step))?;
     if !exists {
         match run_formatted(
             admin,
@@ -493,12 +499,12 @@ async fn grant_membership(
     member: &str,
 ) -> Result<(), SetupError> {
     let step = format!("granting {role} to {member}");
-    let member_already: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m \
-         WHERE m.roleid = to_regrole($1) AND m.member = to_regrole($2))",
+    let member_already: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+         WHERE m.roleid = to_regrole($1) AND m.member = to_regrole($2)) AS "exists!""#,
+        role,
+        member
     )
-    .bind(role)
-    .bind(member)
     .fetch_one(&mut *admin)
     .await
     .map_err(failed(&step))?;

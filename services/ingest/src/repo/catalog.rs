@@ -20,33 +20,21 @@ pub fn alias_key(alias: &str) -> String {
     NameParts::parse(alias).line_key()
 }
 
-#[derive(sqlx::FromRow)]
-struct ModelRow {
-    id: String,
-    display_name: String,
-    creator: Option<String>,
-    family: Option<String>,
-    release_date: Option<NaiveDate>,
-    context_length: Option<i32>,
-    open_weights: Option<bool>,
-    origin: String,
-    identity_name: String,
-    first_observed: Option<NaiveDate>,
-}
-
 /// Loads every model and alias into a matcher.
 pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx::Error> {
-    let models: Vec<ModelRow> = sqlx::query_as(
-        "SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
-                origin, identity_name, (metadata->>'first_observed')::date AS first_observed \
-         FROM models",
+    let models = sqlx::query!(
+        r#"SELECT id, display_name, creator, family, release_date, context_length, open_weights,
+                  origin, identity_name, (metadata->>'first_observed')::date AS first_observed
+             FROM models"#
     )
     .fetch_all(&mut *connection)
     .await?;
-    let aliases: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT source, alias, model_id FROM model_aliases")
-            .fetch_all(&mut *connection)
-            .await?;
+    let aliases = sqlx::query_as!(
+        AliasEntry,
+        "SELECT source, alias, model_id FROM model_aliases"
+    )
+    .fetch_all(&mut *connection)
+    .await?;
     Ok(Matcher::new(
         models
             .into_iter()
@@ -63,14 +51,7 @@ pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx
                 first_observed: row.first_observed,
             })
             .collect(),
-        aliases
-            .into_iter()
-            .map(|(source, alias, model_id)| AliasEntry {
-                source,
-                alias,
-                model_id,
-            })
-            .collect(),
+        aliases,
     ))
 }
 
@@ -80,15 +61,21 @@ pub async fn lock_catalog(
     connection: &mut PgConnection,
     exclusive: bool,
 ) -> Result<(), sqlx::Error> {
-    let statement = if exclusive {
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
-    } else {
-        "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))"
-    };
-    sqlx::query(statement)
-        .bind(CATALOG_LOCK)
-        .execute(&mut *connection)
+    if exclusive {
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            CATALOG_LOCK
+        )
+        .fetch_one(&mut *connection)
         .await?;
+    } else {
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))",
+            CATALOG_LOCK
+        )
+        .fetch_one(&mut *connection)
+        .await?;
+    }
     Ok(())
 }
 
@@ -122,7 +109,7 @@ pub async fn upsert_models(
         identities.push(model.identity_name.as_str());
         observed.push(model.first_observed);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO models AS m (id, display_name, creator, family, release_date, context_length, \
                                   open_weights, origin, identity_name, metadata) \
          SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
@@ -143,17 +130,17 @@ pub async fn upsert_models(
                IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.creator, EXCLUDED.family, \
                                  EXCLUDED.release_date, EXCLUDED.context_length, EXCLUDED.open_weights, \
                                  EXCLUDED.metadata->'first_observed')",
+        &ids as &[&str],
+        &names as &[&str],
+        &creators as &[Option<&str>],
+        &families as &[Option<&str>],
+        &dates as &[Option<NaiveDate>],
+        &contexts as &[Option<i32>],
+        &open as &[Option<bool>],
+        &origins as &[&str],
+        &identities as &[&str],
+        &observed as &[Option<NaiveDate>]
     )
-    .bind(ids)
-    .bind(names)
-    .bind(creators)
-    .bind(families)
-    .bind(dates)
-    .bind(contexts)
-    .bind(open)
-    .bind(origins)
-    .bind(identities)
-    .bind(observed)
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -167,31 +154,31 @@ pub async fn apply_seed(
 ) -> Result<(), sqlx::Error> {
     let mut transaction = pool.begin().await?;
     for model in models {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO models (id, display_name, creator, family, release_date, context_length, \
                                  open_weights, origin, identity_name) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'seed', $8) ON CONFLICT (id) DO NOTHING",
+            &model.id,
+            &model.display_name,
+            model.creator.as_deref(),
+            model.family.as_deref(),
+            model.release_date,
+            model.context_length,
+            model.open_weights,
+            &model.identity_name
         )
-        .bind(&model.id)
-        .bind(&model.display_name)
-        .bind(&model.creator)
-        .bind(&model.family)
-        .bind(model.release_date)
-        .bind(model.context_length)
-        .bind(model.open_weights)
-        .bind(&model.identity_name)
         .execute(&mut *transaction)
         .await?;
     }
     for alias in aliases {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO model_aliases (source, alias, normalized_alias, model_id) \
              VALUES ($1, $2, $3, $4) ON CONFLICT ON CONSTRAINT model_aliases_source_alias_key DO NOTHING",
+            &alias.source,
+            &alias.alias,
+            alias_key(&alias.alias),
+            &alias.model_id
         )
-        .bind(&alias.source)
-        .bind(&alias.alias)
-        .bind(alias_key(&alias.alias))
-        .bind(&alias.model_id)
         .execute(&mut *transaction)
         .await?;
     }
@@ -208,28 +195,22 @@ pub async fn relink(
     matcher: &Matcher,
     focus_model: Option<&str>,
 ) -> Result<(i64, i64, i64), sqlx::Error> {
-    type StoredName = (
-        String,
-        String,
-        Option<String>,
-        NaiveDate,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let stored: Vec<StoredName> = sqlx::query_as(
-        "SELECT DISTINCT source, source_model_name, extra->>'match_name', \
-                COALESCE((extra->>'released')::date, data_date, snapshot_date), model_id, \
-                match_method, match_detail \
-         FROM observations WHERE ($1::text IS NULL OR source = $1)",
+    let stored = sqlx::query!(
+        r#"SELECT DISTINCT source, source_model_name, extra->>'match_name' AS match_name,
+                  COALESCE((extra->>'released')::date, data_date, snapshot_date) AS "day!",
+                  model_id, match_method, match_detail
+             FROM observations WHERE ($1::text IS NULL OR source = $1)"#,
+        source
     )
-    .bind(source)
     .fetch_all(&mut *connection)
     .await?;
     type Wanted = (Option<String>, Option<&'static str>, Option<String>);
     let mut desired: HashMap<(String, String, NaiveDate), Wanted> = HashMap::new();
     let mut stale = Vec::new();
-    for (row_source, name, match_name, day, current, method, detail) in stored {
+    for row in stored {
+        let (row_source, name, match_name, day) =
+            (row.source, row.source_model_name, row.match_name, row.day);
+        let (current, method, detail) = (row.model_id, row.match_method, row.match_detail);
         let key = (row_source.clone(), name.clone(), day);
         let target = desired
             .entry(key.clone())
@@ -277,34 +258,35 @@ pub async fn relink(
         days.push(key.2);
     }
     // Joining the table to itself by id exposes each row's value from before the update.
-    let counts: (i64, i64, i64) = sqlx::query_as(
-        "WITH wanted AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[], \
-                                               $5::text[], $6::text[]) \
-                           AS w(source, source_model_name, day, model_id, method, detail)), \
-              changed AS ( \
-                UPDATE observations o SET model_id = w.model_id, match_method = w.method, \
-                       match_detail = w.detail, updated_at = now() \
-                FROM wanted w, observations previous \
-                WHERE previous.id = o.id AND o.source = w.source \
-                  AND o.source_model_name = w.source_model_name \
-                  AND COALESCE((o.extra->>'released')::date, o.data_date, o.snapshot_date) = w.day \
-                  AND (o.model_id, o.match_method, o.match_detail) \
-                      IS DISTINCT FROM (w.model_id, w.method, w.detail) \
-                RETURNING previous.model_id AS old_model, o.model_id AS new_model) \
-         SELECT count(*) FILTER (WHERE new_model = $7 AND old_model IS DISTINCT FROM $7), \
-                count(*) FILTER (WHERE old_model = $7 AND new_model IS DISTINCT FROM $7), \
-                count(*) FILTER (WHERE old_model IS DISTINCT FROM new_model) FROM changed",
+    let counts = sqlx::query!(
+        r#"WITH wanted AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[],
+                                               $5::text[], $6::text[])
+                           AS w(source, source_model_name, day, model_id, method, detail)),
+              changed AS (
+                UPDATE observations o SET model_id = w.model_id, match_method = w.method,
+                       match_detail = w.detail, updated_at = now()
+                FROM wanted w, observations previous
+                WHERE previous.id = o.id AND o.source = w.source
+                  AND o.source_model_name = w.source_model_name
+                  AND COALESCE((o.extra->>'released')::date, o.data_date, o.snapshot_date) = w.day
+                  AND (o.model_id, o.match_method, o.match_detail)
+                      IS DISTINCT FROM (w.model_id, w.method, w.detail)
+                RETURNING previous.model_id AS old_model, o.model_id AS new_model)
+         SELECT count(*) FILTER (WHERE new_model = $7 AND old_model IS DISTINCT FROM $7) AS "linked!",
+                count(*) FILTER (WHERE old_model = $7 AND new_model IS DISTINCT FROM $7) AS "unlinked!",
+                count(*) FILTER (WHERE old_model IS DISTINCT FROM new_model) AS "changed!"
+           FROM changed"#,
+        &sources as &[&str],
+        &names as &[&str],
+        &days,
+        &targets as &[Option<String>],
+        &methods as &[Option<&str>],
+        &details as &[Option<String>],
+        focus_model
     )
-    .bind(sources)
-    .bind(names)
-    .bind(days)
-    .bind(targets)
-    .bind(methods)
-    .bind(details)
-    .bind(focus_model)
     .fetch_one(&mut *connection)
     .await?;
-    Ok(counts)
+    Ok((counts.linked, counts.unlinked, counts.changed))
 }
 
 /// Moves aliases off models that dated versions supersede ([`Matcher::folded`]), then removes those
@@ -312,11 +294,12 @@ pub async fn relink(
 /// lock exclusively (no write in flight); returns how many models were removed, `None` when skipped.
 pub async fn remove_superseded(pool: &PgPool) -> Result<Option<u64>, sqlx::Error> {
     let mut transaction = pool.begin().await?;
-    let locked: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(CATALOG_LOCK)
-            .fetch_one(&mut *transaction)
-            .await?;
+    let locked: bool = sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS "locked!""#,
+        CATALOG_LOCK
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
     if !locked {
         return Ok(None);
     }
@@ -328,23 +311,23 @@ pub async fn remove_superseded(pool: &PgPool) -> Result<Option<u64>, sqlx::Error
         .unzip();
     if !from.is_empty() {
         // An alias of the folded model moves to its version unless that spelling already has one.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE model_aliases a SET model_id = f.target \
              FROM UNNEST($1::text[], $2::text[]) AS f(folded, target) \
              WHERE a.model_id = f.folded",
+            &from as &[&str],
+            &to as &[&str]
         )
-        .bind(&from)
-        .bind(&to)
         .execute(&mut *transaction)
         .await?;
     }
-    let removed = sqlx::query(
+    let removed = sqlx::query!(
         "DELETE FROM models m \
          WHERE (m.origin = 'benchmark' OR m.id = ANY($1::text[])) \
            AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.model_id = m.id) \
            AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.model_id = m.id)",
+        &from as &[&str]
     )
-    .bind(&from)
     .execute(&mut *transaction)
     .await?
     .rows_affected();
@@ -367,10 +350,12 @@ pub struct AliasRow {
 
 /// Whether a model exists.
 pub async fn model_exists(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM models WHERE id = $1)")
-        .bind(id)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM models WHERE id = $1) AS "exists!""#,
+        id
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// Finds an alias.
@@ -379,19 +364,14 @@ pub async fn find_alias(
     source: &str,
     alias: &str,
 ) -> Result<Option<AliasRow>, sqlx::Error> {
-    let row: Option<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+    sqlx::query_as!(
+        AliasRow,
         "SELECT source, alias, model_id, created_at FROM model_aliases WHERE source = $1 AND alias = $2",
-    )
-    .bind(source)
-    .bind(alias)
-    .fetch_optional(&mut *connection)
-    .await?;
-    Ok(row.map(|(source, alias, model_id, created_at)| AliasRow {
         source,
-        alias,
-        model_id,
-        created_at,
-    }))
+        alias
+    )
+    .fetch_optional(&mut *connection)
+    .await
 }
 
 /// Inserts an alias (the caller checked it does not exist).
@@ -402,15 +382,15 @@ pub async fn insert_alias(
     model_id: &str,
     actor: &str,
 ) -> Result<AliasRow, sqlx::Error> {
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
+    let created_at: DateTime<Utc> = sqlx::query_scalar!(
         "INSERT INTO model_aliases (source, alias, normalized_alias, model_id, created_by) \
          VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
+        source,
+        alias,
+        alias_key(alias),
+        model_id,
+        actor
     )
-    .bind(source)
-    .bind(alias)
-    .bind(alias_key(alias))
-    .bind(model_id)
-    .bind(actor)
     .fetch_one(&mut *connection)
     .await?;
     Ok(AliasRow {
@@ -427,16 +407,18 @@ pub async fn delete_alias(
     source: &str,
     alias: &str,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM model_aliases WHERE source = $1 AND alias = $2")
-        .bind(source)
-        .bind(alias)
-        .execute(&mut *connection)
-        .await?;
+    let result = sqlx::query!(
+        "DELETE FROM model_aliases WHERE source = $1 AND alias = $2",
+        source,
+        alias
+    )
+    .execute(&mut *connection)
+    .await?;
     Ok(result.rows_affected())
 }
 
 /// One unmatched name with its counts.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UnmatchedRow {
     /// Source.
     pub source: String,
@@ -459,24 +441,25 @@ pub async fn list_unmatched(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<UnmatchedRow>, i64), sqlx::Error> {
-    let rows: Vec<UnmatchedRow> = sqlx::query_as(
-        "SELECT source, source_model_name, max(extra->>'match_name') AS match_name, \
-                count(*) AS observation_count, min(created_at) AS first_seen_at, \
-                max(updated_at) AS last_seen_at \
-         FROM observations WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1) \
-         GROUP BY source, source_model_name \
-         ORDER BY count(*) DESC, source, source_model_name OFFSET $2 LIMIT $3",
+    let rows = sqlx::query_as!(
+        UnmatchedRow,
+        r#"SELECT source, source_model_name, max(extra->>'match_name') AS match_name,
+                  count(*) AS "observation_count!", min(created_at) AS "first_seen_at!",
+                  max(updated_at) AS "last_seen_at!"
+             FROM observations WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1)
+            GROUP BY source, source_model_name
+            ORDER BY count(*) DESC, source, source_model_name OFFSET $2 LIMIT $3"#,
+        source,
+        offset,
+        limit
     )
-    .bind(source)
-    .bind(offset)
-    .bind(limit)
     .fetch_all(pool)
     .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT DISTINCT source, source_model_name FROM observations \
-         WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1)) names",
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT DISTINCT source, source_model_name FROM observations
+         WHERE model_id IS NULL AND ($1::text IS NULL OR source = $1)) names"#,
+        source
     )
-    .bind(source)
     .fetch_one(pool)
     .await?;
     Ok((rows, total))
@@ -484,10 +467,12 @@ pub async fn list_unmatched(
 
 /// Distinct stored names of a source.
 pub async fn stored_names(pool: &PgPool, source: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT source_model_name FROM observations WHERE source = $1")
-        .bind(source)
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT DISTINCT source_model_name FROM observations WHERE source = $1",
+        source
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Whether an alias source value is acceptable: a registered source or [`ANY_SOURCE`].

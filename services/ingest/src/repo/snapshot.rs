@@ -108,44 +108,11 @@ impl<'a> Columns<'a> {
         }
         columns
     }
-
-    fn bind<'q>(
-        self,
-        query: sqlx::query::QueryAs<'q, sqlx::Postgres, (i64, i64), sqlx::postgres::PgArguments>,
-    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, (i64, i64), sqlx::postgres::PgArguments>
-    where
-        'a: 'q,
-    {
-        query
-            .bind(self.category)
-            .bind(self.metric)
-            .bind(self.name)
-            .bind(self.date)
-            .bind(self.model)
-            .bind(self.value)
-            .bind(self.ci_low)
-            .bind(self.ci_high)
-            .bind(self.sample_size)
-            .bind(self.normalized)
-            .bind(self.unit)
-            .bind(self.extra)
-            .bind(self.match_method)
-            .bind(self.match_detail)
-            .bind(self.data_date)
-    }
 }
 
-const INPUT: &str = "input AS ( \
-    SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::float8[], \
-                         $8::float8[], $9::float8[], $10::int8[], $11::float8[], $12::text[], $13::jsonb[], \
-                         $14::text[], $15::text[], $16::date[]) \
-      AS t(category, metric, source_model_name, snapshot_date, model_id, value, ci_low, ci_high, \
-           sample_size, normalized, unit, extra, match_method, match_detail, data_date))";
-
-/// The columns compared to decide whether an existing row changed (`normalized` is derived and
-/// recomputed separately, so it is not compared).
-const COMPARED: &str = "(o.model_id, o.value, o.ci_low, o.ci_high, o.sample_size, o.unit, o.extra, \
-    o.match_method, o.match_detail, o.data_date)";
+// The rows of a chunk enter both statements below as UNNEST arrays ($2..$16, in the order of
+// `Columns`); a row counts as changed when any stored column except `normalized` (derived, recomputed
+// separately) differs.
 
 /// Upserts rows of `source` written by `run_id`; returns (inserted, updated). Identical rows are left
 /// untouched (neither counted nor rewritten).
@@ -155,38 +122,67 @@ pub async fn upsert_observations(
     run_id: Uuid,
     rows: &[ObservationRow<'_>],
 ) -> Result<(i64, i64), sqlx::Error> {
-    let statement = format!(
-        "WITH {INPUT}, written AS ( \
-           INSERT INTO observations AS o (source, category, metric, source_model_name, snapshot_date, \
-                model_id, value, ci_low, ci_high, sample_size, normalized, unit, extra, match_method, \
-                match_detail, data_date, ingestion_run_id) \
-           SELECT $1, category, metric, source_model_name, snapshot_date, model_id, value, ci_low, \
-                  ci_high, sample_size, normalized, unit, extra, match_method, match_detail, data_date, \
-                  $17 FROM input \
-           ON CONFLICT ON CONSTRAINT observations_natural_key DO UPDATE SET \
-                model_id = EXCLUDED.model_id, value = EXCLUDED.value, ci_low = EXCLUDED.ci_low, \
-                ci_high = EXCLUDED.ci_high, sample_size = EXCLUDED.sample_size, \
-                normalized = EXCLUDED.normalized, unit = EXCLUDED.unit, extra = EXCLUDED.extra, \
-                match_method = EXCLUDED.match_method, match_detail = EXCLUDED.match_detail, \
-                data_date = EXCLUDED.data_date, \
-                ingestion_run_id = EXCLUDED.ingestion_run_id, updated_at = now() \
-           WHERE {COMPARED} IS DISTINCT FROM \
-                 (EXCLUDED.model_id, EXCLUDED.value, EXCLUDED.ci_low, EXCLUDED.ci_high, \
-                  EXCLUDED.sample_size, EXCLUDED.unit, EXCLUDED.extra, EXCLUDED.match_method, \
-                  EXCLUDED.match_detail, EXCLUDED.data_date) \
-           RETURNING (xmax = 0) AS inserted) \
-         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"
-    );
     let mut totals = (0, 0);
     for chunk in rows.chunks(CHUNK_ROWS) {
-        let query = sqlx::query_as::<_, (i64, i64)>(&statement).bind(source);
-        let (inserted, updated) = Columns::new(chunk)
-            .bind(query)
-            .bind(run_id)
-            .fetch_one(&mut *connection)
-            .await?;
-        totals.0 += inserted;
-        totals.1 += updated;
+        let columns = Columns::new(chunk);
+        let counts = sqlx::query!(
+            r#"
+           WITH input AS (
+               SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[], $6::text[],
+                                    $7::float8[], $8::float8[], $9::float8[], $10::int8[],
+                                    $11::float8[], $12::text[], $13::jsonb[], $14::text[],
+                                    $15::text[], $16::date[])
+                 AS t(category, metric, source_model_name, snapshot_date, model_id, value, ci_low,
+                      ci_high, sample_size, normalized, unit, extra, match_method, match_detail,
+                      data_date)),
+           written AS (
+               INSERT INTO observations AS o (source, category, metric, source_model_name,
+                      snapshot_date, model_id, value, ci_low, ci_high, sample_size, normalized, unit,
+                      extra, match_method, match_detail, data_date, ingestion_run_id)
+               SELECT $1, category, metric, source_model_name, snapshot_date, model_id, value,
+                      ci_low, ci_high, sample_size, normalized, unit, extra, match_method,
+                      match_detail, data_date, $17
+                 FROM input
+               ON CONFLICT ON CONSTRAINT observations_natural_key DO UPDATE SET
+                      model_id = EXCLUDED.model_id, value = EXCLUDED.value,
+                      ci_low = EXCLUDED.ci_low, ci_high = EXCLUDED.ci_high,
+                      sample_size = EXCLUDED.sample_size, normalized = EXCLUDED.normalized,
+                      unit = EXCLUDED.unit, extra = EXCLUDED.extra,
+                      match_method = EXCLUDED.match_method, match_detail = EXCLUDED.match_detail,
+                      data_date = EXCLUDED.data_date, ingestion_run_id = EXCLUDED.ingestion_run_id,
+                      updated_at = now()
+               WHERE (o.model_id, o.value, o.ci_low, o.ci_high, o.sample_size, o.unit, o.extra,
+                      o.match_method, o.match_detail, o.data_date)
+                     IS DISTINCT FROM
+                     (EXCLUDED.model_id, EXCLUDED.value, EXCLUDED.ci_low, EXCLUDED.ci_high,
+                      EXCLUDED.sample_size, EXCLUDED.unit, EXCLUDED.extra, EXCLUDED.match_method,
+                      EXCLUDED.match_detail, EXCLUDED.data_date)
+               RETURNING (xmax = 0) AS inserted)
+           SELECT count(*) FILTER (WHERE inserted) AS "inserted!",
+                  count(*) FILTER (WHERE NOT inserted) AS "updated!"
+             FROM written"#,
+            source,
+            &columns.category as &[&str],
+            &columns.metric as &[&str],
+            &columns.name as &[&str],
+            &columns.date,
+            &columns.model as &[Option<&str>],
+            &columns.value,
+            &columns.ci_low as &[Option<f64>],
+            &columns.ci_high as &[Option<f64>],
+            &columns.sample_size as &[Option<i64>],
+            &columns.normalized as &[Option<f64>],
+            &columns.unit as &[Option<&str>],
+            &columns.extra as &[Option<serde_json::Value>],
+            &columns.match_method as &[Option<&str>],
+            &columns.match_detail as &[Option<&str>],
+            &columns.data_date,
+            run_id
+        )
+        .fetch_one(&mut *connection)
+        .await?;
+        totals.0 += counts.inserted;
+        totals.1 += counts.updated;
     }
     Ok(totals)
 }
@@ -198,11 +194,11 @@ pub async fn has_rows_on(
     source: &str,
     dates: &[NaiveDate],
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM observations WHERE source = $1 AND snapshot_date = ANY($2))",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM observations WHERE source = $1 AND snapshot_date = ANY($2)) AS "exists!""#,
+        source,
+        dates
     )
-    .bind(source)
-    .bind(dates)
     .fetch_one(connection)
     .await
 }
@@ -316,19 +312,24 @@ pub async fn previous_values(
     source: &str,
     before: NaiveDate,
 ) -> Result<std::collections::HashMap<SeriesKey, (f64, NaiveDate)>, sqlx::Error> {
-    let rows: Vec<(String, String, String, f64, NaiveDate)> = sqlx::query_as(
-        "SELECT DISTINCT ON (category, metric, source_model_name) category, metric, \
-                source_model_name, value, COALESCE(data_date, snapshot_date) \
-         FROM observations WHERE source = $1 AND snapshot_date < $2 \
-         ORDER BY category, metric, source_model_name, snapshot_date DESC",
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (category, metric, source_model_name) category, metric,
+                  source_model_name, value, COALESCE(data_date, snapshot_date) AS "day!"
+             FROM observations WHERE source = $1 AND snapshot_date < $2
+            ORDER BY category, metric, source_model_name, snapshot_date DESC"#,
+        source,
+        before
     )
-    .bind(source)
-    .bind(before)
     .fetch_all(connection)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(category, metric, name, value, day)| ((category, metric, name), (value, day)))
+        .map(|row| {
+            (
+                (row.category, row.metric, row.source_model_name),
+                (row.value, row.day),
+            )
+        })
         .collect())
 }
 
@@ -338,25 +339,50 @@ pub async fn preview_observations(
     source: &str,
     rows: &[ObservationRow<'_>],
 ) -> Result<(i64, i64), sqlx::Error> {
-    let statement = format!(
-        "WITH {INPUT} \
-         SELECT count(*) FILTER (WHERE o.id IS NULL), \
-                count(*) FILTER (WHERE o.id IS NOT NULL AND {COMPARED} IS DISTINCT FROM \
-                    (i.model_id, i.value, i.ci_low, i.ci_high, i.sample_size, i.unit, i.extra, \
-                     i.match_method, i.match_detail, i.data_date)) \
-         FROM input i LEFT JOIN observations o ON o.source = $1 AND o.category = i.category \
-              AND o.metric = i.metric AND o.source_model_name = i.source_model_name \
-              AND o.snapshot_date = i.snapshot_date"
-    );
     let mut totals = (0, 0);
     for chunk in rows.chunks(CHUNK_ROWS) {
-        let query = sqlx::query_as::<_, (i64, i64)>(&statement).bind(source);
-        let (inserted, updated) = Columns::new(chunk)
-            .bind(query)
-            .fetch_one(&mut *connection)
-            .await?;
-        totals.0 += inserted;
-        totals.1 += updated;
+        let columns = Columns::new(chunk);
+        let counts = sqlx::query!(
+            r#"
+           WITH input AS (
+               SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[], $6::text[],
+                                    $7::float8[], $8::float8[], $9::float8[], $10::int8[],
+                                    $11::float8[], $12::text[], $13::jsonb[], $14::text[],
+                                    $15::text[], $16::date[])
+                 AS t(category, metric, source_model_name, snapshot_date, model_id, value, ci_low,
+                      ci_high, sample_size, normalized, unit, extra, match_method, match_detail,
+                      data_date))
+           SELECT count(*) FILTER (WHERE o.id IS NULL) AS "inserted!",
+                  count(*) FILTER (WHERE o.id IS NOT NULL
+                      AND (o.model_id, o.value, o.ci_low, o.ci_high, o.sample_size, o.unit, o.extra,
+                           o.match_method, o.match_detail, o.data_date)
+                          IS DISTINCT FROM
+                          (i.model_id, i.value, i.ci_low, i.ci_high, i.sample_size, i.unit, i.extra,
+                           i.match_method, i.match_detail, i.data_date)) AS "updated!"
+             FROM input i LEFT JOIN observations o ON o.source = $1 AND o.category = i.category
+                  AND o.metric = i.metric AND o.source_model_name = i.source_model_name
+                  AND o.snapshot_date = i.snapshot_date"#,
+            source,
+            &columns.category as &[&str],
+            &columns.metric as &[&str],
+            &columns.name as &[&str],
+            &columns.date,
+            &columns.model as &[Option<&str>],
+            &columns.value,
+            &columns.ci_low as &[Option<f64>],
+            &columns.ci_high as &[Option<f64>],
+            &columns.sample_size as &[Option<i64>],
+            &columns.normalized as &[Option<f64>],
+            &columns.unit as &[Option<&str>],
+            &columns.extra as &[Option<serde_json::Value>],
+            &columns.match_method as &[Option<&str>],
+            &columns.match_detail as &[Option<&str>],
+            &columns.data_date
+        )
+        .fetch_one(&mut *connection)
+        .await?;
+        totals.0 += counts.inserted;
+        totals.1 += counts.updated;
     }
     Ok(totals)
 }
@@ -428,19 +454,32 @@ pub async fn renormalize(
         return rewrite_normalized(connection, source, categories, metrics, dates, directions)
             .await;
     }
-    let stored: Vec<(String, String, NaiveDate, f64, f64, i64)> = sqlx::query_as(
-        "SELECT o.category, o.metric, o.snapshot_date, min(o.value), max(o.value), count(*) \
-         FROM UNNEST($2::text[], $3::text[], $4::date[]) AS c(category, metric, snapshot_date) \
-         JOIN observations o ON o.source = $1 AND o.category = c.category \
-              AND o.metric = c.metric AND o.snapshot_date = c.snapshot_date \
-         GROUP BY o.category, o.metric, o.snapshot_date",
+    let stored: Vec<(String, String, NaiveDate, f64, f64, i64)> = sqlx::query!(
+        r#"SELECT o.category, o.metric, o.snapshot_date, min(o.value) AS "low!",
+                  max(o.value) AS "high!", count(*) AS "count!"
+             FROM UNNEST($2::text[], $3::text[], $4::date[]) AS c(category, metric, snapshot_date)
+             JOIN observations o ON o.source = $1 AND o.category = c.category
+                  AND o.metric = c.metric AND o.snapshot_date = c.snapshot_date
+            GROUP BY o.category, o.metric, o.snapshot_date"#,
+        source,
+        &categories,
+        &metrics,
+        &dates
     )
-    .bind(source)
-    .bind(&categories)
-    .bind(&metrics)
-    .bind(&dates)
     .fetch_all(&mut *connection)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| {
+        (
+            row.category,
+            row.metric,
+            row.snapshot_date,
+            row.low,
+            row.high,
+            row.count,
+        )
+    })
+    .collect();
     let stale: BTreeSet<&Cohort> = cohorts
         .iter()
         .filter(|((category, metric, date, _), payload)| {
@@ -468,7 +507,7 @@ async fn rewrite_normalized(
     dates: Vec<NaiveDate>,
     directions: Vec<i16>,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "WITH cohorts AS ( \
            SELECT * FROM UNNEST($2::text[], $3::text[], $4::date[], $5::int2[]) \
              AS c(category, metric, snapshot_date, direction)), \
@@ -489,12 +528,12 @@ async fn rewrite_normalized(
          UPDATE observations o SET normalized = t.normalized FROM target t \
          WHERE o.id = t.id AND ((o.normalized IS NULL) <> (t.normalized IS NULL) \
                OR abs(o.normalized - t.normalized) > 1e-9)",
+        source,
+        &categories,
+        &metrics,
+        &dates,
+        &directions
     )
-    .bind(source)
-    .bind(categories)
-    .bind(metrics)
-    .bind(dates)
-    .bind(directions)
     .execute(&mut *connection)
     .await?;
     Ok(result.rows_affected())
@@ -508,7 +547,7 @@ pub async fn store_payloads(
     documents: &[(&Document, String)],
 ) -> Result<(), sqlx::Error> {
     for (document, sha256) in documents {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO raw_payloads (source, url, sha256, etag, last_modified, status_code, \
                                        byte_size, body, ingestion_run_id) \
              VALUES ($1, $2, $3, $4, $5, 200, $6, $7, $8) \
@@ -516,15 +555,15 @@ pub async fn store_payloads(
                 fetched_at = now(), etag = COALESCE(EXCLUDED.etag, raw_payloads.etag), \
                 last_modified = COALESCE(EXCLUDED.last_modified, raw_payloads.last_modified), \
                 ingestion_run_id = EXCLUDED.ingestion_run_id",
+            source,
+            &document.url,
+            sha256,
+            document.etag.as_deref(),
+            document.last_modified.as_deref(),
+            document.body.len() as i64,
+            document.body.as_ref(),
+            run_id
         )
-        .bind(source)
-        .bind(&document.url)
-        .bind(sha256)
-        .bind(&document.etag)
-        .bind(&document.last_modified)
-        .bind(document.body.len() as i64)
-        .bind(document.body.as_ref())
-        .bind(run_id)
         .execute(&mut *connection)
         .await?;
     }
@@ -533,9 +572,11 @@ pub async fn store_payloads(
 
 /// Marks stored payloads as seen again (after a skipped run).
 pub async fn touch_payloads(connection: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE raw_payloads SET fetched_at = now() WHERE id = ANY($1)")
-        .bind(ids)
-        .execute(&mut *connection)
-        .await?;
+    sqlx::query!(
+        "UPDATE raw_payloads SET fetched_at = now() WHERE id = ANY($1)",
+        ids
+    )
+    .execute(&mut *connection)
+    .await?;
     Ok(())
 }

@@ -45,7 +45,6 @@ pub struct SyncOutput {
     pub replicas: u32,
 }
 
-#[derive(sqlx::FromRow)]
 struct LimitRow {
     max_concurrency: i32,
     current_limit: i32,
@@ -54,7 +53,6 @@ struct LimitRow {
     since_decrease: Option<f64>,
 }
 
-#[derive(sqlx::FromRow)]
 struct ShareRow {
     replica: String,
     held: i32,
@@ -71,17 +69,18 @@ fn to_i32(value: u32) -> i32 {
 pub async fn sync(pool: &PgPool, input: &SyncInput<'_>) -> Result<SyncOutput, Error> {
     let mut transaction = pool.begin().await?;
     let max = to_i32(input.max_concurrency.max(1));
-    let row: LimitRow = sqlx::query_as(
-        "INSERT INTO provider_limits AS p (provider, max_concurrency, current_limit)
+    let row = sqlx::query_as!(
+        LimitRow,
+        r#"INSERT INTO provider_limits AS p (provider, max_concurrency, current_limit)
          VALUES ($1, $2, $2)
          ON CONFLICT (provider) DO UPDATE
             SET max_concurrency = EXCLUDED.max_concurrency,
                 current_limit = LEAST(p.current_limit, EXCLUDED.max_concurrency)
          RETURNING max_concurrency, current_limit, successes, throttled,
-                   EXTRACT(EPOCH FROM (clock_timestamp() - last_decrease))::float8 AS since_decrease",
+                   EXTRACT(EPOCH FROM (clock_timestamp() - last_decrease))::float8 AS since_decrease"#,
+        input.provider,
+        max
     )
-    .bind(input.provider)
-    .bind(max)
     .fetch_one(&mut *transaction)
     .await?;
 
@@ -95,35 +94,36 @@ pub async fn sync(pool: &PgPool, input: &SyncInput<'_>) -> Result<SyncOutput, Er
             .map(|seconds| Duration::from_secs_f64(seconds.max(0.0))),
     };
     let decreased = limit.apply(input.successes, input.throttled, input.tuning);
-    sqlx::query(
+    sqlx::query!(
         "UPDATE provider_limits
             SET current_limit = $2, successes = $3, throttled = $4,
                 last_decrease = CASE WHEN $5 THEN clock_timestamp() ELSE last_decrease END,
                 updated_at = clock_timestamp()
           WHERE provider = $1",
+        input.provider,
+        to_i32(limit.current),
+        i64::try_from(limit.successes).unwrap_or(i64::MAX),
+        i64::try_from(limit.throttled).unwrap_or(i64::MAX),
+        decreased
     )
-    .bind(input.provider)
-    .bind(to_i32(limit.current))
-    .bind(i64::try_from(limit.successes).unwrap_or(i64::MAX))
-    .bind(i64::try_from(limit.throttled).unwrap_or(i64::MAX))
-    .bind(decreased)
     .execute(&mut *transaction)
     .await?;
 
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM provider_slot_grants
           WHERE provider = $1 AND replica <> $2 AND expires_at < clock_timestamp()",
+        input.provider,
+        input.replica
     )
-    .bind(input.provider)
-    .bind(input.replica)
     .execute(&mut *transaction)
     .await?;
-    let rows: Vec<ShareRow> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        ShareRow,
         "SELECT replica, held, wanted FROM provider_slot_grants
           WHERE provider = $1 AND replica <> $2",
+        input.provider,
+        input.replica
     )
-    .bind(input.provider)
-    .bind(input.replica)
     .fetch_all(&mut *transaction)
     .await?;
     let others: Vec<Share> = rows
@@ -145,24 +145,26 @@ pub async fn sync(pool: &PgPool, input: &SyncInput<'_>) -> Result<SyncOutput, Er
         &others,
     );
     if granted.held == 0 && input.wanted == 0 {
-        sqlx::query("DELETE FROM provider_slot_grants WHERE provider = $1 AND replica = $2")
-            .bind(input.provider)
-            .bind(input.replica)
-            .execute(&mut *transaction)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM provider_slot_grants WHERE provider = $1 AND replica = $2",
+            input.provider,
+            input.replica
+        )
+        .execute(&mut *transaction)
+        .await?;
     } else {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO provider_slot_grants (provider, replica, held, wanted, expires_at)
              VALUES ($1, $2, $3, $4, clock_timestamp() + make_interval(secs => $5))
              ON CONFLICT (provider, replica) DO UPDATE
                 SET held = EXCLUDED.held, wanted = EXCLUDED.wanted,
                     expires_at = EXCLUDED.expires_at",
+            input.provider,
+            input.replica,
+            to_i32(granted.held),
+            to_i32(input.wanted),
+            input.lease.as_secs_f64()
         )
-        .bind(input.provider)
-        .bind(input.replica)
-        .bind(to_i32(granted.held))
-        .bind(to_i32(input.wanted))
-        .bind(input.lease.as_secs_f64())
         .execute(&mut *transaction)
         .await?;
     }
@@ -180,11 +182,13 @@ pub async fn sync(pool: &PgPool, input: &SyncInput<'_>) -> Result<SyncOutput, Er
 
 /// Gives this replica's share back (shutdown).
 pub async fn release(pool: &PgPool, provider: &str, replica: &str) -> Result<(), Error> {
-    sqlx::query("DELETE FROM provider_slot_grants WHERE provider = $1 AND replica = $2")
-        .bind(provider)
-        .bind(replica)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM provider_slot_grants WHERE provider = $1 AND replica = $2",
+        provider,
+        replica
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -201,7 +205,7 @@ pub async fn take_rate(
     // GCRA in one statement: the request may start when the theoretical arrival time is no further
     // ahead than the burst tolerance; it then moves one interval on. A row that does not exist yet is
     // created with this request taken.
-    let taken: Option<i32> = sqlx::query_scalar(
+    let taken = sqlx::query_scalar!(
         "INSERT INTO provider_limits AS p
                 (provider, max_concurrency, current_limit, requests_per_minute, rate_tat)
          VALUES ($1, $2, $2, $3, clock_timestamp() + make_interval(secs => $4))
@@ -211,24 +215,24 @@ pub async fn take_rate(
                            + make_interval(secs => $4)
           WHERE COALESCE(p.rate_tat, clock_timestamp())
                 <= clock_timestamp() + make_interval(secs => $5)
-         RETURNING 1",
+         RETURNING 1 AS \"taken!\"",
+        provider,
+        max,
+        to_i32(requests_per_minute.max(1)),
+        rate.interval.as_secs_f64(),
+        rate.tolerance.as_secs_f64()
     )
-    .bind(provider)
-    .bind(max)
-    .bind(to_i32(requests_per_minute.max(1)))
-    .bind(rate.interval.as_secs_f64())
-    .bind(rate.tolerance.as_secs_f64())
     .fetch_optional(pool)
     .await?;
     if taken.is_some() {
         return Ok(None);
     }
-    let wait: Option<f64> = sqlx::query_scalar(
+    let wait: Option<f64> = sqlx::query_scalar!(
         "SELECT EXTRACT(EPOCH FROM (rate_tat - make_interval(secs => $2) - clock_timestamp()))::float8
            FROM provider_limits WHERE provider = $1",
+        provider,
+        rate.tolerance.as_secs_f64()
     )
-    .bind(provider)
-    .bind(rate.tolerance.as_secs_f64())
     .fetch_optional(pool)
     .await?
     .flatten();

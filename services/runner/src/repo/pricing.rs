@@ -25,32 +25,40 @@ pub async fn resolve(
     name: &str,
     provider_model: &str,
 ) -> Result<ResolvedPrice, Error> {
-    let canonical: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM ( \
-             SELECT id, 0 AS priority FROM models WHERE id = $1 \
-             UNION ALL SELECT id, 1 FROM models WHERE id = $2 \
-             UNION ALL SELECT model_id, 2 FROM model_aliases WHERE alias = $1 \
-             UNION ALL SELECT model_id, 3 FROM model_aliases WHERE alias = $2 \
-             UNION ALL SELECT id, 4 FROM models WHERE lower(id) = lower($1) \
-         ) AS candidates ORDER BY priority, id LIMIT 1",
+    let canonical_id = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM (
+             SELECT id, 0 AS priority FROM models WHERE id = $1
+             UNION ALL SELECT id, 1 FROM models WHERE id = $2
+             UNION ALL SELECT model_id, 2 FROM model_aliases WHERE alias = $1
+             UNION ALL SELECT model_id, 3 FROM model_aliases WHERE alias = $2
+             UNION ALL SELECT id, 4 FROM models WHERE lower(id) = lower($1)
+         ) AS candidates ORDER BY priority, id LIMIT 1"#,
+        name,
+        provider_model
     )
-    .bind(name)
-    .bind(provider_model)
     .fetch_optional(&mut **transaction)
     .await?;
-    let canonical_id = canonical.map(|(id,)| id);
 
     let mut override_names = vec![name.to_owned()];
     if let Some(id) = &canonical_id {
         override_names.push(id.clone());
     }
-    let overrides: Vec<(String, i64, i64)> = sqlx::query_as(
+    let overrides: Vec<(String, i64, i64)> = sqlx::query!(
         "SELECT model_id, input_micro_usd_per_mtok, output_micro_usd_per_mtok \
          FROM price_overrides WHERE model_id = ANY($1)",
+        &override_names
     )
-    .bind(&override_names)
     .fetch_all(&mut **transaction)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| {
+        (
+            row.model_id,
+            row.input_micro_usd_per_mtok,
+            row.output_micro_usd_per_mtok,
+        )
+    })
+    .collect();
     let chosen_override = override_names
         .iter()
         .find_map(|wanted| overrides.iter().find(|(model, _, _)| model == wanted));
@@ -62,7 +70,7 @@ pub async fn resolve(
     }
 
     let names = vec![name.to_owned(), provider_model.to_owned()];
-    let rows: Vec<(String, String, String, f64, Option<serde_json::Value>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "WITH matching AS ( \
              SELECT source, metric, source_model_name, snapshot_date, value, extra \
              FROM observations \
@@ -73,15 +81,25 @@ pub async fn resolve(
          ) \
          SELECT m.source, m.metric, m.source_model_name, m.value, m.extra \
          FROM matching m JOIN latest l USING (source, snapshot_date)",
+        vocabulary::PRICING,
+        vocabulary::INPUT_PRICE,
+        vocabulary::OUTPUT_PRICE,
+        PRICE_SOURCES.as_slice() as &[&str],
+        canonical_id.as_deref(),
+        &names
     )
-    .bind(vocabulary::PRICING)
-    .bind(vocabulary::INPUT_PRICE)
-    .bind(vocabulary::OUTPUT_PRICE)
-    .bind(PRICE_SOURCES.as_slice())
-    .bind(canonical_id.as_deref())
-    .bind(&names)
     .fetch_all(&mut **transaction)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| {
+        (
+            row.source,
+            row.metric,
+            row.source_model_name,
+            row.value,
+            row.extra,
+        )
+    });
     let mut candidates: Vec<PriceCandidate> = Vec::new();
     for (source, metric, source_model_name, value, extra) in rows {
         let position = candidates.iter().position(|candidate| {

@@ -8,7 +8,7 @@ use crate::domain::compare::ComparedResult;
 use crate::error::Error;
 
 /// A recorded result (also what WatchRun streams).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResultRecord {
     /// Result id.
     pub id: Uuid,
@@ -68,19 +68,6 @@ pub struct ResultRecord {
     pub judge_output_tokens: Option<i32>,
     /// Cost of the judge's tokens at its price; `None` without a judge or a price.
     pub judge_cost_micro_usd: Option<i64>,
-}
-
-const CASE_ID_EXPR: &str = "CASE WHEN r.case_index < cardinality(b.case_ids) THEN b.case_ids[r.case_index + 1] \
-    ELSE (b.ad_hoc_cases -> (r.case_index - cardinality(b.case_ids)) ->> 'id')::uuid END";
-
-const RESULT_FIELDS: &str = "r.case_index, r.model, r.provider, r.canonical_model_id, r.repetition, \
-    r.output, r.input_tokens, r.output_tokens, r.total_tokens, r.latency_ms, r.cost_micro_usd, \
-    r.price_known, r.quality, r.passed, r.grader, r.notes, r.matches_expected, r.error, \
-    r.grading_error, r.self_judged, r.cached, r.attempts, r.created_at, r.judge_input_tokens, \
-    r.judge_output_tokens, r.judge_cost_micro_usd";
-
-fn result_columns() -> String {
-    format!("r.id, r.run_id, {CASE_ID_EXPR} AS case_id, {RESULT_FIELDS}")
 }
 
 /// A result to store.
@@ -157,7 +144,7 @@ pub async fn insert_result(
     result: &NewResult,
 ) -> Result<Option<ResultRecord>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let row: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "INSERT INTO benchmark_results (run_id, case_id, case_index, model, provider, \
              canonical_model_id, repetition, input, expected_output, output, input_tokens, \
              output_tokens, total_tokens, latency_ms, cost_micro_usd, price_known, quality, passed, \
@@ -179,38 +166,39 @@ pub async fn insert_result(
              judge_cost_micro_usd = EXCLUDED.judge_cost_micro_usd, created_at = now() \
          WHERE benchmark_results.error IS NOT NULL \
          RETURNING id, created_at",
+        result.run_id,
+        result.suite_case_id,
+        result.case_index,
+        &result.model,
+        &result.provider,
+        result.canonical_model_id.as_deref(),
+        result.repetition,
+        &result.input,
+        result.expected_output.as_deref(),
+        result.output.as_deref(),
+        result.input_tokens,
+        result.output_tokens,
+        result.total_tokens,
+        result.latency_ms,
+        result.cost_micro_usd,
+        result.price_known,
+        result.quality,
+        result.passed,
+        result.grader.as_deref(),
+        result.notes.as_deref(),
+        result.matches_expected,
+        result.error.as_deref(),
+        result.grading_error.as_deref(),
+        result.self_judged,
+        result.cached,
+        result.attempts,
+        result.judge_input_tokens,
+        result.judge_output_tokens,
+        result.judge_cost_micro_usd
     )
-    .bind(result.run_id)
-    .bind(result.suite_case_id)
-    .bind(result.case_index)
-    .bind(&result.model)
-    .bind(&result.provider)
-    .bind(&result.canonical_model_id)
-    .bind(result.repetition)
-    .bind(&result.input)
-    .bind(&result.expected_output)
-    .bind(&result.output)
-    .bind(result.input_tokens)
-    .bind(result.output_tokens)
-    .bind(result.total_tokens)
-    .bind(result.latency_ms)
-    .bind(result.cost_micro_usd)
-    .bind(result.price_known)
-    .bind(result.quality)
-    .bind(result.passed)
-    .bind(&result.grader)
-    .bind(&result.notes)
-    .bind(result.matches_expected)
-    .bind(&result.error)
-    .bind(&result.grading_error)
-    .bind(result.self_judged)
-    .bind(result.cached)
-    .bind(result.attempts)
-    .bind(result.judge_input_tokens)
-    .bind(result.judge_output_tokens)
-    .bind(result.judge_cost_micro_usd)
     .fetch_optional(&mut *transaction)
-    .await?;
+    .await?
+    .map(|row| (row.id, row.created_at));
     transaction.commit().await?;
     Ok(row.map(|(id, created_at)| ResultRecord {
         id,
@@ -270,26 +258,14 @@ pub async fn list_results(
 ) -> Result<Vec<ResultRecord>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
     super::runs::fetch_run(&mut transaction, run_id).await?;
-    let (after_index, after_model, after_repetition) = after.unwrap_or((-1, String::new(), -1));
-    let columns = result_columns();
-    let rows: Vec<ResultRecord> = sqlx::query_as(&format!(
-        "SELECT * FROM ( \
-             SELECT {columns} FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id \
-             WHERE r.run_id = $1 AND ($2::text IS NULL OR r.model = $2) \
-               AND (NOT $3 OR r.error IS NOT NULL OR r.grading_error IS NOT NULL) \
-               AND (r.case_index, r.model, r.repetition) > ($4, $5, $6) \
-         ) AS results WHERE ($7::uuid IS NULL OR case_id = $7) \
-         ORDER BY case_index, model, repetition LIMIT $8"
-    ))
-    .bind(run_id)
-    .bind(&filter.model)
-    .bind(filter.only_failed)
-    .bind(after_index)
-    .bind(after_model)
-    .bind(after_repetition)
-    .bind(filter.case_id)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *transaction)
+    let rows = select_results(
+        &mut transaction,
+        run_id,
+        filter,
+        after,
+        None,
+        i64::from(limit),
+    )
     .await?;
     transaction.commit().await?;
     Ok(rows)
@@ -303,22 +279,80 @@ pub async fn results_since(
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<ResultRecord>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let columns = result_columns();
-    let rows = sqlx::query_as(&format!(
-        "SELECT {columns} FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id \
-         WHERE r.run_id = $1 AND ($2::timestamptz IS NULL OR r.created_at >= $2) \
-         ORDER BY r.created_at, r.case_index, r.model, r.repetition"
-    ))
-    .bind(run_id)
-    .bind(since)
-    .fetch_all(&mut *transaction)
+    let mut rows = select_results(
+        &mut transaction,
+        run_id,
+        &ResultFilter::default(),
+        None,
+        since,
+        i64::MAX,
+    )
     .await?;
     transaction.commit().await?;
+    rows.sort_by(|a, b| {
+        (a.created_at, a.case_index, &a.model, a.repetition).cmp(&(
+            b.created_at,
+            b.case_index,
+            &b.model,
+            b.repetition,
+        ))
+    });
     Ok(rows)
 }
 
+/// The one statement that reads whole [`ResultRecord`]s: a run's results in (case, model,
+/// repetition) order after the cursor, filtered, recorded at or after `since`. A result's reported
+/// case id is its suite case's id, or the ad-hoc case's id taken from the run.
+async fn select_results(
+    transaction: &mut Transaction<'static, Postgres>,
+    run_id: Uuid,
+    filter: &ResultFilter,
+    after: Option<ResultCursor>,
+    since: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<ResultRecord>, Error> {
+    let (after_index, after_model, after_repetition) = after.unwrap_or((-1, String::new(), -1));
+    Ok(sqlx::query_as!(
+        ResultRecord,
+        r#"WITH results AS (
+               SELECT r.*, CASE WHEN r.case_index < cardinality(b.case_ids)
+                                THEN b.case_ids[r.case_index + 1]
+                                ELSE (b.ad_hoc_cases -> (r.case_index - cardinality(b.case_ids))
+                                          ->> 'id')::uuid END AS reported_case_id
+                 FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id
+                WHERE r.run_id = $1)
+           SELECT id AS "id!", run_id AS "run_id!", reported_case_id AS case_id,
+                  case_index AS "case_index!", model AS "model!", provider AS "provider!",
+                  canonical_model_id, repetition AS "repetition!", output, input_tokens,
+                  output_tokens, total_tokens, latency_ms, cost_micro_usd,
+                  price_known AS "price_known!", quality, passed, grader, notes, matches_expected,
+                  error, grading_error, self_judged AS "self_judged!", cached AS "cached!",
+                  attempts AS "attempts!", created_at AS "created_at!", judge_input_tokens,
+                  judge_output_tokens, judge_cost_micro_usd
+             FROM results
+            WHERE ($2::text IS NULL OR model = $2)
+              AND (NOT $3 OR error IS NOT NULL OR grading_error IS NOT NULL)
+              AND (case_index, model, repetition) > ($4, $5, $6)
+              AND ($7::uuid IS NULL OR reported_case_id = $7)
+              AND ($8::timestamptz IS NULL OR created_at >= $8)
+            ORDER BY case_index, model, repetition
+            LIMIT $9"#,
+        run_id,
+        filter.model.as_deref(),
+        filter.only_failed,
+        after_index,
+        after_model,
+        after_repetition,
+        filter.case_id,
+        since,
+        limit
+    )
+    .fetch_all(&mut **transaction)
+    .await?)
+}
+
 /// What an executor needs to know about a pair that already has a result.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExistingPair {
     /// Case index.
     pub case_index: i32,
@@ -337,11 +371,12 @@ pub async fn existing_pairs(
     transaction: &mut Transaction<'static, Postgres>,
     run_id: Uuid,
 ) -> Result<Vec<ExistingPair>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT case_index, model, repetition, error IS NOT NULL AS failed, created_at \
-         FROM benchmark_results WHERE run_id = $1",
+    Ok(sqlx::query_as!(
+        ExistingPair,
+        r#"SELECT case_index, model, repetition, error IS NOT NULL AS "failed!", created_at
+             FROM benchmark_results WHERE run_id = $1"#,
+        run_id
     )
-    .bind(run_id)
     .fetch_all(&mut **transaction)
     .await?)
 }
@@ -352,62 +387,41 @@ pub async fn compared_results(
     transaction: &mut Transaction<'static, Postgres>,
     run_id: Uuid,
 ) -> Result<Vec<ComparedResult>, Error> {
-    type Row = (
-        Option<Uuid>,
-        Option<Uuid>,
-        String,
-        i32,
-        String,
-        Option<f64>,
-        Option<bool>,
-        Option<i64>,
-        Option<i32>,
-        bool,
-    );
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT r.case_id, {CASE_ID_EXPR}, md5(r.input), r.case_index, r.model, r.quality, r.passed, \
-                r.cost_micro_usd, r.latency_ms, r.error IS NOT NULL \
-         FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id WHERE r.run_id = $1"
-    ))
-    .bind(run_id)
+    let rows = sqlx::query!(
+        r#"SELECT r.case_id AS suite_case_id,
+                  CASE WHEN r.case_index < cardinality(b.case_ids)
+                       THEN b.case_ids[r.case_index + 1]
+                       ELSE (b.ad_hoc_cases -> (r.case_index - cardinality(b.case_ids))
+                                 ->> 'id')::uuid END AS case_id,
+                  md5(r.input) AS "input_hash!", r.case_index, r.model, r.quality, r.passed,
+                  r.cost_micro_usd, r.latency_ms, r.error IS NOT NULL AS "failed!"
+             FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id
+            WHERE r.run_id = $1"#,
+        run_id
+    )
     .fetch_all(&mut **transaction)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                suite_case_id,
-                case_id,
-                input_hash,
-                case_index,
-                model,
-                quality,
-                passed,
-                cost,
-                latency,
-                failed,
-            )| {
-                ComparedResult {
-                    case_key: match suite_case_id {
-                        Some(id) => id.to_string(),
-                        None => format!("input:{input_hash}"),
-                    },
-                    case_id: case_id.map(|id| id.to_string()).unwrap_or_default(),
-                    case_index: usize::try_from(case_index).unwrap_or(0),
-                    model,
-                    quality,
-                    passed,
-                    cost_micro_usd: cost,
-                    latency_ms: latency.map(i64::from),
-                    failed,
-                }
+        .map(|row| ComparedResult {
+            case_key: match row.suite_case_id {
+                Some(id) => id.to_string(),
+                None => format!("input:{}", row.input_hash),
             },
-        )
+            case_id: row.case_id.map(|id| id.to_string()).unwrap_or_default(),
+            case_index: usize::try_from(row.case_index).unwrap_or(0),
+            model: row.model,
+            quality: row.quality,
+            passed: row.passed,
+            cost_micro_usd: row.cost_micro_usd,
+            latency_ms: row.latency_ms.map(i64::from),
+            failed: row.failed,
+        })
         .collect())
 }
 
 /// A cached response.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CachedResponse {
     /// The answer.
     pub output: String,
@@ -424,10 +438,11 @@ pub async fn cache_get(
     key: &str,
 ) -> Result<Option<CachedResponse>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let row = sqlx::query_as(
+    let row = sqlx::query_as!(
+        CachedResponse,
         "SELECT output, input_tokens, output_tokens FROM response_cache WHERE cache_key = $1",
+        key
     )
-    .bind(key)
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -444,16 +459,16 @@ pub async fn cache_put(
     response: &CachedResponse,
 ) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO response_cache (cache_key, provider, model, output, input_tokens, output_tokens) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        key,
+        provider,
+        model,
+        &response.output,
+        response.input_tokens,
+        response.output_tokens
     )
-    .bind(key)
-    .bind(provider)
-    .bind(model)
-    .bind(&response.output)
-    .bind(response.input_tokens)
-    .bind(response.output_tokens)
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -461,7 +476,7 @@ pub async fn cache_put(
 }
 
 /// One pairwise verdict of a run.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VerdictRow {
     /// Case index.
     pub case_index: i32,
@@ -483,20 +498,20 @@ pub async fn insert_verdict(
     usage: JudgeSpend,
 ) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO judge_verdicts (run_id, case_index, model_a, model_b, winner, notes, \
              judge_input_tokens, judge_output_tokens, judge_cost_micro_usd) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        run_id,
+        verdict.case_index,
+        &verdict.model_a,
+        &verdict.model_b,
+        &verdict.winner,
+        notes,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cost_micro_usd
     )
-    .bind(run_id)
-    .bind(verdict.case_index)
-    .bind(&verdict.model_a)
-    .bind(&verdict.model_b)
-    .bind(&verdict.winner)
-    .bind(notes)
-    .bind(usage.input_tokens)
-    .bind(usage.output_tokens)
-    .bind(usage.cost_micro_usd)
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -517,11 +532,12 @@ pub struct JudgeSpend {
 /// Lists a run's pairwise verdicts.
 pub async fn verdicts(pool: &PgPool, tenant: &str, run_id: Uuid) -> Result<Vec<VerdictRow>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        VerdictRow,
         "SELECT case_index, model_a, model_b, winner FROM judge_verdicts WHERE run_id = $1 \
          ORDER BY case_index, model_a, model_b",
+        run_id
     )
-    .bind(run_id)
     .fetch_all(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -535,14 +551,18 @@ pub async fn first_outputs(
     run_id: Uuid,
 ) -> Result<Vec<(i32, String, String)>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let rows = sqlx::query_as(
-        "SELECT DISTINCT ON (case_index, model) case_index, model, output FROM benchmark_results \
-         WHERE run_id = $1 AND error IS NULL AND output IS NOT NULL \
-         ORDER BY case_index, model, repetition",
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (case_index, model) case_index, model, output AS "output!"
+             FROM benchmark_results
+            WHERE run_id = $1 AND error IS NULL AND output IS NOT NULL
+            ORDER BY case_index, model, repetition"#,
+        run_id
     )
-    .bind(run_id)
     .fetch_all(&mut *transaction)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.case_index, row.model, row.output))
+    .collect();
     transaction.commit().await?;
     Ok(rows)
 }

@@ -11,7 +11,7 @@ use crate::domain::stats::ModelAggregate;
 use crate::error::Error;
 
 /// A stored run.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RunRow {
     /// Run id.
     pub id: Uuid,
@@ -123,7 +123,7 @@ pub struct RunSummary {
 }
 
 /// Live counts of a run, computed from its results.
-#[derive(Debug, Clone, Copy, PartialEq, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LiveCounts {
     /// Pairs with a result.
     pub done: i64,
@@ -138,11 +138,6 @@ pub struct LiveCounts {
     /// The judge's share of the cost.
     pub judge_cost_micro_usd: i64,
 }
-
-pub(crate) const RUN_COLUMNS: &str = "id, tenant_id, suite_id, status, models, config, case_ids, \
-    ad_hoc_cases, total_pairs, done, failed, cost_micro_usd, best_model, cheapest_model, summary, \
-    error, created_by, created_at, started_at, completed_at, budget_exhausted, label, \
-    retry_requested_at, claimed_by, judge_cost_micro_usd";
 
 /// What CreateRun stores.
 #[derive(Debug, Clone)]
@@ -169,21 +164,22 @@ pub async fn insert_run(
     run: &NewRun,
 ) -> Result<RunRow, Error> {
     let ad_hoc = (!run.ad_hoc_cases.is_empty()).then(|| Json(run.ad_hoc_cases.clone()));
-    Ok(sqlx::query_as(&format!(
+    let id = sqlx::query_scalar!(
         "INSERT INTO benchmark_runs (suite_id, models, config, case_ids, ad_hoc_cases, total_pairs, \
              created_by, label) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {RUN_COLUMNS}"
-    ))
-    .bind(run.suite_id)
-    .bind(run.config.model_names())
-    .bind(Json(&run.config))
-    .bind(&run.case_ids)
-    .bind(ad_hoc)
-    .bind(run.total_pairs)
-    .bind(&run.created_by)
-    .bind(&run.label)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        run.suite_id,
+        &run.config.model_names(),
+        Json(&run.config) as _,
+        &run.case_ids,
+        ad_hoc as _,
+        run.total_pairs,
+        &run.created_by,
+        &run.label
+    )
     .fetch_one(&mut **transaction)
-    .await?)
+    .await?;
+    fetch_run(transaction, id).await
 }
 
 /// Returns a run inside a transaction; NOT_FOUND for unknown or other tenants' runs.
@@ -191,13 +187,31 @@ pub async fn fetch_run(
     transaction: &mut Transaction<'static, Postgres>,
     id: Uuid,
 ) -> Result<RunRow, Error> {
-    let row: Option<RunRow> = sqlx::query_as(&format!(
-        "SELECT {RUN_COLUMNS} FROM benchmark_runs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **transaction)
-    .await?;
+    let row = fetch_runs(transaction, &[id]).await?.pop();
     row.ok_or_else(|| Error::not_found("run", &id.to_string()))
+}
+
+/// Returns the runs with these ids (those the tenant sees) in the order of `ids`: the one statement
+/// that reads a whole [`RunRow`].
+pub async fn fetch_runs(
+    transaction: &mut Transaction<'static, Postgres>,
+    ids: &[Uuid],
+) -> Result<Vec<RunRow>, Error> {
+    let mut rows = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, tenant_id, suite_id, status, models, config AS "config: Json<RunConfig>",
+                  case_ids, ad_hoc_cases AS "ad_hoc_cases: Json<Vec<AdHocCase>>", total_pairs, done,
+                  failed, cost_micro_usd, best_model, cheapest_model,
+                  summary AS "summary: Json<RunSummary>", error, created_by, created_at, started_at,
+                  completed_at, budget_exhausted, label, retry_requested_at, claimed_by,
+                  judge_cost_micro_usd
+             FROM benchmark_runs WHERE id = ANY($1)"#,
+        ids
+    )
+    .fetch_all(&mut **transaction)
+    .await?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(rows)
 }
 
 /// Returns a run's per-model aggregates and per-case scores (what its intervals and choice are computed
@@ -232,23 +246,25 @@ pub async fn live_counts(
     transaction: &mut Transaction<'static, Postgres>,
     run_id: Uuid,
 ) -> Result<LiveCounts, Error> {
-    Ok(sqlx::query_as(
-        "WITH results AS ( \
-             SELECT count(*) AS done, \
-                    count(*) FILTER (WHERE error IS NOT NULL) AS failed, \
-                    count(*) FILTER (WHERE cached) AS cached, \
-                    COALESCE(sum(cost_micro_usd), 0)::bigint AS model_cost, \
-                    COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS grading_cost, \
-                    count(*) FILTER (WHERE error IS NULL AND NOT price_known) AS unpriced \
-             FROM benchmark_results WHERE run_id = $1), \
-         pairwise AS ( \
-             SELECT COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS pairwise_cost \
-             FROM judge_verdicts WHERE run_id = $1) \
-         SELECT done, failed, cached, model_cost + grading_cost + pairwise_cost AS cost_micro_usd, \
-                unpriced, grading_cost + pairwise_cost AS judge_cost_micro_usd \
-         FROM results, pairwise",
+    Ok(sqlx::query_as!(
+        LiveCounts,
+        r#"WITH results AS (
+               SELECT count(*) AS done,
+                      count(*) FILTER (WHERE error IS NOT NULL) AS failed,
+                      count(*) FILTER (WHERE cached) AS cached,
+                      COALESCE(sum(cost_micro_usd), 0)::bigint AS model_cost,
+                      COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS grading_cost,
+                      count(*) FILTER (WHERE error IS NULL AND NOT price_known) AS unpriced
+                 FROM benchmark_results WHERE run_id = $1),
+           pairwise AS (
+               SELECT COALESCE(sum(judge_cost_micro_usd), 0)::bigint AS pairwise_cost
+                 FROM judge_verdicts WHERE run_id = $1)
+           SELECT done AS "done!", failed AS "failed!", cached AS "cached!",
+                  model_cost + grading_cost + pairwise_cost AS "cost_micro_usd!",
+                  unpriced AS "unpriced!", grading_cost + pairwise_cost AS "judge_cost_micro_usd!"
+             FROM results, pairwise"#,
+        run_id
     )
-    .bind(run_id)
     .fetch_one(&mut **transaction)
     .await?)
 }
@@ -258,86 +274,53 @@ pub async fn model_aggregates(
     transaction: &mut Transaction<'static, Postgres>,
     run_ids: &[Uuid],
 ) -> Result<Vec<ModelAggregate>, Error> {
-    type Row = (
-        String,
-        Option<String>,
-        i64,
-        i64,
-        Option<f64>,
-        Option<f64>,
-        i64,
-        i64,
-        i64,
-        i64,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT model, max(canonical_model_id), count(*), \
-                count(*) FILTER (WHERE error IS NOT NULL), \
-                avg(quality), \
-                (avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FILTER (WHERE passed IS NOT NULL))::float8, \
-                COALESCE(sum(cost_micro_usd), 0)::bigint, \
-                count(*) FILTER (WHERE error IS NULL AND price_known), \
-                COALESCE(sum(input_tokens), 0)::bigint, \
-                COALESCE(sum(output_tokens), 0)::bigint, \
-                (avg(total_tokens) FILTER (WHERE error IS NULL))::float8, \
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) \
-                    FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL), \
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
-                    FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL), \
-                count(DISTINCT run_id), \
-                count(*) FILTER (WHERE passed), count(*) FILTER (WHERE passed IS NOT NULL) \
-         FROM benchmark_results WHERE run_id = ANY($1) GROUP BY model ORDER BY model",
+    let rows = sqlx::query!(
+        r#"SELECT model, max(canonical_model_id) AS canonical_id, count(*) AS "results!",
+                  count(*) FILTER (WHERE error IS NOT NULL) AS "failed!",
+                  avg(quality) AS mean_quality,
+                  (avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FILTER (WHERE passed IS NOT NULL))::float8
+                      AS pass_rate,
+                  COALESCE(sum(cost_micro_usd), 0)::bigint AS "total_cost_micro_usd!",
+                  count(*) FILTER (WHERE error IS NULL AND price_known) AS "priced_results!",
+                  COALESCE(sum(input_tokens), 0)::bigint AS "input_tokens!",
+                  COALESCE(sum(output_tokens), 0)::bigint AS "output_tokens!",
+                  COALESCE((avg(total_tokens) FILTER (WHERE error IS NULL))::float8, 0)
+                      AS "mean_total_tokens!",
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
+                      FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL)
+                      AS latency_p50_ms,
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+                      FILTER (WHERE error IS NULL AND NOT cached AND latency_ms IS NOT NULL)
+                      AS latency_p95_ms,
+                  count(DISTINCT run_id) AS "runs!", count(*) FILTER (WHERE passed) AS "passes!",
+                  count(*) FILTER (WHERE passed IS NOT NULL) AS "pass_trials!"
+             FROM benchmark_results WHERE run_id = ANY($1) GROUP BY model ORDER BY model"#,
+        run_ids
     )
-    .bind(run_ids)
     .fetch_all(&mut **transaction)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                model,
-                canonical_id,
-                results,
-                failed,
-                mean_quality,
-                pass_rate,
-                total_cost_micro_usd,
-                priced_results,
-                input_tokens,
-                output_tokens,
-                mean_total_tokens,
-                latency_p50_ms,
-                latency_p95_ms,
-                runs,
-                passes,
-                pass_trials,
-            )| ModelAggregate {
-                model,
-                canonical_id,
-                results,
-                failed,
-                mean_quality,
-                pass_rate,
-                total_cost_micro_usd,
-                priced_results,
-                input_tokens,
-                output_tokens,
-                mean_total_tokens: mean_total_tokens.unwrap_or(0.0),
-                latency_p50_ms,
-                latency_p95_ms,
-                runs,
-                passes,
-                pass_trials,
-                mean_quality_interval: None,
-                pass_rate_interval: None,
-            },
-        )
+        .map(|row| ModelAggregate {
+            model: row.model,
+            canonical_id: row.canonical_id,
+            results: row.results,
+            failed: row.failed,
+            mean_quality: row.mean_quality,
+            pass_rate: row.pass_rate,
+            total_cost_micro_usd: row.total_cost_micro_usd,
+            priced_results: row.priced_results,
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            mean_total_tokens: row.mean_total_tokens,
+            latency_p50_ms: row.latency_p50_ms,
+            latency_p95_ms: row.latency_p95_ms,
+            runs: row.runs,
+            passes: row.passes,
+            pass_trials: row.pass_trials,
+            mean_quality_interval: None,
+            pass_rate_interval: None,
+        })
         .collect())
 }
 
@@ -347,23 +330,16 @@ pub async fn case_scores(
     transaction: &mut Transaction<'static, Postgres>,
     run_ids: &[Uuid],
 ) -> Result<Vec<CaseScore>, Error> {
-    let rows: Vec<(String, String, f64)> = sqlx::query_as(
-        "SELECT model, COALESCE(case_id::text, run_id::text || '#' || case_index) AS case_key, \
-                avg(quality) \
-         FROM benchmark_results WHERE run_id = ANY($1) AND quality IS NOT NULL \
-         GROUP BY model, case_key",
+    Ok(sqlx::query_as!(
+        CaseScore,
+        r#"SELECT model, COALESCE(case_id::text, run_id::text || '#' || case_index) AS "case!",
+                  avg(quality) AS "quality!"
+             FROM benchmark_results WHERE run_id = ANY($1) AND quality IS NOT NULL
+            GROUP BY model, 2"#,
+        run_ids
     )
-    .bind(run_ids)
     .fetch_all(&mut **transaction)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(model, case, quality)| CaseScore {
-            model,
-            case,
-            quality,
-        })
-        .collect())
+    .await?)
 }
 
 /// Filters of ListRuns.
@@ -388,24 +364,25 @@ pub async fn list_runs(
     limit: u32,
 ) -> Result<Vec<(RunRow, LiveCounts)>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {RUN_COLUMNS} FROM benchmark_runs \
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM benchmark_runs \
          WHERE ($1::uuid IS NULL OR suite_id = $1) \
            AND ($2::text IS NULL OR status = $2) \
            AND ($3::timestamptz IS NULL OR created_at >= $3) \
            AND ($4::timestamptz IS NULL OR created_at < $4) \
            AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
-         ORDER BY created_at DESC, id DESC LIMIT $7"
-    ))
-    .bind(filter.suite_id)
-    .bind(filter.status.map(RunStatus::as_str))
-    .bind(filter.created_after)
-    .bind(filter.created_before)
-    .bind(after.map(|(time, _)| time))
-    .bind(after.map(|(_, id)| id).unwrap_or_default())
-    .bind(i64::from(limit))
+         ORDER BY created_at DESC, id DESC LIMIT $7",
+        filter.suite_id,
+        filter.status.map(RunStatus::as_str),
+        filter.created_after,
+        filter.created_before,
+        after.map(|(time, _)| time),
+        after.map(|(_, id)| id).unwrap_or_default(),
+        i64::from(limit)
+    )
     .fetch_all(&mut *transaction)
     .await?;
+    let rows = fetch_runs(&mut transaction, &ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let counts = if row.status().is_terminal() {
@@ -425,17 +402,6 @@ pub async fn list_runs(
     transaction.commit().await?;
     Ok(out)
 }
-
-/// SQL that refreshes a run's stored counters from its results (`$1` is the run id).
-pub(crate) const REFRESH_COUNTERS: &str = "done = (SELECT count(*) FROM benchmark_results WHERE run_id = $1), \
-    failed = (SELECT count(*) FROM benchmark_results WHERE run_id = $1 AND error IS NOT NULL), \
-    judge_cost_micro_usd = \
-        (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM benchmark_results WHERE run_id = $1) \
-        + (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM judge_verdicts WHERE run_id = $1), \
-    cost_micro_usd = \
-        (SELECT COALESCE(sum(COALESCE(cost_micro_usd, 0) + COALESCE(judge_cost_micro_usd, 0)), 0) \
-           FROM benchmark_results WHERE run_id = $1) \
-        + (SELECT COALESCE(sum(judge_cost_micro_usd), 0) FROM judge_verdicts WHERE run_id = $1)";
 
 /// Cancels a pending or running run. FAILED_PRECONDITION when it already ended.
 pub async fn cancel_run(
@@ -461,15 +427,18 @@ pub async fn cancel_run(
             .map(|s| s.0.clone())
             .unwrap_or_default()
     };
-    let row: RunRow = sqlx::query_as(&format!(
+    sqlx::query!(
         "UPDATE benchmark_runs SET status = 'cancelled', cancel_requested = true, \
-             completed_at = now(), lease_expires_at = NULL, summary = $2, {REFRESH_COUNTERS} \
-         WHERE id = $1 RETURNING {RUN_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(Json(summary))
-    .fetch_one(&mut *transaction)
+             completed_at = now(), lease_expires_at = NULL, summary = $2, \
+             (done, failed, cost_micro_usd, judge_cost_micro_usd) = \
+                 (SELECT done, failed, cost_micro_usd, judge_cost_micro_usd FROM run_counters($1)) \
+         WHERE id = $1",
+        id,
+        Json(summary) as _
+    )
+    .execute(&mut *transaction)
     .await?;
+    let row = fetch_run(&mut transaction, id).await?;
     transaction.commit().await?;
     Ok((row, previous))
 }
@@ -478,12 +447,13 @@ pub async fn cancel_run(
 /// the number of pairs that will be called.
 pub async fn retry_run(pool: &PgPool, tenant: &str, id: Uuid) -> Result<(RunRow, i64), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let locked: Option<(String,)> =
-        sqlx::query_as("SELECT status FROM benchmark_runs WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *transaction)
-            .await?;
-    let (status,) = locked.ok_or_else(|| Error::not_found("run", &id.to_string()))?;
+    let status = sqlx::query_scalar!(
+        "SELECT status FROM benchmark_runs WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?
+    .ok_or_else(|| Error::not_found("run", &id.to_string()))?;
     let status = RunStatus::parse(&status).unwrap_or(RunStatus::Failed);
     if !status.is_terminal() {
         return Err(Error::FailedPrecondition(format!(
@@ -491,30 +461,33 @@ pub async fn retry_run(pool: &PgPool, tenant: &str, id: Uuid) -> Result<(RunRow,
             status.as_str()
         )));
     }
-    let (total, with_result, failed): (i32, i64, i64) = sqlx::query_as(
-        "SELECT r.total_pairs, \
-                (SELECT count(*) FROM benchmark_results WHERE run_id = $1), \
-                (SELECT count(*) FROM benchmark_results WHERE run_id = $1 AND error IS NOT NULL) \
-         FROM benchmark_runs r WHERE r.id = $1",
+    let counts = sqlx::query!(
+        r#"SELECT r.total_pairs,
+                  (SELECT count(*) FROM benchmark_results WHERE run_id = $1) AS "with_result!",
+                  (SELECT count(*) FROM benchmark_results WHERE run_id = $1 AND error IS NOT NULL)
+                      AS "failed!"
+             FROM benchmark_runs r WHERE r.id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_one(&mut *transaction)
     .await?;
+    let (total, with_result, failed) = (counts.total_pairs, counts.with_result, counts.failed);
     let retried = failed + (i64::from(total) - with_result).max(0);
     if retried == 0 {
         return Err(Error::FailedPrecondition(format!(
             "run {id} has no failed pairs to retry"
         )));
     }
-    let row: RunRow = sqlx::query_as(&format!(
+    sqlx::query!(
         "UPDATE benchmark_runs SET status = 'pending', retry_requested_at = now(), completed_at = NULL, \
              error = NULL, budget_exhausted = false, cancel_requested = false, claimed_by = NULL, \
              lease_expires_at = NULL \
-         WHERE id = $1 RETURNING {RUN_COLUMNS}"
-    ))
-    .bind(id)
-    .fetch_one(&mut *transaction)
+         WHERE id = $1",
+        id
+    )
+    .execute(&mut *transaction)
     .await?;
+    let row = fetch_run(&mut transaction, id).await?;
     transaction.commit().await?;
     Ok((row, retried))
 }
@@ -525,14 +498,18 @@ pub async fn completed_runs_of_suite(
     suite_id: Uuid,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT id, completed_at FROM benchmark_runs \
-         WHERE suite_id = $1 AND status = 'completed' AND completed_at IS NOT NULL \
-           AND ($2::timestamptz IS NULL OR completed_at >= $2) \
-         ORDER BY completed_at, id",
+    let rows = sqlx::query!(
+        r#"SELECT id, completed_at AS "completed_at!" FROM benchmark_runs
+            WHERE suite_id = $1 AND status = 'completed' AND completed_at IS NOT NULL
+              AND ($2::timestamptz IS NULL OR completed_at >= $2)
+            ORDER BY completed_at, id"#,
+        suite_id,
+        since
     )
-    .bind(suite_id)
-    .bind(since)
     .fetch_all(&mut **transaction)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, row.completed_at))
+        .collect())
 }

@@ -8,7 +8,7 @@ use crate::domain::stats::ModelAggregate;
 use crate::error::Error;
 
 /// One (completed run, model) point of the cost trend.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrendPoint {
     /// Run id.
     pub run_id: Uuid,
@@ -56,18 +56,20 @@ pub async fn suite_stats(
     let run_ids: Vec<Uuid> = runs.iter().map(|(id, _)| *id).collect();
     let models = super::runs::model_aggregates(&mut transaction, &run_ids).await?;
     let cases = super::runs::case_scores(&mut transaction, &run_ids).await?;
-    let trend: Vec<TrendPoint> = sqlx::query_as(
-        "SELECT r.run_id, b.completed_at, r.model, \
-                COALESCE(sum(r.cost_micro_usd), 0)::bigint AS total_cost_micro_usd, \
-                count(*) AS results, \
-                count(*) FILTER (WHERE r.error IS NULL AND NOT r.price_known) AS unpriced, \
-                count(*) FILTER (WHERE r.error IS NULL) AS successes, \
-                avg(r.quality) AS mean_quality \
-         FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id \
-         WHERE r.run_id = ANY($1) \
-         GROUP BY r.run_id, b.completed_at, r.model ORDER BY b.completed_at, r.run_id, r.model",
+    let trend = sqlx::query_as!(
+        TrendPoint,
+        r#"SELECT r.run_id, b.completed_at AS "completed_at!", r.model,
+                  COALESCE(sum(r.cost_micro_usd), 0)::bigint AS "total_cost_micro_usd!",
+                  count(*) AS "results!",
+                  count(*) FILTER (WHERE r.error IS NULL AND NOT r.price_known) AS "unpriced!",
+                  count(*) FILTER (WHERE r.error IS NULL) AS "successes!",
+                  avg(r.quality) AS mean_quality
+             FROM benchmark_results r JOIN benchmark_runs b ON b.id = r.run_id
+            WHERE r.run_id = ANY($1)
+            GROUP BY r.run_id, b.completed_at, r.model
+            ORDER BY b.completed_at, r.run_id, r.model"#,
+        &run_ids
     )
-    .bind(&run_ids)
     .fetch_all(&mut *transaction)
     .await?;
     transaction.commit().await?;

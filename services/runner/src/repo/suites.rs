@@ -11,7 +11,7 @@ use crate::domain::validate::MAX_CASES_PER_SUITE;
 use crate::error::Error;
 
 /// A suite with its case count.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SuiteRow {
     /// Suite id.
     pub id: Uuid,
@@ -32,7 +32,7 @@ pub struct SuiteRow {
 }
 
 /// A stored test case.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CaseRow {
     /// Case id.
     pub id: Uuid,
@@ -67,13 +67,6 @@ impl CaseRow {
     }
 }
 
-const SUITE_COLUMNS: &str = "s.id, s.tenant_id, s.name, s.description, s.created_at, s.updated_at, \
-    (SELECT count(*) FROM test_cases c WHERE c.suite_id = s.id) AS case_count, \
-    (SELECT max(r.completed_at) FROM benchmark_runs r WHERE r.suite_id = s.id AND r.status = 'completed') AS last_completed_run_at";
-
-const CASE_COLUMNS: &str =
-    "id, suite_id, position, input, expected_output, rubric, grader, tags, created_at";
-
 /// Creates a suite; a duplicate name answers ALREADY_EXISTS.
 pub async fn create_suite(
     pool: &PgPool,
@@ -82,13 +75,14 @@ pub async fn create_suite(
     description: &str,
 ) -> Result<SuiteRow, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let inserted: Result<(Uuid,), sqlx::Error> =
-        sqlx::query_as("INSERT INTO suites (name, description) VALUES ($1, $2) RETURNING id")
-            .bind(name)
-            .bind(description)
-            .fetch_one(&mut *transaction)
-            .await;
-    let (id,) = match inserted {
+    let inserted = sqlx::query_scalar!(
+        "INSERT INTO suites (name, description) VALUES ($1, $2) RETURNING id",
+        name,
+        description
+    )
+    .fetch_one(&mut *transaction)
+    .await;
+    let id = match inserted {
         Ok(row) => row,
         Err(error)
             if benchhub_db::classify(&error) == benchhub_db::DbErrorKind::UniqueViolation =>
@@ -110,12 +104,28 @@ async fn fetch_suite(
     transaction: &mut Transaction<'static, Postgres>,
     id: Uuid,
 ) -> Result<Option<SuiteRow>, Error> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {SUITE_COLUMNS} FROM suites s WHERE s.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **transaction)
-    .await?)
+    Ok(fetch_suites(transaction, &[id]).await?.pop())
+}
+
+/// The one statement that reads whole [`SuiteRow`]s: the suites with these ids (those the tenant
+/// sees), in the order of `ids`.
+async fn fetch_suites(
+    transaction: &mut Transaction<'static, Postgres>,
+    ids: &[Uuid],
+) -> Result<Vec<SuiteRow>, Error> {
+    let mut rows = sqlx::query_as!(
+        SuiteRow,
+        r#"SELECT s.id, s.tenant_id, s.name, s.description, s.created_at, s.updated_at,
+                  (SELECT count(*) FROM test_cases c WHERE c.suite_id = s.id) AS "case_count!",
+                  (SELECT max(r.completed_at) FROM benchmark_runs r
+                    WHERE r.suite_id = s.id AND r.status = 'completed') AS last_completed_run_at
+             FROM suites s WHERE s.id = ANY($1)"#,
+        ids
+    )
+    .fetch_all(&mut **transaction)
+    .await?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(rows)
 }
 
 /// Returns a suite; NOT_FOUND when it does not exist or belongs to another tenant.
@@ -142,19 +152,20 @@ pub async fn list_suites(
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let rows: Vec<SuiteRow> = sqlx::query_as(&format!(
-        "SELECT {SUITE_COLUMNS} FROM suites s \
+    let ids = sqlx::query_scalar!(
+        "SELECT s.id FROM suites s \
          WHERE ($1 = '' OR s.name ILIKE $2) \
            AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3, $4)) \
-         ORDER BY s.created_at DESC, s.id DESC LIMIT $5"
-    ))
-    .bind(search)
-    .bind(pattern)
-    .bind(after.map(|(time, _)| time))
-    .bind(after.map(|(_, id)| id).unwrap_or_default())
-    .bind(i64::from(limit))
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $5",
+        search,
+        pattern,
+        after.map(|(time, _)| time),
+        after.map(|(_, id)| id).unwrap_or_default(),
+        i64::from(limit)
+    )
     .fetch_all(&mut *transaction)
     .await?;
+    let rows = fetch_suites(&mut transaction, &ids).await?;
     transaction.commit().await?;
     Ok(rows)
 }
@@ -168,19 +179,20 @@ pub async fn add_cases(
     cases: &[CaseSpec],
 ) -> Result<(Vec<CaseRow>, i64), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let locked: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1 FOR UPDATE")
-        .bind(suite_id)
+    let locked = sqlx::query_scalar!("SELECT id FROM suites WHERE id = $1 FOR UPDATE", suite_id)
         .fetch_optional(&mut *transaction)
         .await?;
     if locked.is_none() {
         return Err(Error::not_found("suite", &suite_id.to_string()));
     }
-    let (existing, next_position): (i64, i32) = sqlx::query_as(
-        "SELECT count(*), COALESCE(max(position) + 1, 0) FROM test_cases WHERE suite_id = $1",
+    let counts = sqlx::query!(
+        r#"SELECT count(*) AS "existing!", COALESCE(max(position) + 1, 0) AS "next_position!"
+             FROM test_cases WHERE suite_id = $1"#,
+        suite_id
     )
-    .bind(suite_id)
     .fetch_one(&mut *transaction)
     .await?;
+    let (existing, next_position) = (counts.existing, counts.next_position);
     let total = existing + cases.len() as i64;
     if total > MAX_CASES_PER_SUITE {
         return Err(Error::LimitExceeded(format!(
@@ -210,27 +222,34 @@ pub async fn add_cases(
         .iter()
         .map(|case| serde_json::Value::from(case.tags.clone()))
         .collect();
-    let rows: Vec<CaseRow> = sqlx::query_as(&format!(
+    let ids = sqlx::query_scalar!(
         "INSERT INTO test_cases (suite_id, position, input, expected_output, rubric, grader, tags) \
          SELECT $1, item.position, item.input, item.expected_output, item.rubric, item.grader, \
                 ARRAY(SELECT jsonb_array_elements_text(item.tags)) \
          FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) \
               AS item(position, input, expected_output, rubric, grader, tags) \
-         RETURNING {CASE_COLUMNS}"
-    ))
-    .bind(suite_id)
-    .bind(&positions)
-    .bind(&inputs)
-    .bind(&expected)
-    .bind(&rubrics)
-    .bind(&graders)
-    .bind(&tags)
+         RETURNING id",
+        suite_id,
+        &positions,
+        &inputs as &[&str],
+        &expected as &[Option<&str>],
+        &rubrics as &[Option<&str>],
+        &graders as &[Option<serde_json::Value>],
+        &tags
+    )
     .fetch_all(&mut *transaction)
     .await?;
-    sqlx::query("UPDATE suites SET updated_at = now() WHERE id = $1")
-        .bind(suite_id)
-        .execute(&mut *transaction)
-        .await?;
+    let rows: Vec<CaseRow> = cases_by_id(&mut transaction, &ids)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    sqlx::query!(
+        "UPDATE suites SET updated_at = now() WHERE id = $1",
+        suite_id
+    )
+    .execute(&mut *transaction)
+    .await?;
     transaction.commit().await?;
     let mut rows = rows;
     rows.sort_by_key(|row| row.position);
@@ -247,24 +266,20 @@ pub async fn list_cases(
     limit: u32,
 ) -> Result<Vec<CaseRow>, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1")
-        .bind(suite_id)
-        .fetch_optional(&mut *transaction)
-        .await?;
-    if exists.is_none() {
-        return Err(Error::not_found("suite", &suite_id.to_string()));
-    }
-    let rows = sqlx::query_as(&format!(
-        "SELECT {CASE_COLUMNS} FROM test_cases \
-         WHERE suite_id = $1 AND (cardinality($2::text[]) = 0 OR tags && $2) AND position > $3 \
-         ORDER BY position LIMIT $4"
-    ))
-    .bind(suite_id)
-    .bind(tags)
-    .bind(after_position.unwrap_or(-1))
-    .bind(i64::from(limit))
-    .fetch_all(&mut *transaction)
+    require_suite(&mut transaction, suite_id).await?;
+    let ids = case_ids(
+        &mut transaction,
+        suite_id,
+        tags,
+        after_position.unwrap_or(-1),
+        i64::from(limit),
+    )
     .await?;
+    let rows = cases_by_id(&mut transaction, &ids)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     transaction.commit().await?;
     Ok(rows)
 }
@@ -276,12 +291,32 @@ pub async fn all_cases(
     suite_id: Uuid,
     tags: &[String],
 ) -> Result<Vec<CaseRow>, Error> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {CASE_COLUMNS} FROM test_cases \
-         WHERE suite_id = $1 AND (cardinality($2::text[]) = 0 OR tags && $2) ORDER BY position"
-    ))
-    .bind(suite_id)
-    .bind(tags)
+    let ids = case_ids(transaction, suite_id, tags, -1, i64::MAX).await?;
+    Ok(cases_by_id(transaction, &ids)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Ids of a suite's cases in position order after `after_position`, only those with any of `tags`
+/// when tags are given.
+async fn case_ids(
+    transaction: &mut Transaction<'static, Postgres>,
+    suite_id: Uuid,
+    tags: &[String],
+    after_position: i32,
+    limit: i64,
+) -> Result<Vec<Uuid>, Error> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM test_cases \
+         WHERE suite_id = $1 AND (cardinality($2::text[]) = 0 OR tags && $2) AND position > $3 \
+         ORDER BY position LIMIT $4",
+        suite_id,
+        tags,
+        after_position,
+        limit
+    )
     .fetch_all(&mut **transaction)
     .await?)
 }
@@ -291,10 +326,13 @@ pub async fn cases_by_id(
     transaction: &mut Transaction<'static, Postgres>,
     ids: &[Uuid],
 ) -> Result<Vec<Option<CaseRow>>, Error> {
-    let rows: Vec<CaseRow> = sqlx::query_as(&format!(
-        "SELECT {CASE_COLUMNS} FROM test_cases WHERE id = ANY($1)"
-    ))
-    .bind(ids)
+    let rows = sqlx::query_as!(
+        CaseRow,
+        r#"SELECT id, suite_id, position, input, expected_output, rubric,
+                  grader AS "grader: Json<GraderSpec>", tags, created_at
+             FROM test_cases WHERE id = ANY($1)"#,
+        ids
+    )
     .fetch_all(&mut **transaction)
     .await?;
     let mut by_id: std::collections::HashMap<Uuid, CaseRow> =
@@ -307,8 +345,7 @@ pub async fn require_suite(
     transaction: &mut Transaction<'static, Postgres>,
     suite_id: Uuid,
 ) -> Result<(), Error> {
-    let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM suites WHERE id = $1")
-        .bind(suite_id)
+    let exists = sqlx::query_scalar!("SELECT id FROM suites WHERE id = $1", suite_id)
         .fetch_optional(&mut **transaction)
         .await?;
     exists

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::run::RunStatus;
 use crate::error::Error;
-use crate::repo::runs::{REFRESH_COUNTERS, RunSummary};
+use crate::repo::runs::RunSummary;
 
 /// Role the claim loop runs as (see 0005_rls.sql).
 pub const WORKER_ROLE: &str = "benchhub_worker";
@@ -26,8 +26,9 @@ pub struct Claimed {
     pub previous: RunStatus,
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+/// A lease in milliseconds, as the `$n * interval '1 millisecond'` parameters take it (float8).
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 /// Claims the oldest pending run, or a running run whose lease expired, with `FOR UPDATE SKIP LOCKED`
@@ -38,32 +39,32 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Option<Claimed>, Error> {
     let mut transaction = pool.begin().await?;
-    sqlx::query(&format!("SET LOCAL ROLE {WORKER_ROLE}"))
+    sqlx::query!("SET LOCAL ROLE benchhub_worker")
         .execute(&mut *transaction)
         .await?;
-    let row: Option<(Uuid, String, String)> = sqlx::query_as(
-        "WITH candidate AS ( \
-             SELECT id, status FROM benchmark_runs \
-             WHERE status = 'pending' \
-                OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())) \
-             ORDER BY created_at, id \
-             FOR UPDATE SKIP LOCKED LIMIT 1 \
-         ) \
-         UPDATE benchmark_runs r SET status = 'running', claimed_by = $1, \
-             lease_expires_at = now() + $2 * interval '1 millisecond', \
-             started_at = COALESCE(r.started_at, now()) \
-         FROM candidate WHERE r.id = candidate.id \
-         RETURNING r.id, r.tenant_id, candidate.status",
+    let row = sqlx::query!(
+        r#"WITH candidate AS (
+               SELECT id, status FROM benchmark_runs
+                WHERE status = 'pending'
+                   OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
+                ORDER BY created_at, id
+                  FOR UPDATE SKIP LOCKED LIMIT 1
+           )
+           UPDATE benchmark_runs r SET status = 'running', claimed_by = $1,
+                  lease_expires_at = now() + $2 * interval '1 millisecond',
+                  started_at = COALESCE(r.started_at, now())
+             FROM candidate WHERE r.id = candidate.id
+           RETURNING r.id, r.tenant_id, candidate.status AS previous"#,
+        claim_tag,
+        millis(lease)
     )
-    .bind(claim_tag)
-    .bind(millis(lease))
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    Ok(row.map(|(run_id, tenant_id, previous)| Claimed {
-        run_id,
-        tenant_id,
-        previous: RunStatus::parse(&previous).unwrap_or(RunStatus::Pending),
+    Ok(row.map(|row| Claimed {
+        run_id: row.id,
+        tenant_id: row.tenant_id,
+        previous: RunStatus::parse(&row.previous).unwrap_or(RunStatus::Pending),
     }))
 }
 
@@ -85,14 +86,15 @@ pub async fn renew(
     lease: Duration,
 ) -> Result<Renewal, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let row: Option<(Uuid,)> = sqlx::query_as(&format!(
+    let row = sqlx::query_scalar!(
         "UPDATE benchmark_runs SET lease_expires_at = now() + $3 * interval '1 millisecond', \
-             {REFRESH_COUNTERS} \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id"
-    ))
-    .bind(run_id)
-    .bind(claim_tag)
-    .bind(millis(lease))
+             (done, failed, cost_micro_usd, judge_cost_micro_usd) = \
+                 (SELECT done, failed, cost_micro_usd, judge_cost_micro_usd FROM run_counters($1)) \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
+        run_id,
+        claim_tag,
+        millis(lease)
+    )
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -133,22 +135,24 @@ pub async fn finish(
     ending: &Ending,
 ) -> Result<bool, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    let row: Option<(Uuid,)> = sqlx::query_as(&format!(
+    let row = sqlx::query_scalar!(
         "UPDATE benchmark_runs SET status = $3, error = $4, budget_exhausted = $5, summary = $6, \
              best_model = $7, best_quality = $8, cheapest_model = $9, cheapest_cost_micro_usd = $10, \
-             completed_at = now(), lease_expires_at = NULL, {REFRESH_COUNTERS} \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id"
-    ))
-    .bind(run_id)
-    .bind(claim_tag)
-    .bind(ending.status.as_str())
-    .bind(&ending.error)
-    .bind(ending.budget_exhausted)
-    .bind(Json(&ending.summary))
-    .bind(&ending.best_model)
-    .bind(ending.best_quality)
-    .bind(&ending.cheapest_model)
-    .bind(ending.cheapest_cost_micro_usd)
+             completed_at = now(), lease_expires_at = NULL, \
+             (done, failed, cost_micro_usd, judge_cost_micro_usd) = \
+                 (SELECT done, failed, cost_micro_usd, judge_cost_micro_usd FROM run_counters($1)) \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
+        run_id,
+        claim_tag,
+        ending.status.as_str(),
+        ending.error.as_deref(),
+        ending.budget_exhausted,
+        Json(&ending.summary) as _,
+        ending.best_model.as_deref(),
+        ending.best_quality,
+        ending.cheapest_model.as_deref(),
+        ending.cheapest_cost_micro_usd
+    )
     .fetch_optional(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -164,12 +168,14 @@ pub async fn settle_cancelled(
     claim_tag: &str,
 ) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    sqlx::query(&format!(
-        "UPDATE benchmark_runs SET {REFRESH_COUNTERS} \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'cancelled'"
-    ))
-    .bind(run_id)
-    .bind(claim_tag)
+    sqlx::query!(
+        "UPDATE benchmark_runs SET \
+             (done, failed, cost_micro_usd, judge_cost_micro_usd) = \
+                 (SELECT done, failed, cost_micro_usd, judge_cost_micro_usd FROM run_counters($1)) \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'cancelled'",
+        run_id,
+        claim_tag
+    )
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
@@ -185,12 +191,14 @@ pub async fn release(
     claim_tag: &str,
 ) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
-    sqlx::query(&format!(
-        "UPDATE benchmark_runs SET lease_expires_at = now() - interval '1 second', {REFRESH_COUNTERS} \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'running'"
-    ))
-    .bind(run_id)
-    .bind(claim_tag)
+    sqlx::query!(
+        "UPDATE benchmark_runs SET lease_expires_at = now() - interval '1 second', \
+             (done, failed, cost_micro_usd, judge_cost_micro_usd) = \
+                 (SELECT done, failed, cost_micro_usd, judge_cost_micro_usd FROM run_counters($1)) \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+        run_id,
+        claim_tag
+    )
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
