@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use benchhub_ingest::Config;
 use benchhub_ingest::domain::adapters::{self, Document, SourceContext};
-use benchhub_ingest::pipeline::{Ingestor, OutcomeStatus, Trigger};
+use benchhub_ingest::service::{Ingestor, OutcomeStatus, Trigger};
 use benchhub_testkit::TestDb;
 use benchhub_upstream::Generator;
 use chrono::NaiveDate;

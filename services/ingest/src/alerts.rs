@@ -13,8 +13,8 @@ use sqlx::PgPool;
 use crate::config::SourceSettings;
 use crate::domain::alerts::{self, AlertState};
 use crate::domain::sources::SourceSpec;
-use crate::pipeline::{IngestOutcome, Trigger};
 use crate::repo;
+use crate::service::{IngestOutcome, Trigger};
 
 /// Attempts to deliver one message.
 const ATTEMPTS: usize = 3;

@@ -100,8 +100,8 @@ impl Config {
     }
 
     /// Returns the pipeline settings this configuration describes.
-    pub fn pipeline_settings(&self) -> crate::pipeline::PipelineSettings {
-        crate::pipeline::PipelineSettings {
+    pub fn pipeline_settings(&self) -> crate::service::PipelineSettings {
+        crate::service::PipelineSettings {
             http: crate::fetch::HttpSettings {
                 timeout: self.http_timeout,
                 max_response_bytes: self.max_response_bytes,
@@ -113,7 +113,7 @@ impl Config {
             },
             request_concurrency: self.request_concurrency as usize,
             source_concurrency: self.concurrency as usize,
-            ..crate::pipeline::PipelineSettings::default()
+            ..crate::service::PipelineSettings::default()
         }
     }
 

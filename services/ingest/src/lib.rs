@@ -12,9 +12,9 @@ pub mod domain;
 pub mod error;
 pub mod fetch;
 pub mod grpc;
-pub mod pipeline;
 pub mod repo;
 pub mod scheduler;
+pub mod service;
 
 use std::sync::Arc;
 
@@ -57,7 +57,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let host = Host::new("ingest", &config.common, &GRPC_SERVICES, shutdown)?;
     let pool = host.pool().clone();
-    let mut ingestor = pipeline::Ingestor::new(
+    let mut ingestor = service::Ingestor::new(
         pool.clone(),
         config.sources.clone(),
         config.pipeline_settings(),
@@ -79,7 +79,7 @@ pub async fn run(
         async move {
             repo::sync_sources(&pool, &sources, chrono::Utc::now()).await?;
             let interrupted =
-                repo::close_interrupted_runs(&pool, pipeline::HEARTBEAT_TIMEOUT).await?;
+                repo::close_interrupted_runs(&pool, service::HEARTBEAT_TIMEOUT).await?;
             if interrupted > 0 {
                 tracing::warn!(
                     interrupted,

@@ -11,8 +11,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::domain::sources::Availability;
 use crate::error::Error;
-use crate::pipeline::{Ingestor, Trigger};
 use crate::repo;
+use crate::service::{Ingestor, Trigger};
 
 /// Actor recorded on scheduled runs.
 pub const ACTOR: &str = "scheduler";
@@ -60,7 +60,7 @@ pub async fn run(
 }
 
 /// Until `shutdown`, every `tick` closes the runs whose process stopped (a free source lock, or no
-/// heartbeat for [`crate::pipeline::HEARTBEAT_TIMEOUT`]) and, with alerts on, announces sources whose
+/// heartbeat for [`crate::service::HEARTBEAT_TIMEOUT`]) and, with alerts on, announces sources whose
 /// data turned stale.
 pub async fn reap_interrupted(
     ingestor: Arc<Ingestor>,
@@ -72,7 +72,7 @@ pub async fn reap_interrupted(
         if let Some(alerter) = ingestor.alerter() {
             alerter.check_stale(ingestor.sources()).await;
         }
-        match repo::close_interrupted_runs(ingestor.pool(), crate::pipeline::HEARTBEAT_TIMEOUT)
+        match repo::close_interrupted_runs(ingestor.pool(), crate::service::HEARTBEAT_TIMEOUT)
             .await
         {
             Ok(0) => {}

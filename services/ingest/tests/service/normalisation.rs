@@ -3,7 +3,7 @@
 
 use benchhub_ingest::Config;
 use benchhub_ingest::domain::adapters::Document;
-use benchhub_ingest::pipeline::{Ingestor, OutcomeStatus, Trigger};
+use benchhub_ingest::service::{Ingestor, OutcomeStatus, Trigger};
 use benchhub_testkit::TestDb;
 
 fn evalplus(scores: &[(&str, f64)]) -> Document {

@@ -157,7 +157,7 @@ impl FixtureCatalog {
         let (models, aliases) = catalog_seed().expect("seed");
         let mut matcher = Matcher::new(models, aliases);
         for (source, result) in &parsed {
-            if benchhub_ingest::pipeline::creates_models(source) {
+            if benchhub_ingest::service::creates_models(source) {
                 matcher.apply_records(source, &result.models);
             }
         }
