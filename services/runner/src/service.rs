@@ -1,5 +1,13 @@
-//! Operations that combine validation, the provider registry, the repository and the domain: creating
-//! (or pricing) a run, comparing runs, and suite statistics. Handlers in `grpc` call these.
+//! The runner's service layer: every RPC handler in `grpc` calls one function here, which validates
+//! across fields, orchestrates the engine, the provider registry, the domain and the repository (its
+//! tenant transactions). Here: creating (or pricing) a run, comparing runs and models, suite
+//! statistics and run views; [`suites`] the suite RPCs; [`lifecycle`] listing, cancel and retry.
+
+mod lifecycle;
+mod suites;
+
+pub use lifecycle::{cancel_run, list_results, list_runs, require_run, retry_run};
+pub use suites::{add_cases, create_suite, get_suite, list_cases, list_suites};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;

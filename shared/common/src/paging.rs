@@ -68,6 +68,25 @@ pub fn decode_token(token: &str, query_fingerprint: &str) -> Result<Option<Strin
     }
 }
 
+/// Ends a keyset page: `rows` was read with one row more than `size` (the probe for a next page).
+/// When the probe came back, drops it and returns the token of the last row kept (its cursor from
+/// `cursor`, bound to `query_fingerprint`); otherwise returns the empty token of the last page.
+pub fn next_page_token<T>(
+    rows: &mut Vec<T>,
+    size: u32,
+    query_fingerprint: &str,
+    cursor: impl FnOnce(&T) -> String,
+) -> String {
+    let size = size as usize;
+    if rows.len() <= size {
+        return String::new();
+    }
+    rows.truncate(size);
+    rows.last()
+        .map(|last| encode_token(query_fingerprint, &cursor(last)))
+        .unwrap_or_default()
+}
+
 /// Short stable fingerprint of the parts of a request that define the result set.
 pub fn fingerprint(parts: &[&str]) -> String {
     use sha2::Digest;
@@ -128,5 +147,19 @@ mod tests {
         assert_eq!(decode_token(&token, &other), Err(PageError::Token));
         assert_eq!(decode_token("%%%", &query), Err(PageError::Token));
         assert_eq!(decode_token("", &query), Ok(None));
+    }
+
+    #[test]
+    fn next_page_token_drops_the_probe_row_and_points_after_the_last_kept() {
+        let mut rows = vec![1, 2, 3];
+        let token = next_page_token(&mut rows, 2, "f", |row| row.to_string());
+        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(decode_token(&token, "f").unwrap(), Some("2".to_owned()));
+        let mut rows = vec![1, 2];
+        assert_eq!(
+            next_page_token(&mut rows, 2, "f", |row| row.to_string()),
+            ""
+        );
+        assert_eq!(rows, vec![1, 2]);
     }
 }

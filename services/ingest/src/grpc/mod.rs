@@ -482,19 +482,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let mut runs = repo::list_runs(&self.state.pool, &filter, cursor, i64::from(size) + 1)
             .await
             .map_err(Error::from)?;
-        let next_page_token = if runs.len() > size as usize {
-            runs.truncate(size as usize);
-            runs.last()
-                .map(|last| {
-                    paging::encode_token(
-                        &fingerprint,
-                        &paging::time_cursor(last.started_at, last.id),
-                    )
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_page_token(&mut runs, size, &fingerprint, |last| {
+            paging::time_cursor(last.started_at, last.id)
+        });
         Ok(Response::new(pb::ListIngestionRunsResponse {
             runs: runs.iter().map(run_to_proto).collect(),
             next_page_token,

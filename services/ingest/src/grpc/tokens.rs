@@ -153,20 +153,9 @@ impl pb::token_service_server::TokenService for TokenApi {
         )
         .await
         .map_err(Error::from)?;
-        let next_page_token = if records.len() > size as usize {
-            records.truncate(size as usize);
-            records
-                .last()
-                .map(|last| {
-                    paging::encode_token(
-                        &fingerprint,
-                        &paging::time_cursor(last.created_at, last.id),
-                    )
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_page_token(&mut records, size, &fingerprint, |last| {
+            paging::time_cursor(last.created_at, last.id)
+        });
         Ok(Response::new(pb::ListTokensResponse {
             tokens: records.iter().map(token_to_proto).collect(),
             next_page_token,

@@ -82,7 +82,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let message = request.into_inner();
         let name = validate::suite_name(&message.name)?;
         let description = validate::description(&message.description)?;
-        let suite = repo::suites::create_suite(&self.pool, &tenant, &name, &description).await?;
+        let suite = service::create_suite(&self.pool, &tenant, &name, &description).await?;
         Ok(Response::new(pb::CreateSuiteResponse {
             suite: Some(convert::suite_to_pb(&suite)),
         }))
@@ -94,7 +94,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
     ) -> Result<Response<pb::GetSuiteResponse>, Status> {
         let tenant = principal(&request).tenant_id;
         let id = validate::id("suite_id", &request.get_ref().suite_id)?;
-        let suite = repo::suites::get_suite(&self.pool, &tenant, id).await?;
+        let suite = service::get_suite(&self.pool, &tenant, id).await?;
         Ok(Response::new(pb::GetSuiteResponse {
             suite: Some(convert::suite_to_pb(&suite)),
         }))
@@ -112,18 +112,10 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let after = decode_cursor(&message.page_token, &fingerprint)?
             .map(|cursor| paging::parse_time_cursor(&cursor).ok_or_else(bad_token))
             .transpose()?;
-        let mut rows =
-            repo::suites::list_suites(&self.pool, &tenant, &search, after, size + 1).await?;
-        let next_page_token = if rows.len() > size as usize {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|row| {
-                    paging::encode_token(&fingerprint, &paging::time_cursor(row.created_at, row.id))
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let mut rows = service::list_suites(&self.pool, &tenant, &search, after, size + 1).await?;
+        let next_page_token = paging::next_page_token(&mut rows, size, &fingerprint, |row| {
+            paging::time_cursor(row.created_at, row.id)
+        });
         Ok(Response::new(pb::ListSuitesResponse {
             suites: rows.iter().map(convert::suite_to_pb).collect(),
             next_page_token,
@@ -150,7 +142,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             .enumerate()
             .map(|(index, case)| case_from_pb(&format!("cases[{index}]"), case))
             .collect::<Result<Vec<_>, _>>()?;
-        let (rows, count) = repo::suites::add_cases(&self.pool, &tenant, suite_id, &cases).await?;
+        let (rows, count) = service::add_cases(&self.pool, &tenant, suite_id, &cases).await?;
         Ok(Response::new(pb::AddTestCasesResponse {
             cases: rows.iter().map(convert::case_to_pb).collect(),
             case_count: i32::try_from(count).unwrap_or(i32::MAX),
@@ -172,15 +164,10 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             .map(|cursor| cursor.parse::<i32>().map_err(|_| bad_token()))
             .transpose()?;
         let mut rows =
-            repo::suites::list_cases(&self.pool, &tenant, suite_id, &tags, after, size + 1).await?;
-        let next_page_token = if rows.len() > size as usize {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|row| paging::encode_token(&fingerprint, &row.position.to_string()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+            service::list_cases(&self.pool, &tenant, suite_id, &tags, after, size + 1).await?;
+        let next_page_token = paging::next_page_token(&mut rows, size, &fingerprint, |row| {
+            row.position.to_string()
+        });
         Ok(Response::new(pb::ListTestCasesResponse {
             cases: rows.iter().map(convert::case_to_pb).collect(),
             next_page_token,
@@ -290,17 +277,10 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let after = decode_cursor(&message.page_token, &fingerprint)?
             .map(|cursor| paging::parse_time_cursor(&cursor).ok_or_else(bad_token))
             .transpose()?;
-        let mut rows = repo::runs::list_runs(&self.pool, &tenant, &filter, after, size + 1).await?;
-        let next_page_token = if rows.len() > size as usize {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|(row, _)| {
-                    paging::encode_token(&fingerprint, &paging::time_cursor(row.created_at, row.id))
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let mut rows = service::list_runs(&self.pool, &tenant, &filter, after, size + 1).await?;
+        let next_page_token = paging::next_page_token(&mut rows, size, &fingerprint, |(row, _)| {
+            paging::time_cursor(row.created_at, row.id)
+        });
         Ok(Response::new(pb::ListRunsResponse {
             runs: rows
                 .iter()
@@ -353,21 +333,10 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
             only_failed: message.only_failed,
         };
         let mut rows =
-            repo::results::list_results(&self.pool, &tenant, run_id, &filter, after, size + 1)
-                .await?;
-        let next_page_token = if rows.len() > size as usize {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|row| {
-                    paging::encode_token(
-                        &fingerprint,
-                        &format!("{}|{}|{}", row.case_index, row.repetition, row.model),
-                    )
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+            service::list_results(&self.pool, &tenant, run_id, &filter, after, size + 1).await?;
+        let next_page_token = paging::next_page_token(&mut rows, size, &fingerprint, |row| {
+            format!("{}|{}|{}", row.case_index, row.repetition, row.model)
+        });
         Ok(Response::new(pb::ListRunResultsResponse {
             results: rows.iter().map(convert::result_to_pb).collect(),
             next_page_token,
@@ -384,7 +353,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let message = request.into_inner();
         let run_id = validate::id("run_id", &message.run_id)?;
         // Answer NOT_FOUND up front rather than as the stream's first item.
-        repo::runs::run_progress(&self.pool, &tenant, run_id).await?;
+        service::require_run(&self.pool, &tenant, run_id).await?;
         let stream = watch::watch(
             self.pool.clone(),
             self.engine.clone(),
@@ -402,10 +371,14 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
     ) -> Result<Response<pb::CancelRunResponse>, Status> {
         let caller = principal(&request);
         let run_id = validate::id("run_id", &request.get_ref().run_id)?;
-        let reason = format!("cancelled by {}", caller.subject);
-        repo::runs::cancel_run(&self.pool, &caller.tenant_id, run_id, &reason).await?;
-        let local = self.engine.cancel_local(run_id);
-        tracing::info!(run_id = %run_id, executing_here = local, "run cancelled");
+        service::cancel_run(
+            &self.pool,
+            &self.engine,
+            &caller.tenant_id,
+            &caller.subject,
+            run_id,
+        )
+        .await?;
         let run = self.load_run(&caller.tenant_id, run_id).await?;
         Ok(Response::new(pb::CancelRunResponse { run: Some(run) }))
     }
@@ -417,13 +390,8 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         let tenant = principal(&request).tenant_id;
         let token = bearer_token(&request);
         let run_id = validate::id("run_id", &request.get_ref().run_id)?;
-        let (_, retried) = repo::runs::retry_run(&self.pool, &tenant, run_id).await?;
-        if self.forward_tokens
-            && let Some(token) = token
-        {
-            self.engine.remember_token(run_id, token);
-        }
-        self.engine.wake.notify_one();
+        let token = token.filter(|_| self.forward_tokens);
+        let retried = service::retry_run(&self.pool, &self.engine, &tenant, run_id, token).await?;
         let run = self.load_run(&tenant, run_id).await?;
         Ok(Response::new(pb::RetryRunResponse {
             run: Some(run),
