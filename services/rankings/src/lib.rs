@@ -75,7 +75,7 @@ pub async fn run(
     let limit = usize::try_from(config.common.max_request_bytes).unwrap_or(usize::MAX);
     let routes = host
         .routes()
-        .add_service(grpc::encoded::RankingsRoutes::new(
+        .add_service(grpc::list_rankings::RankingsRoutes::new(
             grpc::RankingsApi::new(rankings),
             limit,
         ));

@@ -2,8 +2,10 @@
 //! The only place that deals in `tonic::Status`.
 
 pub mod convert;
-pub mod encoded;
+pub mod list_rankings;
 pub mod request;
+
+pub use list_rankings::ListedPage;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,15 +21,15 @@ use crate::domain::grades::age_days;
 use crate::domain::history::latest_label;
 use crate::domain::scores::{self, Weights};
 use crate::error::Error;
-use crate::service::{Rankings, RankingsPage, today};
+use crate::service::{Rankings, today};
 
 /// Implements `benchhub.v1.RankingsService`.
 #[derive(Debug, Clone)]
 pub struct RankingsApi {
     rankings: Arc<Rankings>,
-    pages: Arc<encoded::PageCache>,
-    answers: Arc<encoded::RequestCache>,
-    metrics: Arc<encoded::MetricsCache>,
+    pages: Arc<list_rankings::PageCache>,
+    answers: Arc<list_rankings::RequestCache>,
+    metrics: Arc<list_rankings::MetricsCache>,
 }
 
 impl RankingsApi {
@@ -35,9 +37,13 @@ impl RankingsApi {
     pub fn new(rankings: Arc<Rankings>) -> Self {
         Self {
             rankings,
-            pages: Arc::new(encoded::PageCache::new(encoded::PAGE_CACHE_ENTRIES)),
-            answers: Arc::new(encoded::RequestCache::new(encoded::PAGE_CACHE_ENTRIES)),
-            metrics: Arc::new(encoded::MetricsCache::default()),
+            pages: Arc::new(list_rankings::PageCache::new(
+                list_rankings::PAGE_CACHE_ENTRIES,
+            )),
+            answers: Arc::new(list_rankings::RequestCache::new(
+                list_rankings::PAGE_CACHE_ENTRIES,
+            )),
+            metrics: Arc::new(list_rankings::MetricsCache::default()),
         }
     }
 }
@@ -58,92 +64,11 @@ fn weights_message(weights: &Weights) -> pb::Weights {
     }
 }
 
-/// A validated and computed page of ListRankings, before conversion.
-#[derive(Debug)]
-pub struct ListedPage {
-    /// The page.
-    pub page: RankingsPage,
-    /// Which fields rows carry.
-    pub view: convert::RowView,
-    /// The normalised weights applied.
-    pub weights: Weights,
-    /// Fingerprint of the query (filter, ordering, weights, dates).
-    pub fingerprint: String,
-}
-
-impl ListedPage {
-    /// Converts the page into the response message.
-    pub fn render(&self) -> pb::ListRankingsResponse {
-        let ranked = &self.page.ranked;
-        let catalog = &ranked.catalog;
-        let rows = ranked.rows[self.page.range.clone()]
-            .iter()
-            .map(|row| convert::ranking_row(catalog, row, ranked.as_of, self.view))
-            .collect();
-        pb::ListRankingsResponse {
-            rows,
-            ..self.render_without_rows()
-        }
-    }
-
-    /// The response message without its rows.
-    pub fn render_without_rows(&self) -> pb::ListRankingsResponse {
-        let ranked = &self.page.ranked;
-        let catalog = &ranked.catalog;
-        pb::ListRankingsResponse {
-            rows: Vec::new(),
-            next_page_token: self.page.next_page_token.clone(),
-            total_size: i32::try_from(ranked.rows.len()).unwrap_or(i32::MAX),
-            source_status: convert::source_statuses(catalog),
-            catalog_built_at: Some(timestamp(catalog.built_at)),
-            catalog_stale: ranked.stale,
-            weights: Some(weights_message(&self.weights)),
-            as_of: date_text(Some(ranked.as_of)),
-        }
-    }
-}
-
-impl RankingsApi {
-    /// Validates a ListRankings request and computes its page.
-    pub async fn list_page(&self, request: pb::ListRankingsRequest) -> Result<ListedPage, Status> {
-        let page_size = page_size(request.page_size)?;
-        let view = match pb::RankingView::try_from(request.view) {
-            Ok(pb::RankingView::Basic | pb::RankingView::Unspecified) => convert::RowView::Basic,
-            Ok(pb::RankingView::Full) => convert::RowView::Full,
-            Err(_) => {
-                return Err(Error::invalid(
-                    "view",
-                    format!(
-                        "{} is not a known value; allowed: RANKING_VIEW_BASIC, RANKING_VIEW_FULL",
-                        request.view
-                    ),
-                )
-                .into());
-            }
-        };
-        let params = request::rankings_params(
-            request.filter,
-            &request.order_by,
-            request.weights,
-            &request.as_of,
-            &request.compare_to,
-            request.group_by_family,
-        )?;
-        let page = self
-            .rankings
-            .list(&params, page_size, &request.page_token)
-            .await?;
-        Ok(ListedPage {
-            page,
-            view,
-            weights: params.query.weights,
-            fingerprint: params.fingerprint,
-        })
-    }
-}
-
 #[tonic::async_trait]
 impl pb::rankings_service_server::RankingsService for RankingsApi {
+    /// ListRankings as the generated server would answer it. The service as deployed answers it on
+    /// [`list_rankings::RankingsRoutes`] instead, with pre-encoded bytes computed by the same
+    /// [`RankingsApi::list_page`]; everything about ListRankings is in [`list_rankings`].
     async fn list_rankings(
         &self,
         request: Request<pb::ListRankingsRequest>,

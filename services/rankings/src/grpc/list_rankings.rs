@@ -1,4 +1,7 @@
-//! ListRankings answered with pre-encoded bytes.
+//! ListRankings, all of it: validating a request and computing its page ([`RankingsApi::list_page`]),
+//! the response message ([`ListedPage::render`]), and the route that answers it with pre-encoded
+//! bytes ([`RankingsRoutes`]) with its caches. The trait method in `grpc/mod.rs` only renders
+//! `list_page`'s answer for callers that do not go through the route.
 //!
 //! Ranking pages are read far more often than the catalog changes, and a page of 50 rows with every
 //! metric is tens of kilobytes of protobuf that takes longer to build and encode than the ranking itself.
@@ -35,9 +38,13 @@ use tonic::codegen::{Body, BoxFuture, Context, Poll, Service, StdError, http};
 use tonic::metadata::MetadataValue;
 use tonic::server::NamedService;
 
-use super::{ListedPage, RankingsApi, convert};
+use benchhub_common::convert::{date_text, timestamp};
+
+use super::{RankingsApi, convert, page_size, request, weights_message};
 use crate::domain::catalog::Catalog;
-use crate::service::today;
+use crate::domain::scores::Weights;
+use crate::error::Error;
+use crate::service::{RankingsPage, today};
 
 /// Path of the method served here.
 pub const LIST_RANKINGS_PATH: &str = "/benchhub.v1.RankingsService/ListRankings";
@@ -428,9 +435,114 @@ where
     }
 }
 
+/// A validated and computed page of ListRankings, before conversion.
+#[derive(Debug)]
+pub struct ListedPage {
+    /// The page.
+    pub page: RankingsPage,
+    /// Which fields rows carry.
+    pub view: convert::RowView,
+    /// The normalised weights applied.
+    pub weights: Weights,
+    /// Fingerprint of the query (filter, ordering, weights, dates).
+    pub fingerprint: String,
+}
+
+impl ListedPage {
+    /// Converts the page into the response message.
+    pub fn render(&self) -> pb::ListRankingsResponse {
+        let ranked = &self.page.ranked;
+        let catalog = &ranked.catalog;
+        let rows = ranked.rows[self.page.range.clone()]
+            .iter()
+            .map(|row| convert::ranking_row(catalog, row, ranked.as_of, self.view))
+            .collect();
+        pb::ListRankingsResponse {
+            rows,
+            ..self.render_without_rows()
+        }
+    }
+
+    /// The response message without its rows.
+    pub fn render_without_rows(&self) -> pb::ListRankingsResponse {
+        let ranked = &self.page.ranked;
+        let catalog = &ranked.catalog;
+        pb::ListRankingsResponse {
+            rows: Vec::new(),
+            next_page_token: self.page.next_page_token.clone(),
+            total_size: i32::try_from(ranked.rows.len()).unwrap_or(i32::MAX),
+            source_status: convert::source_statuses(catalog),
+            catalog_built_at: Some(timestamp(catalog.built_at)),
+            catalog_stale: ranked.stale,
+            weights: Some(weights_message(&self.weights)),
+            as_of: date_text(Some(ranked.as_of)),
+        }
+    }
+}
+
+impl RankingsApi {
+    /// Validates a ListRankings request and computes its page.
+    pub async fn list_page(&self, request: pb::ListRankingsRequest) -> Result<ListedPage, Status> {
+        let page_size = page_size(request.page_size)?;
+        let view = match pb::RankingView::try_from(request.view) {
+            Ok(pb::RankingView::Basic | pb::RankingView::Unspecified) => convert::RowView::Basic,
+            Ok(pb::RankingView::Full) => convert::RowView::Full,
+            Err(_) => {
+                return Err(Error::invalid(
+                    "view",
+                    format!(
+                        "{} is not a known value; allowed: RANKING_VIEW_BASIC, RANKING_VIEW_FULL",
+                        request.view
+                    ),
+                )
+                .into());
+            }
+        };
+        let params = request::rankings_params(
+            request.filter,
+            &request.order_by,
+            request.weights,
+            &request.as_of,
+            &request.compare_to,
+            request.group_by_family,
+        )?;
+        let page = self
+            .rankings
+            .list(&params, page_size, &request.page_token)
+            .await?;
+        Ok(ListedPage {
+            page,
+            view,
+            weights: params.query.weights,
+            fingerprint: params.fingerprint,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written route splices encoded fields by number: those numbers must be the generated
+    /// code's (a renumbered .proto field fails here, not in a client).
+    #[test]
+    fn field_numbers_match_the_generated_messages() {
+        use prost::Message as _;
+        let tag = |field: u32| u8::try_from((field << 3) | 2).expect("one-byte tag");
+        let row = pb::RankingRow {
+            metrics: vec![pb::MetricValue::default()],
+            ..Default::default()
+        };
+        assert_eq!(row.encode_to_vec().first(), Some(&tag(ROW_METRICS_FIELD)));
+        let response = pb::ListRankingsResponse {
+            rows: vec![pb::RankingRow::default()],
+            ..Default::default()
+        };
+        assert_eq!(
+            response.encode_to_vec().first(),
+            Some(&tag(RESPONSE_ROWS_FIELD))
+        );
+    }
 
     /// The message of a framed answer (what a client decodes).
     fn unframed(framed: &Bytes) -> Bytes {
