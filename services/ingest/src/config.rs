@@ -100,8 +100,8 @@ impl Config {
     }
 
     /// Returns the pipeline settings this configuration describes.
-    pub fn pipeline_settings(&self) -> crate::service::PipelineSettings {
-        crate::service::PipelineSettings {
+    pub fn pipeline_settings(&self) -> PipelineSettings {
+        PipelineSettings {
             http: crate::fetch::HttpSettings {
                 timeout: self.http_timeout,
                 max_response_bytes: self.max_response_bytes,
@@ -113,7 +113,7 @@ impl Config {
             },
             request_concurrency: self.request_concurrency as usize,
             source_concurrency: self.concurrency as usize,
-            ..crate::service::PipelineSettings::default()
+            ..PipelineSettings::default()
         }
     }
 
@@ -257,6 +257,30 @@ pub fn resolve_sources(
             })
         })
         .collect()
+}
+
+/// Tunables of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// Upstream request policy.
+    pub http: crate::fetch::HttpSettings,
+    /// Requests one adapter may have in flight.
+    pub request_concurrency: usize,
+    /// Sources ReingestAll runs at once by default.
+    pub source_concurrency: usize,
+    /// User-Agent of upstream requests.
+    pub user_agent: String,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            http: crate::fetch::HttpSettings::default(),
+            request_concurrency: 8,
+            source_concurrency: 4,
+            user_agent: format!("benchhub-ingest/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
 }
 
 #[cfg(test)]

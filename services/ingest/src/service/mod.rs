@@ -24,11 +24,11 @@ use sqlx::{Connection, PgPool};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::config::SourceSettings;
+use crate::config::{PipelineSettings, SourceSettings};
 use crate::domain::adapters::{self, Document, Fetched, Source, SourceContext};
 use crate::domain::sources::{self, Availability};
 use crate::error::Error;
-use crate::fetch::{HttpSettings, UpstreamHttp};
+use crate::fetch::UpstreamHttp;
 use crate::repo::snapshot::{self};
 use crate::repo::{self, SourceLock};
 
@@ -83,30 +83,6 @@ impl Trigger {
             Trigger::Schedule => "schedule",
             Trigger::Startup => "startup",
             Trigger::Detect => "detect",
-        }
-    }
-}
-
-/// Tunables of the pipeline.
-#[derive(Debug, Clone)]
-pub struct PipelineSettings {
-    /// Upstream request policy.
-    pub http: HttpSettings,
-    /// Requests one adapter may have in flight.
-    pub request_concurrency: usize,
-    /// Sources ReingestAll runs at once by default.
-    pub source_concurrency: usize,
-    /// User-Agent of upstream requests.
-    pub user_agent: String,
-}
-
-impl Default for PipelineSettings {
-    fn default() -> Self {
-        Self {
-            http: HttpSettings::default(),
-            request_concurrency: 8,
-            source_concurrency: 4,
-            user_agent: format!("benchhub-ingest/{}", env!("CARGO_PKG_VERSION")),
         }
     }
 }

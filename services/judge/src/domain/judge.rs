@@ -9,8 +9,8 @@ use benchhub_providers::{
 };
 use tokio::sync::Semaphore;
 
-use crate::domain::graders::{JudgeSpec, MAX_RUBRIC_BYTES, MAX_TEXT_BYTES, RubricSpec, check_text};
 use crate::domain::prompt::{self, AnswerFormat};
+use crate::domain::spec::{JudgeSpec, MAX_RUBRIC_BYTES, MAX_TEXT_BYTES, RubricSpec, check_text};
 use crate::domain::text;
 use crate::error::Error;
 

@@ -7,4 +7,5 @@ pub mod judge;
 pub mod prompt;
 pub mod rating;
 pub mod scoring;
+pub mod spec;
 pub mod text;

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::plan::ModelPlan;
 use crate::domain::pricing::Price;
-use crate::domain::run::ModelPlan;
 
 /// Estimated cost of one model's calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

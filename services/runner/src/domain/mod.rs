@@ -6,6 +6,7 @@ pub mod estimate;
 pub mod grader;
 pub mod limits;
 pub mod normalize;
+pub mod plan;
 pub mod pricing;
 pub mod run;
 pub mod significance;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::estimate::CostEstimate;
 use crate::domain::grader::{GraderSpec, JudgeSpec};
-use crate::domain::pricing::Price;
+pub use crate::domain::plan::ModelPlan;
 
 /// The state of a benchmark run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,23 +140,6 @@ pub struct RunCase {
     pub from_suite: bool,
     /// The content.
     pub spec: CaseSpec,
-}
-
-/// One model of a run, resolved at creation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelPlan {
-    /// `provider/model` as requested.
-    pub name: String,
-    /// The provider part.
-    pub provider: String,
-    /// The model id sent to the provider.
-    pub provider_model: String,
-    /// Canonical catalog id, when the model resolves to one.
-    #[serde(default)]
-    pub canonical_id: Option<String>,
-    /// Price used for costing, when known.
-    #[serde(default)]
-    pub price: Option<Price>,
 }
 
 /// Everything about a run besides its cases, stored as `benchmark_runs.config`.

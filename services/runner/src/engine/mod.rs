@@ -2,6 +2,7 @@
 //! per-provider tower stacks, grades them with the judge and records each result as it completes, and
 //! the in-process event hub behind WatchRun.
 
+mod context;
 pub mod events;
 pub mod executor;
 pub mod judge;

@@ -15,12 +15,12 @@ use uuid::Uuid;
 use crate::convert;
 use crate::domain::normalize::matches_expected;
 use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
+use crate::engine::context::{ModelRuntime, RunContext};
 use crate::engine::events::RunEvent;
-use crate::engine::executor::{ModelRuntime, RunContext};
 use crate::engine::stack::{self, Call};
 use crate::error::Error;
 use crate::repo;
-use crate::repo::results::{CachedResponse, NewResult};
+use crate::repo::results::{CachedResponse, NewResult, ResultRecord};
 
 /// What a pair's call produced.
 enum CallOutcome {
@@ -241,41 +241,45 @@ pub(super) async fn run_pair(
     };
     let plan = &model.plan;
     let mut result = NewResult {
-        run_id: context.run_id,
+        record: ResultRecord {
+            id: Uuid::nil(),
+            run_id: context.run_id,
+            case_id: Some(case_id),
+            case_index: i32::try_from(pair.case_index).unwrap_or(i32::MAX),
+            model: plan.name.clone(),
+            provider: plan.provider.clone(),
+            canonical_model_id: plan.canonical_id.clone(),
+            repetition: i32::try_from(pair.repetition).unwrap_or(i32::MAX),
+            output: None,
+            input_tokens: None,
+            output_tokens: None,
+            total_tokens: None,
+            latency_ms: None,
+            cost_micro_usd: plan.price.as_ref().map(|_| 0),
+            price_known: plan.price.is_some(),
+            quality: None,
+            passed: None,
+            grader: None,
+            notes: None,
+            matches_expected: None,
+            error: None,
+            grading_error: None,
+            self_judged: false,
+            cached: false,
+            attempts: 0,
+            created_at: chrono::Utc::now(),
+            judge_input_tokens: None,
+            judge_output_tokens: None,
+            judge_cost_micro_usd: None,
+        },
         suite_case_id,
-        case_id,
-        case_index: i32::try_from(pair.case_index).unwrap_or(i32::MAX),
-        model: plan.name.clone(),
-        provider: plan.provider.clone(),
-        canonical_model_id: plan.canonical_id.clone(),
-        repetition: i32::try_from(pair.repetition).unwrap_or(i32::MAX),
         input,
         expected_output: expected.clone(),
-        output: None,
-        input_tokens: None,
-        output_tokens: None,
-        total_tokens: None,
-        latency_ms: None,
-        cost_micro_usd: plan.price.as_ref().map(|_| 0),
-        price_known: plan.price.is_some(),
-        quality: None,
-        passed: None,
-        grader: None,
-        notes: None,
-        matches_expected: None,
-        error: None,
-        grading_error: None,
-        self_judged: false,
-        cached: false,
-        attempts: 0,
-        judge_input_tokens: None,
-        judge_output_tokens: None,
-        judge_cost_micro_usd: None,
     };
     match &case {
         None => {
             drop(permit);
-            result.error = Some("the test case no longer exists in the suite".to_owned());
+            result.record.error = Some("the test case no longer exists in the suite".to_owned());
             result.suite_case_id = None;
         }
         Some(case) => {
@@ -286,41 +290,42 @@ pub(super) async fn run_pair(
             drop(permit);
             match outcome {
                 CallOutcome::Failed { error, attempts } => {
-                    result.error = Some(error);
-                    result.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+                    result.record.error = Some(error);
+                    result.record.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
                 }
                 CallOutcome::Answer {
                     response,
                     attempts,
                     cached,
                 } => {
-                    result.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
-                    result.cached = cached;
-                    result.input_tokens = to_i32(response.input_tokens);
-                    result.output_tokens = to_i32(response.output_tokens);
-                    result.total_tokens = to_i32(response.input_tokens + response.output_tokens);
-                    result.latency_ms = to_i32(response.latency.as_millis() as u64);
-                    result.cost_micro_usd = plan.price.as_ref().map(|price| {
+                    result.record.attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+                    result.record.cached = cached;
+                    result.record.input_tokens = to_i32(response.input_tokens);
+                    result.record.output_tokens = to_i32(response.output_tokens);
+                    result.record.total_tokens =
+                        to_i32(response.input_tokens + response.output_tokens);
+                    result.record.latency_ms = to_i32(response.latency.as_millis() as u64);
+                    result.record.cost_micro_usd = plan.price.as_ref().map(|price| {
                         price.cost_micro_usd(response.input_tokens, response.output_tokens)
                     });
-                    result.matches_expected = expected
+                    result.record.matches_expected = expected
                         .as_deref()
                         .map(|expected| matches_expected(&response.text, expected));
                     let grading = tokio::select! {
                         grading = grade(&context, case, &response.text) => grading,
                         _ = context.cancel.cancelled() => return,
                     };
-                    result.output = Some(response.text);
-                    result.quality = grading.quality;
-                    result.passed = grading.passed;
-                    result.grader = grading.grader;
-                    result.notes = grading.notes;
-                    result.grading_error = grading.error;
-                    result.self_judged = grading.self_judged;
+                    result.record.output = Some(response.text);
+                    result.record.quality = grading.quality;
+                    result.record.passed = grading.passed;
+                    result.record.grader = grading.grader;
+                    result.record.notes = grading.notes;
+                    result.record.grading_error = grading.error;
+                    result.record.self_judged = grading.self_judged;
                     if grading.judge_input_tokens + grading.judge_output_tokens > 0 {
-                        result.judge_input_tokens = to_i32(grading.judge_input_tokens);
-                        result.judge_output_tokens = to_i32(grading.judge_output_tokens);
-                        result.judge_cost_micro_usd = context
+                        result.record.judge_input_tokens = to_i32(grading.judge_input_tokens);
+                        result.record.judge_output_tokens = to_i32(grading.judge_output_tokens);
+                        result.record.judge_cost_micro_usd = context
                             .judge_cost(
                                 &grading.judge_model,
                                 grading.judge_input_tokens,
@@ -399,13 +404,13 @@ fn count_recorded(context: &RunContext, pair: &PairKey, failed: bool) {
 }
 
 async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
-    let failed = result.error.is_some();
+    let failed = result.record.error.is_some();
     // The judge's cost counts like the model's, against the budget too (a cached answer is still
     // graded, so its judge call is paid).
-    let model_cost = result.cost_micro_usd.unwrap_or(0);
-    let judge_cost = result.judge_cost_micro_usd.unwrap_or(0);
+    let model_cost = result.record.cost_micro_usd.unwrap_or(0);
+    let judge_cost = result.record.judge_cost_micro_usd.unwrap_or(0);
     let cost = model_cost + judge_cost;
-    let cached = result.cached;
+    let cached = result.record.cached;
     // Cancelling the run ends the retries, and so does a hard stop (the drain grace ran out; the
     // run's token is its child); a graceful shutdown does not, so a result ready when it began is
     // still recorded.

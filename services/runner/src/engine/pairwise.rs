@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use benchhub_proto::pb;
 
 use crate::convert;
-use crate::engine::executor::RunContext;
+use crate::engine::context::RunContext;
 use crate::repo;
 use crate::repo::runs::RatingSummary;
 

@@ -70,69 +70,18 @@ pub struct ResultRecord {
     pub judge_cost_micro_usd: Option<i64>,
 }
 
-/// A result to store.
+/// A result to store: the record as it will read back, and what only the insert needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewResult {
-    /// Run id.
-    pub run_id: Uuid,
-    /// Suite case id (`None` for ad-hoc cases).
+    /// The result; the insert fills in its `id` and `created_at` (whatever they hold here is
+    /// ignored). Its `case_id` is the case id to report (suite or ad hoc).
+    pub record: ResultRecord,
+    /// Suite case id stored in the row (`None` for ad-hoc cases).
     pub suite_case_id: Option<Uuid>,
-    /// The case id to report (suite or ad hoc).
-    pub case_id: Uuid,
-    /// Case index.
-    pub case_index: i32,
-    /// `provider/model`.
-    pub model: String,
-    /// Provider part.
-    pub provider: String,
-    /// Canonical id.
-    pub canonical_model_id: Option<String>,
-    /// Repetition.
-    pub repetition: i32,
     /// Prompt sent.
     pub input: String,
     /// Expected output of the case.
     pub expected_output: Option<String>,
-    /// Answer.
-    pub output: Option<String>,
-    /// Prompt tokens.
-    pub input_tokens: Option<i32>,
-    /// Completion tokens.
-    pub output_tokens: Option<i32>,
-    /// Total tokens.
-    pub total_tokens: Option<i32>,
-    /// Latency.
-    pub latency_ms: Option<i32>,
-    /// Cost.
-    pub cost_micro_usd: Option<i64>,
-    /// Whether the model had a price.
-    pub price_known: bool,
-    /// Quality.
-    pub quality: Option<f64>,
-    /// Pass flag.
-    pub passed: Option<bool>,
-    /// Grader name.
-    pub grader: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Normalised equality with the expected output.
-    pub matches_expected: Option<bool>,
-    /// Call error.
-    pub error: Option<String>,
-    /// Grading error.
-    pub grading_error: Option<String>,
-    /// Self-judged flag.
-    pub self_judged: bool,
-    /// Served from cache.
-    pub cached: bool,
-    /// Provider calls made.
-    pub attempts: i32,
-    /// Input tokens of the LLM judge grading it.
-    pub judge_input_tokens: Option<i32>,
-    /// Output tokens of the LLM judge.
-    pub judge_output_tokens: Option<i32>,
-    /// Cost of the judge's tokens at its price.
-    pub judge_cost_micro_usd: Option<i64>,
 }
 
 /// Stores a result. A pair that already has a successful result keeps it (resume never overwrites);
@@ -166,35 +115,35 @@ pub async fn insert_result(
              judge_cost_micro_usd = EXCLUDED.judge_cost_micro_usd, created_at = now() \
          WHERE benchmark_results.error IS NOT NULL \
          RETURNING id, created_at",
-        result.run_id,
+        result.record.run_id,
         result.suite_case_id,
-        result.case_index,
-        &result.model,
-        &result.provider,
-        result.canonical_model_id.as_deref(),
-        result.repetition,
+        result.record.case_index,
+        &result.record.model,
+        &result.record.provider,
+        result.record.canonical_model_id.as_deref(),
+        result.record.repetition,
         &result.input,
         result.expected_output.as_deref(),
-        result.output.as_deref(),
-        result.input_tokens,
-        result.output_tokens,
-        result.total_tokens,
-        result.latency_ms,
-        result.cost_micro_usd,
-        result.price_known,
-        result.quality,
-        result.passed,
-        result.grader.as_deref(),
-        result.notes.as_deref(),
-        result.matches_expected,
-        result.error.as_deref(),
-        result.grading_error.as_deref(),
-        result.self_judged,
-        result.cached,
-        result.attempts,
-        result.judge_input_tokens,
-        result.judge_output_tokens,
-        result.judge_cost_micro_usd
+        result.record.output.as_deref(),
+        result.record.input_tokens,
+        result.record.output_tokens,
+        result.record.total_tokens,
+        result.record.latency_ms,
+        result.record.cost_micro_usd,
+        result.record.price_known,
+        result.record.quality,
+        result.record.passed,
+        result.record.grader.as_deref(),
+        result.record.notes.as_deref(),
+        result.record.matches_expected,
+        result.record.error.as_deref(),
+        result.record.grading_error.as_deref(),
+        result.record.self_judged,
+        result.record.cached,
+        result.record.attempts,
+        result.record.judge_input_tokens,
+        result.record.judge_output_tokens,
+        result.record.judge_cost_micro_usd
     )
     .fetch_optional(&mut *transaction)
     .await?
@@ -202,34 +151,8 @@ pub async fn insert_result(
     transaction.commit().await?;
     Ok(row.map(|(id, created_at)| ResultRecord {
         id,
-        run_id: result.run_id,
-        case_id: Some(result.case_id),
-        case_index: result.case_index,
-        model: result.model.clone(),
-        provider: result.provider.clone(),
-        canonical_model_id: result.canonical_model_id.clone(),
-        repetition: result.repetition,
-        output: result.output.clone(),
-        input_tokens: result.input_tokens,
-        output_tokens: result.output_tokens,
-        total_tokens: result.total_tokens,
-        latency_ms: result.latency_ms,
-        cost_micro_usd: result.cost_micro_usd,
-        price_known: result.price_known,
-        quality: result.quality,
-        passed: result.passed,
-        grader: result.grader.clone(),
-        notes: result.notes.clone(),
-        matches_expected: result.matches_expected,
-        error: result.error.clone(),
-        grading_error: result.grading_error.clone(),
-        self_judged: result.self_judged,
-        cached: result.cached,
-        attempts: result.attempts,
         created_at,
-        judge_input_tokens: result.judge_input_tokens,
-        judge_output_tokens: result.judge_output_tokens,
-        judge_cost_micro_usd: result.judge_cost_micro_usd,
+        ..result.record.clone()
     }))
 }
 
