@@ -6,6 +6,8 @@
 
 #![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests see the dev-dependencies of the integration tests
 
+pub use benchhub_db::Backoff;
+
 pub mod auth;
 pub mod config;
 pub mod convert;

@@ -361,7 +361,7 @@ impl Judge {
         request: ChatRequest,
     ) -> Result<benchhub_providers::ChatResponse, ProviderError> {
         let settings = &self.inner.settings;
-        let mut backoff = settings.retry_backoff;
+        let mut delays = benchhub_common::Backoff::new(settings.retry_backoff, MAX_RETRY_WAIT);
         let mut retries_left = settings.retries;
         loop {
             let outcome = {
@@ -386,10 +386,12 @@ impl Judge {
                 Ok(response) => return Ok(response),
                 Err(error) if error.is_retryable() && retries_left > 0 => {
                     retries_left -= 1;
-                    let wait = error.retry_after().unwrap_or(backoff).min(MAX_RETRY_WAIT);
+                    let wait = error
+                        .retry_after()
+                        .unwrap_or_else(|| delays.next_delay())
+                        .min(MAX_RETRY_WAIT);
                     tracing::debug!(judge = %judge.model.name, kind = error.kind(), wait_ms = wait.as_millis() as u64, "retrying judge call");
                     tokio::time::sleep(wait).await;
-                    backoff = backoff.saturating_mul(2);
                 }
                 Err(error) => return Err(error),
             }

@@ -93,14 +93,14 @@ impl JudgeClient {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, JudgeError>>,
     {
-        let mut delay = Duration::from_millis(200);
+        let mut delays =
+            benchhub_db::Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
         let mut tries = 0;
         loop {
             match attempt().await {
                 Err(JudgeError::Unavailable(_)) if tries < UNAVAILABLE_RETRIES => {
                     tries += 1;
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    tokio::time::sleep(delays.next_delay()).await;
                 }
                 other => return other,
             }

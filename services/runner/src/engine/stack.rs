@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use benchhub_db::Backoff;
 use benchhub_providers::{ChatRequest, ChatResponse, Provider, ProviderError};
 use governor::DefaultDirectRateLimiter;
-use rand::Rng;
 use tokio::sync::Semaphore;
 use tower::retry::{Policy, Retry, RetryLayer};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
@@ -250,31 +250,26 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 pub struct RetryPolicy {
     max_retries: u32,
     retries: u32,
-    base_delay: Duration,
-    max_delay: Duration,
+    delays: Backoff,
 }
 
 impl RetryPolicy {
-    /// Creates a policy; backoff starts at `base_delay` and doubles up to `max_delay`.
+    /// Creates a policy; backoff starts at `base_delay` and doubles up to `max_delay`, with jitter.
     pub fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
         Self {
             max_retries,
             retries: 0,
-            base_delay,
-            max_delay,
+            delays: Backoff::new(base_delay, max_delay).with_jitter(),
         }
     }
 
-    /// Returns how long to wait before retry number `retry` (1-based) after `error`: the provider's
-    /// Retry-After when given (never less), else `base × 2^(retry−1)` with ±25% jitter, capped.
-    pub fn delay(&self, retry: u32, error: &ProviderError) -> Duration {
-        if let Some(wait) = error.retry_after() {
-            return wait.min(MAX_RETRY_AFTER);
+    /// Returns how long to wait before the next retry after `error`: the provider's Retry-After when
+    /// given (never less, at most [`MAX_RETRY_AFTER`]), else the next delay of the backoff.
+    pub fn delay(&mut self, error: &ProviderError) -> Duration {
+        match error.retry_after() {
+            Some(wait) => wait.min(MAX_RETRY_AFTER),
+            None => self.delays.next_delay(),
         }
-        let exponent = retry.saturating_sub(1).min(16);
-        let nominal = self.base_delay.saturating_mul(1u32 << exponent);
-        let jitter = rand::rng().random_range(0.75..1.25);
-        nominal.mul_f64(jitter).min(self.max_delay)
     }
 }
 
@@ -292,7 +287,7 @@ impl Policy<Call, ChatResponse, ProviderError> for RetryPolicy {
         }
         self.retries += 1;
         metrics::counter!("benchhub_runner_retries_total", "kind" => error.kind()).increment(1);
-        Some(tokio::time::sleep(self.delay(self.retries, error)))
+        Some(tokio::time::sleep(self.delay(error)))
     }
 
     fn clone_request(&mut self, call: &Call) -> Option<Call> {
@@ -476,16 +471,21 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
-        let policy = RetryPolicy::new(5, Duration::from_millis(100), Duration::from_millis(500));
+        let mut policy =
+            RetryPolicy::new(5, Duration::from_millis(100), Duration::from_millis(500));
         let error = ProviderError::Server { status: 500 };
-        let first = policy.delay(1, &error);
-        assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(125));
-        let third = policy.delay(3, &error);
-        assert!(third >= Duration::from_millis(300) && third <= Duration::from_millis(500));
-        assert_eq!(policy.delay(10, &error), Duration::from_millis(500));
+        let first = policy.delay(&error);
+        assert!(first >= Duration::from_millis(100) && first < Duration::from_millis(200));
+        policy.delay(&error);
+        let third = policy.delay(&error);
+        assert!(third >= Duration::from_millis(400) && third <= Duration::from_millis(500));
+        for _ in 0..7 {
+            policy.delay(&error);
+        }
+        assert_eq!(policy.delay(&error), Duration::from_millis(500));
         let throttled = ProviderError::RateLimited {
             retry_after: Some(Duration::from_secs(2)),
         };
-        assert_eq!(policy.delay(1, &throttled), Duration::from_secs(2));
+        assert_eq!(policy.delay(&throttled), Duration::from_secs(2));
     }
 }
