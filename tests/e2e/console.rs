@@ -11,9 +11,11 @@ use reqwest::header::{LOCATION, SET_COOKIE};
 
 use crate::stack::{ADMIN_TOKEN, Stack};
 
-struct Console {
-    server: TestServer,
-    http: reqwest::Client,
+/// A console started in this process over running services, and an HTTP client that does not follow
+/// redirects.
+pub(crate) struct Console {
+    pub(crate) server: TestServer,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Console {
@@ -36,7 +38,7 @@ impl Console {
     }
 
     /// A console in front of `stack`'s four services.
-    async fn over(stack: &Stack) -> anyhow::Result<Self> {
+    pub(crate) async fn over(stack: &Stack) -> anyhow::Result<Self> {
         Self::start(
             &stack.ingest.url,
             &stack.rankings.url,
@@ -50,7 +52,11 @@ impl Console {
         format!("{}{path}", self.server.url)
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<(StatusCode, String)> {
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, String)> {
         let mut request = self.http.get(self.url(path));
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);

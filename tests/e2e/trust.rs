@@ -150,8 +150,102 @@ async fn rankings_built_from_real_samples_can_be_trusted() -> anyhow::Result<()>
     assert!(!price.free && price.free_variant_available, "{price:?}");
     fixture_facts(&mut rankings, &results).await?;
     golden(&mut rankings).await?;
+    console_shows_the_real_rankings(&stack, &mut rankings).await?;
     stack.stop().await?;
     replay.stop().await;
+    Ok(())
+}
+
+/// The web console over the rankings built from real samples: each row it shows is the rankings
+/// service's row, with how sure its place and score are (the rank's likely range and the score's 95%
+/// interval whenever the service has them), the service's freshness word, and a paid model's price
+/// never shown as free (a separately listed free variant is said beside it).
+async fn console_shows_the_real_rankings(
+    stack: &Stack,
+    rankings: &mut RankingsServiceClient<Channel>,
+) -> anyhow::Result<()> {
+    let console = crate::console::Console::over(stack).await?;
+    let expected: HashMap<String, pb::RankingRow> = all_rows(rankings, full(None))
+        .await?
+        .into_iter()
+        .map(|row| (id(&row).to_owned(), row))
+        .collect();
+    let (status, page) = console.get("/", None).await?;
+    anyhow::ensure!(status == reqwest::StatusCode::OK, "{status}: {page}");
+    let body = page
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|rest| rest.split("</tbody>").next())
+        .expect("a rankings table");
+    let rows: Vec<&str> = body.split("<tr>").skip(1).collect();
+    assert!(rows.len() >= 20, "{} rows on the first page", rows.len());
+    let mut with_interval = 0;
+    let mut with_rank_range = 0;
+    for html in &rows {
+        let model = html
+            .split(r#"<span class="id">"#)
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("a model id");
+        let row = expected
+            .get(model)
+            .unwrap_or_else(|| panic!("{model} is shown but not ranked"));
+        let word = match row
+            .freshness
+            .as_ref()
+            .map(|freshness| pb::Freshness::try_from(freshness.overall))
+        {
+            Some(Ok(pb::Freshness::Fresh)) => "fresh",
+            Some(Ok(pb::Freshness::Aging)) => "aging",
+            Some(Ok(pb::Freshness::Stale)) => "stale",
+            _ => "unknown",
+        };
+        assert!(
+            html.contains(&format!(r#"data-freshness="{word}""#)),
+            "{model}: the service says {word}: {html}"
+        );
+        if let (Some(best), Some(worst)) = (row.rank_best, row.rank_worst)
+            && best != worst
+        {
+            assert!(
+                html.contains(&format!("likely {best}–{worst}")),
+                "{model}: rank {} likely {best}–{worst}: {html}",
+                row.rank
+            );
+            with_rank_range += 1;
+        }
+        let scores = row.scores.unwrap_or_default();
+        if scores.overall.is_some() && scores.overall_low.is_some() && scores.overall_high.is_some()
+        {
+            assert!(
+                html.contains(r#"title="95% interval""#),
+                "{model}: its overall score has an interval: {html}"
+            );
+            with_interval += 1;
+        }
+        if let Some(price) = &row.price
+            && !price.free
+        {
+            assert!(!html.contains(">free<"), "{model} is paid: {html}");
+            assert_eq!(
+                html.contains("free variant too"),
+                price.free_variant_available,
+                "{model}: {price:?}"
+            );
+        }
+    }
+    // On real samples most places are uncertain; the page says so rather than showing bare ranks.
+    assert!(
+        with_interval > 0 && with_rank_range > 0,
+        "{with_interval} intervals, {with_rank_range} rank ranges on the first page"
+    );
+    // DeepSeek V4 Flash is paid, with a free variant listed apart: its page says both.
+    let (status, page) = console
+        .get("/models/deepseek%2Fdeepseek-v4-flash", None)
+        .await?;
+    anyhow::ensure!(status == reqwest::StatusCode::OK, "{status}: {page}");
+    assert!(page.contains("free variant too"), "{page}");
+    console.server.stop().await?;
     Ok(())
 }
 

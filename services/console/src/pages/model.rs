@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::html::{
     Nav, Page, error_page, layout, model_href, number, or_dash, time, with_interval,
 };
-use crate::pages::rankings::{RankingsForm, price_text};
+use crate::pages::rankings::{RankingsForm, free_variant_note, price_text};
 use crate::rpc::{PageError, request};
 
 /// Longest model id or alias the page asks about (the rankings service's own limit).
@@ -127,7 +127,7 @@ fn content(
                 div { dt { "Coding" } dd { (with_interval(scores.coding, scores.coding_low, scores.coding_high)) br; span class="interval" { (model.coding_benchmarks) " benchmarks" } } }
                 div { dt { "Performance" } dd { (number(scores.performance, 1)) } }
                 div { dt { "Value" } dd { (number(scores.value, 1)) } }
-                div { dt { "$ in / out per M" } dd { (price_in) " / " (price_out) } }
+                div { dt { "$ in / out per M" } dd { (price_in) " / " (price_out) (free_variant_note(model.price.as_ref())) } }
             }
         }
         section aria-labelledby="values-heading" {

@@ -602,6 +602,19 @@ pub fn price_text(price: Option<&pb::Price>) -> (String, String) {
     }
 }
 
+/// A paid model that also has a separately listed free variant (OpenRouter's `:free`, with its own rate
+/// limits) says so beside its price, so its price is never read as "free" and the free route is not
+/// missed either.
+pub fn free_variant_note(price: Option<&pb::Price>) -> Markup {
+    html! {
+        @if let Some(price) = price {
+            @if price.free_variant_available && !price.free {
+                br; span class="note free-variant" title="a free variant of this model is listed separately, with its own limits" { "free variant too" }
+            }
+        }
+    }
+}
+
 fn metric_cell(row: &pb::RankingRow, metric: &pb::BenchmarkMetric) -> Markup {
     let value = row.metrics.iter().find(|value| {
         value.source == metric.source
@@ -672,7 +685,7 @@ fn table(
                         td class="num" { (with_interval(scores.coding, scores.coding_low, scores.coding_high)) }
                         td class="num" { (number(scores.performance, 1)) }
                         td class="num" { (number(scores.value, 1)) }
-                        td class="num" { (price_in) }
+                        td class="num" { (price_in) (free_variant_note(row.price.as_ref())) }
                         td class="num" { (price_out) }
                         td class="num" { (number(performance.ttft_seconds, 2)) }
                         td class="num" { (number(performance.tokens_per_second, 0)) }
