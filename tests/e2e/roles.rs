@@ -13,7 +13,7 @@ const SECRET_NAME: &str = "alice-secret-suite";
 
 fn sqlstate(error: &sqlx::Error) -> Option<String> {
     match error {
-        sqlx::Error::Database(database) => database.code().map(|code| code.into_owned()),
+        sqlx::Error::Database(database) => database.code().map(std::borrow::Cow::into_owned),
         _ => None,
     }
 }

@@ -28,6 +28,9 @@ use tonic::transport::Channel;
 
 use crate::stack::{ADMIN_TOKEN, Stack};
 
+/// A model's coding benchmark values by (source, metric).
+type CodingScores = BTreeMap<(String, String), f64>;
+
 /// Coding metrics as `order_by` paths' parts (source, category, metric).
 fn is_coding(metric: &pb::MetricValue) -> bool {
     benchhub_common::vocabulary::find(&metric.source, &metric.category, &metric.metric)
@@ -441,7 +444,6 @@ async fn check_properties(
         );
     }
     // Dominance on shared coding benchmarks.
-    type CodingScores = BTreeMap<(String, String), f64>;
     let coding: Vec<(&str, f64, CodingScores)> = everything
         .iter()
         .filter_map(|row| {

@@ -55,7 +55,7 @@ impl Jobs {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Job>>> {
         self.map
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts consuming `stream` in the background; returns the job's id.
@@ -76,7 +76,7 @@ impl Jobs {
         {
             let mut map = self.lock();
             map.retain(|_, job| job.started.elapsed() < KEEP);
-            map.insert(id.clone(), job.clone());
+            map.insert(id.clone(), Arc::clone(&job));
         }
         tokio::spawn(async move {
             let mut ending = String::new();

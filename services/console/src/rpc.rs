@@ -200,7 +200,7 @@ impl<T: Clone> Cached<T> {
         let guard = self
             .value
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard
             .as_ref()
             .filter(|(stored, _)| stored.elapsed() < max_age)
@@ -212,7 +212,7 @@ impl<T: Clone> Cached<T> {
         *self
             .value
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some((std::time::Instant::now(), value));
     }
 }

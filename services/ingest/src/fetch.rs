@@ -140,7 +140,7 @@ impl<'a> UpstreamHttp<'a> {
         let state = self
             .failures_in_a_row
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (limit > 0 && state.0 >= limit).then(|| FetchError::GaveUp {
             failures: state.0,
             last: state.1.clone().unwrap_or_default(),
@@ -152,7 +152,7 @@ impl<'a> UpstreamHttp<'a> {
         let mut state = self
             .failures_in_a_row
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match failure {
             None => *state = (0, None),
             Some(error) => {

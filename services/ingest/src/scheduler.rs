@@ -78,7 +78,7 @@ pub async fn reap_interrupted(
             Ok(0) => {}
             Ok(closed) => tracing::warn!(closed, "closed ingestion runs whose process stopped"),
             Err(error) => {
-                tracing::warn!(error = %benchhub_db::describe(&error), "closing interrupted runs failed")
+                tracing::warn!(error = %benchhub_db::describe(&error), "closing interrupted runs failed");
             }
         }
     })
@@ -110,17 +110,17 @@ pub async fn fire_due(ingestor: &Arc<Ingestor>, tasks: &TaskTracker) {
                             tracing::info!(
                                 source = name,
                                 "scheduled run skipped: already ingesting"
-                            )
+                            );
                         }
                         Err(error) => {
-                            tracing::warn!(source = name, error = %error, "scheduled run refused")
+                            tracing::warn!(source = name, error = %error, "scheduled run refused");
                         }
                     }
                 });
             }
             Ok(false) => {}
             Err(error) => {
-                tracing::warn!(source = name, error = %benchhub_db::describe(&error), "schedule check failed")
+                tracing::warn!(source = name, error = %benchhub_db::describe(&error), "schedule check failed");
             }
         }
     }

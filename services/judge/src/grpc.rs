@@ -142,7 +142,7 @@ fn comparisons_from_proto(verdicts: Vec<pb::PairwiseVerdict>) -> Result<Vec<Comp
             let outcome = match pb::Verdict::try_from(verdict.winner) {
                 Ok(pb::Verdict::A) => Outcome::AWins,
                 Ok(pb::Verdict::B) => Outcome::BWins,
-                Ok(pb::Verdict::Tie) | Ok(pb::Verdict::Inconsistent) => Outcome::Tie,
+                Ok(pb::Verdict::Tie | pb::Verdict::Inconsistent) => Outcome::Tie,
                 Ok(pb::Verdict::Unspecified) | Err(_) => {
                     return Err(Error::invalid(
                         format!("verdicts[{position}].winner"),

@@ -161,7 +161,7 @@ async fn run_phase(
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let channel = channels[worker % channels.len()].clone();
-        let counter = counter.clone();
+        let counter = Arc::clone(&counter);
         tasks.push(tokio::spawn(async move {
             let mut health = HealthClient::new(channel.clone());
             let mut rankings = RankingsServiceClient::new(channel.clone());

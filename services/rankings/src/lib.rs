@@ -59,9 +59,9 @@ pub async fn run(
         config.store_limits(),
     ));
     let background = host.shutdown_token();
-    let starting = rankings.clone();
+    let starting = Arc::clone(&rankings);
     host.start(move |pool| {
-        let rankings = starting.clone();
+        let rankings = Arc::clone(&starting);
         let shutdown = background.clone();
         async move {
             let mut notifications = PgListener::connect_with(&pool).await?;

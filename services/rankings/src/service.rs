@@ -107,7 +107,7 @@ impl Rankings {
         let started = Instant::now();
         match self.build(None).await {
             Ok(catalog) => {
-                self.store.install(catalog.clone());
+                self.store.install(Arc::clone(&catalog));
                 tracing::info!(
                     version = catalog.version,
                     models = catalog.entries.len(),
@@ -157,7 +157,7 @@ impl Rankings {
         }
         let catalog = self.build(Some(date)).await?;
         self.store
-            .keep_historical(date, current.version, catalog.clone());
+            .keep_historical(date, current.version, Arc::clone(&catalog));
         Ok(catalog)
     }
 
@@ -178,7 +178,7 @@ impl Rankings {
             return rows;
         }
         let rows = Arc::new(query::rank(catalog, &params.query, reference, previous));
-        self.store.keep_ranking(key, rows.clone());
+        self.store.keep_ranking(key, Arc::clone(&rows));
         rows
     }
 
@@ -387,7 +387,7 @@ impl Rankings {
         {
             match categories.last_mut() {
                 Some((name, metrics, _)) if *name == metric.category => {
-                    metrics.push(metric.clone())
+                    metrics.push(metric.clone());
                 }
                 _ => categories.push((metric.category.clone(), vec![metric.clone()], 0)),
             }

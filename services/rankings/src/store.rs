@@ -84,7 +84,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // single insert or removal), so a poisoned lock is still used.
     mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl CatalogStore {
@@ -146,12 +146,12 @@ impl CatalogStore {
             .iter()
             .find(|catalog| catalog.version == version)
         {
-            return Some(found.clone());
+            return Some(Arc::clone(found));
         }
         lock(&self.historical)
             .iter()
             .find(|historical| historical.catalog.version == version)
-            .map(|historical| historical.catalog.clone())
+            .map(|historical| Arc::clone(&historical.catalog))
     }
 
     /// Returns the cached historical catalog of `date` built on top of live version `base_version`.
@@ -159,7 +159,7 @@ impl CatalogStore {
         lock(&self.historical)
             .iter()
             .find(|historical| historical.date == date && historical.base_version == base_version)
-            .map(|historical| historical.catalog.clone())
+            .map(|historical| Arc::clone(&historical.catalog))
     }
 
     /// Caches a historical catalog, evicting the oldest beyond the limit.
@@ -183,7 +183,7 @@ impl CatalogStore {
         let mut rankings = lock(&self.rankings);
         rankings.get_mut(key).map(|(used, rows)| {
             *used = tick;
-            rows.clone()
+            Arc::clone(rows)
         })
     }
 
@@ -232,11 +232,11 @@ mod tests {
         });
         assert!(store.current().is_none());
         let first = catalog(&store, None);
-        store.install(first.clone());
+        store.install(Arc::clone(&first));
         store.mark_stale();
         assert!(store.is_stale());
         let second = catalog(&store, None);
-        store.install(second.clone());
+        store.install(Arc::clone(&second));
         assert!(!store.is_stale());
         assert_eq!(store.current().map(|c| c.version), Some(second.version));
         assert!(store.version(first.version).is_some());
@@ -252,7 +252,7 @@ mod tests {
         let store = CatalogStore::new(StoreLimits::default());
         let date = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
         let historical = catalog(&store, Some(date));
-        store.keep_historical(date, 7, historical.clone());
+        store.keep_historical(date, 7, Arc::clone(&historical));
         assert!(store.historical(date, 7).is_some());
         assert!(store.historical(date, 8).is_none());
         assert!(store.version(historical.version).is_some());

@@ -128,9 +128,9 @@ pub async fn run(
     ));
     let worker = config
         .worker
-        .then(|| tokio::spawn(engine::worker::run(engine.clone(), ready)));
+        .then(|| tokio::spawn(engine::worker::run(Arc::clone(&engine), ready)));
     let sequence = {
-        let engine = engine.clone();
+        let engine = Arc::clone(&engine);
         let server_shutdown = server_shutdown.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
@@ -148,7 +148,7 @@ pub async fn run(
 
     let api = grpc::RunnerApi::new(
         host.pool().clone(),
-        engine.clone(),
+        Arc::clone(&engine),
         shutdown.clone(),
         config.judge_token.is_none(),
     );

@@ -99,15 +99,15 @@ fn resolve_models(
     for (index, name) in models.iter().enumerate() {
         match engine.registry.resolve(name) {
             Ok(resolved) => out.push((name.clone(), resolved.provider_name, resolved.model)),
-            Err(error @ ResolveError::InvalidName { .. })
-            | Err(error @ ResolveError::UnknownProvider { .. }) => {
+            Err(
+                error @ (ResolveError::InvalidName { .. } | ResolveError::UnknownProvider { .. }),
+            ) => {
                 return Err(Error::invalid(
                     format!("models[{index}]"),
                     error.to_string(),
                 ));
             }
-            Err(error @ ResolveError::MissingKey { .. })
-            | Err(error @ ResolveError::NotConfigured { .. }) => {
+            Err(error @ (ResolveError::MissingKey { .. } | ResolveError::NotConfigured { .. })) => {
                 return Err(Error::FailedPrecondition(format!(
                     "models[{index}]: {error}"
                 )));
@@ -476,7 +476,9 @@ pub struct RunViews {
 
 impl RunViews {
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Uuid, LiveStatistics>> {
-        self.live.lock().unwrap_or_else(|e| e.into_inner())
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

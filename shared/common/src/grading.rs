@@ -73,6 +73,14 @@ pub fn compile_schema(schema_json: &str) -> Result<jsonschema::Validator, String
 /// Keywords that apply subschemas to the same instance (no input is consumed on the way).
 const IN_PLACE: [&str; 6] = ["allOf", "anyOf", "oneOf", "not", "if", "then"];
 
+/// Colours of the depth-first search for `$ref` cycles: grey while a node's subtree is open, black
+/// once it is done.
+#[derive(Clone, Copy, PartialEq)]
+enum Colour {
+    Grey,
+    Black,
+}
+
 /// Finds a cycle of local `$ref`s (and in-place applicators: allOf, anyOf, oneOf, not, if, then, else,
 /// dependentSchemas) that returns to a subschema without consuming any input: such a schema never
 /// validates anything (it accepts every input or loops). Returns the cycle as JSON pointers.
@@ -134,12 +142,7 @@ pub fn ref_cycle(schema: &serde_json::Value) -> Option<Vec<String>> {
     }
     let mut edges = HashMap::new();
     collect(schema, String::new(), schema, &mut edges, 0);
-    // Depth-first search with colours; a grey node reached again closes a cycle.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Colour {
-        Grey,
-        Black,
-    }
+    // Depth-first search with colours (see `Colour`); a grey node reached again closes a cycle.
     let mut colour: HashMap<&str, Colour> = HashMap::new();
     let mut keys: Vec<&String> = edges.keys().collect();
     keys.sort();
@@ -172,13 +175,12 @@ pub fn ref_cycle(schema: &serde_json::Value) -> Option<Vec<String>> {
                     cycle.push(format!("#{target}"));
                     return Some(cycle);
                 }
-                Some(Colour::Black) => {}
                 // Only subschema objects have entries; a boolean or leaf target ends the chain.
                 None if edges.contains_key(target) => {
                     colour.insert(target, Colour::Grey);
                     stack.push((target, 0));
                 }
-                None => {}
+                Some(Colour::Black) | None => {}
             }
         }
     }

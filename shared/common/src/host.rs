@@ -103,7 +103,7 @@ impl Host {
         Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
     {
         let pool = self.pool.clone();
-        let ready = self.ready.clone();
+        let ready = Arc::clone(&self.ready);
         let health = self.health.clone();
         let names = self.health_names();
         let shutdown = self.shutdown.clone();
@@ -111,7 +111,7 @@ impl Host {
         let service = self.name;
         let migrate_url = self.config.migrate_database_url.clone();
         let login = self.login.clone();
-        let fatal = self.fatal.clone();
+        let fatal = Arc::clone(&self.fatal);
         // Before anything can ask: the reporter starts with the overall status SERVING.
         set_status(&health, &names, ServingStatus::NotServing).await;
         tokio::spawn(async move {
@@ -139,7 +139,7 @@ impl Host {
                         tracing::error!(service, "{message}");
                         *fatal
                             .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(message);
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(message);
                         shutdown.cancel();
                         return;
                     }
@@ -241,7 +241,7 @@ impl Host {
             self.name,
             policy,
             self.authenticator.clone(),
-            self.ready.clone(),
+            Arc::clone(&self.ready),
         );
         let local = listener.local_addr().ok();
         tracing::info!(service = self.name, addr = ?local, "listening");
@@ -278,7 +278,7 @@ impl Host {
         let fatal = self
             .fatal
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
         match fatal {
             Some(message) => Err(anyhow::anyhow!(message)),

@@ -152,12 +152,12 @@ mod tests {
     #[test]
     fn next_page_token_drops_the_probe_row_and_points_after_the_last_kept() {
         let mut rows = vec![1, 2, 3];
-        let token = next_page_token(&mut rows, 2, "f", |row| row.to_string());
+        let token = next_page_token(&mut rows, 2, "f", std::string::ToString::to_string);
         assert_eq!(rows, vec![1, 2]);
         assert_eq!(decode_token(&token, "f").unwrap(), Some("2".to_owned()));
         let mut rows = vec![1, 2];
         assert_eq!(
-            next_page_token(&mut rows, 2, "f", |row| row.to_string()),
+            next_page_token(&mut rows, 2, "f", std::string::ToString::to_string),
             ""
         );
         assert_eq!(rows, vec![1, 2]);

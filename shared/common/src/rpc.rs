@@ -64,7 +64,7 @@ impl<S> Layer<S> for RpcLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RpcService {
             inner,
-            state: self.state.clone(),
+            state: Arc::clone(&self.state),
         }
     }
 }
@@ -104,7 +104,7 @@ where
     fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
         let ready_clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready_clone);
-        let state = self.state.clone();
+        let state = Arc::clone(&self.state);
         let path = request.uri().path().to_owned();
         let request_id = request
             .headers()
@@ -190,7 +190,10 @@ async fn admit(state: &RpcState, path: &str, header: Option<&str>) -> Result<Pri
     if let Access::Role(required) = access
         && !principal.has(required)
     {
-        let held = principal.role.map(|role| role.as_str()).unwrap_or("none");
+        let held = principal
+            .role
+            .map(super::auth::Role::as_str)
+            .unwrap_or("none");
         return Err(Status::permission_denied(format!(
             "{path} needs role {} or above; this token has role {held}",
             required.as_str()

@@ -180,12 +180,12 @@ pub fn classify(error: &sqlx::Error) -> DbErrorKind {
         }
         sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => DbErrorKind::Unavailable,
         sqlx::Error::Database(database_error) => {
-            let code = database_error.code().map(|code| code.into_owned());
+            let code = database_error.code().map(std::borrow::Cow::into_owned);
             match code.as_deref() {
                 Some("23505") => DbErrorKind::UniqueViolation,
                 Some("23503") => DbErrorKind::ForeignKeyViolation,
-                Some("23514") | Some("23502") => DbErrorKind::CheckViolation,
-                Some("40001") | Some("40P01") => DbErrorKind::Conflict,
+                Some("23514" | "23502") => DbErrorKind::CheckViolation,
+                Some("40001" | "40P01") => DbErrorKind::Conflict,
                 Some("42501") => DbErrorKind::InsufficientPrivilege,
                 // 08: connection exceptions; 57P: shutdown; 53: out of resources (too many
                 // connections, disk full); 3D000: the database does not exist (dropped under us).

@@ -521,7 +521,7 @@ async fn grant_membership(
 fn is_duplicate(error: &sqlx::Error) -> bool {
     matches!(
         error,
-        sqlx::Error::Database(database) if matches!(database.code().as_deref(), Some("42710") | Some("23505"))
+        sqlx::Error::Database(database) if matches!(database.code().as_deref(), Some("42710" | "23505"))
     )
 }
 

@@ -420,29 +420,29 @@ pub fn behavior_from_name(name: &str) -> Result<ModelBehavior, String> {
             }
             "err500" => {
                 behavior.error_500_rate =
-                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?
+                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?;
             }
             "err429" => {
                 behavior.error_429_rate =
-                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?
+                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?;
             }
             "timeout" => {
                 behavior.timeout_rate =
-                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?
+                    parse_rate(value).ok_or_else(|| bad("expected a rate 0–1"))?;
             }
             "retry_after" => {
                 behavior.retry_after_seconds =
-                    value.parse().map_err(|_| bad("expected whole seconds"))?
+                    value.parse().map_err(|_| bad("expected whole seconds"))?;
             }
             "hang" => {
                 behavior.hang_ms =
-                    parse_millis(value).ok_or_else(|| bad("expected a duration like 5s"))?
+                    parse_millis(value).ok_or_else(|| bad("expected a duration like 5s"))?;
             }
             "fail_first" => {
-                behavior.fail_first = value.parse().map_err(|_| bad("expected a count"))?
+                behavior.fail_first = value.parse().map_err(|_| bad("expected a count"))?;
             }
             "rate_limit_first" => {
-                behavior.rate_limit_first = value.parse().map_err(|_| bad("expected a count"))?
+                behavior.rate_limit_first = value.parse().map_err(|_| bad("expected a count"))?;
             }
             other => {
                 return Err(format!(

@@ -137,7 +137,7 @@ pub async fn spawn(config: FakeConfig) -> std::io::Result<(SocketAddr, FakeProvi
     let addr = listener.local_addr()?;
     let state = Arc::new(server::State::new(config));
     let stopping = state.stopping.clone();
-    let task = tokio::spawn(serve_state(listener, state.clone(), async move {
+    let task = tokio::spawn(serve_state(listener, Arc::clone(&state), async move {
         stopping.cancelled_owned().await;
     }));
     Ok((

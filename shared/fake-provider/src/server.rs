@@ -153,7 +153,7 @@ impl<'a> InFlight<'a> {
         let mut counters = state
             .counters
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         counters.max_in_flight = counters.max_in_flight.max(now);
         Self(state)
     }
@@ -183,7 +183,7 @@ impl State {
         let counters = self
             .counters
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut pairs: Vec<PairStats> = counters
             .pairs
             .iter()
@@ -215,7 +215,7 @@ impl State {
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
         self.log
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .cloned()
             .collect()
@@ -225,17 +225,17 @@ impl State {
         *self
             .counters
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = Counters::default();
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Counters::default();
         self.log
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
     }
 
     pub(crate) fn set_behavior(&self, model: String, behavior: ModelBehavior) {
         self.config
             .write()
-            .unwrap_or_else(|poison| poison.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .models
             .insert(model, behavior);
     }
@@ -243,7 +243,7 @@ impl State {
     fn config(&self) -> FakeConfig {
         self.config
             .read()
-            .unwrap_or_else(|poison| poison.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -252,7 +252,7 @@ impl State {
         let mut counters = self
             .counters
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         counters.total_calls += 1;
         *counters.calls_by_model.entry(model.to_owned()).or_default() += 1;
         let pair = counters
@@ -267,7 +267,7 @@ impl State {
         let mut counters = self
             .counters
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match outcome {
             Outcome::Answer => {
                 counters.successes += 1;
@@ -282,7 +282,10 @@ impl State {
     }
 
     fn log_request(&self, request: LoggedRequest, limit: usize) {
-        let mut log = self.log.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         log.push_back(request);
         while log.len() > limit {
             log.pop_front();

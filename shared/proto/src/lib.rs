@@ -7,7 +7,7 @@
 pub mod codec;
 
 /// Messages, clients and servers generated from `proto/benchhub/v1/*.proto`.
-#[allow(clippy::all, clippy::pedantic, missing_docs)]
+#[allow(clippy::all, clippy::pedantic, clippy::restriction, missing_docs)]
 pub mod pb {
     tonic::include_proto!("benchhub.v1");
 }

@@ -419,7 +419,7 @@ impl ProviderRegistry {
                 name: name.trim().to_owned(),
                 provider_name: provider_name.to_owned(),
                 model: model.to_owned(),
-                provider: provider.clone(),
+                provider: Arc::clone(provider),
                 limits: entry.settings.limits,
             }),
             EntryState::MissingKey(env_var) => Err(ResolveError::MissingKey {

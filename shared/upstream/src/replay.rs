@@ -628,8 +628,7 @@ pub fn from_directory(
             dumps.last().and_then(|name| read(&folder.join(name)))
         }
         ("modelsdev", "GET", "/api.json") => read(&folder.join("api.json")),
-        ("evalplus", "GET", "/results.json") => read(&folder.join("results.json")),
-        ("bigcodebench", "GET", "/results.json") => read(&folder.join("results.json")),
+        ("evalplus" | "bigcodebench", "GET", "/results.json") => read(&folder.join("results.json")),
         ("bigcodebench", "GET", "/results-hard.json") => read(&folder.join("results-hard.json")),
         ("swebench", "GET", "/SWE-bench/swe-bench.github.io/master/data/leaderboards.json") => {
             read(&folder.join("leaderboards.json"))

@@ -247,9 +247,8 @@ async fn watch(client: &mut Runner, run_id: &str) -> anyhow::Result<pb::Run> {
                     change.reason
                 ));
             }
-            Some(Event::StatusChange(_)) => {}
             Some(Event::Summary(run)) => summary = Some(run),
-            None => {}
+            Some(Event::StatusChange(_)) | None => {}
         }
     }
     bar.finish_and_clear();

@@ -73,7 +73,7 @@ pub async fn page(
             session.as_ref(),
         ))
         .await
-        .map(|response| response.into_inner())
+        .map(tonic::Response::into_inner)
         .map_err(|status| PageError::from_status("rankings", &status));
     let title = if canonical.display_name.is_empty() {
         canonical.id.clone()

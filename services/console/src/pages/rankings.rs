@@ -298,7 +298,7 @@ pub async fn page(
                 client
                     .list_rankings(request(request_message, session.as_ref()))
                     .await
-                    .map(|response| response.into_inner())
+                    .map(tonic::Response::into_inner)
                     .map_err(|status| PageError::from_status("rankings", &status))
             }
         }
@@ -367,7 +367,7 @@ async fn benchmark_metrics(
                 .flat_map(|category| category.metrics)
                 .collect();
             let metrics = std::sync::Arc::new(metrics);
-            state.metrics_cache.put(metrics.clone());
+            state.metrics_cache.put(std::sync::Arc::clone(&metrics));
             metrics
         }
         Err(_) => std::sync::Arc::default(),

@@ -74,7 +74,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
                 session.as_ref(),
             ))
             .await
-            .map(|response| response.into_inner())
+            .map(tonic::Response::into_inner)
             .map_err(|status| PageError::from_status("rankings", &status))
     };
     let history = async {

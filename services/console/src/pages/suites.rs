@@ -209,7 +209,7 @@ pub async fn page(
                 Some(&session),
             ))
             .await
-            .map(|response| response.into_inner())
+            .map(tonic::Response::into_inner)
             .map_err(|status| PageError::from_status("runner", &status))
     };
     let runs = async {

@@ -352,10 +352,7 @@ fn split_word(token: &str, into: &mut Vec<String>) {
         into.push(token.to_owned());
         return;
     }
-    let letters = token
-        .bytes()
-        .take_while(|byte| byte.is_ascii_lowercase())
-        .count();
+    let letters = token.bytes().take_while(u8::is_ascii_lowercase).count();
     if letters >= 3 && letters < token.len() && token.as_bytes()[letters].is_ascii_digit() {
         into.push(token[..letters].to_owned());
         into.push(token[letters..].to_owned());

@@ -185,6 +185,9 @@ pub async fn apply_seed(
     transaction.commit().await
 }
 
+/// What a stored name should be linked to: (model id, match method, match detail).
+type Wanted = (Option<String>, Option<&'static str>, Option<String>);
+
 /// Re-matches every distinct stored (name, data date) of `source` (all sources when `None`) against
 /// `matcher` and rewrites `model_id`, `match_method` and `match_detail` where they changed. Returns the
 /// rows changed as (rows now linked to `focus_model` that were not before, rows that left
@@ -204,7 +207,6 @@ pub async fn relink(
     )
     .fetch_all(&mut *connection)
     .await?;
-    type Wanted = (Option<String>, Option<&'static str>, Option<String>);
     let mut desired: HashMap<(String, String, NaiveDate), Wanted> = HashMap::new();
     let mut stale = Vec::new();
     for row in stored {

@@ -58,18 +58,18 @@ impl Ingestor {
             match result {
                 Ok(0) => {}
                 Ok(changed) => {
-                    tracing::info!(source = name, changed, "re-linked stored observations")
+                    tracing::info!(source = name, changed, "re-linked stored observations");
                 }
                 Err(error) => {
-                    tracing::warn!(source = name, error = %benchhub_db::describe(&error), "re-linking failed")
+                    tracing::warn!(source = name, error = %benchhub_db::describe(&error), "re-linking failed");
                 }
             }
         }
         match catalog::remove_superseded(&self.pool).await {
-            Ok(Some(0)) | Ok(None) => {}
+            Ok(Some(0) | None) => {}
             Ok(Some(removed)) => tracing::info!(removed, "removed superseded and orphaned models"),
             Err(error) => {
-                tracing::warn!(error = %benchhub_db::describe(&error), "removing superseded models failed")
+                tracing::warn!(error = %benchhub_db::describe(&error), "removing superseded models failed");
             }
         }
     }

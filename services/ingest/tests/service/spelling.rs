@@ -189,7 +189,8 @@ impl FixtureCatalog {
             })
             .find(|record| {
                 Some(record.upstream_name.as_str())
-                    == observation.map(|observation| observation.name_to_match())
+                    == observation
+                        .map(benchhub_ingest::domain::observation::ParsedObservation::name_to_match)
             })
             .and_then(|record| record.release_date);
         let (match_name, day) = match observation {

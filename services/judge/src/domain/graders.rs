@@ -240,12 +240,14 @@ fn compile_regex(
     cache: &mut CompileCache,
 ) -> Result<Arc<Regex>, Error> {
     if let Some(compiled) = cache.regexes.get(pattern) {
-        return Ok(compiled.clone());
+        return Ok(Arc::clone(compiled));
     }
     let compiled = benchhub_common::grading::compile_pattern(pattern)
         .map_err(|reason| Error::invalid(field, reason))?;
     let compiled = Arc::new(compiled);
-    cache.regexes.insert(pattern.to_owned(), compiled.clone());
+    cache
+        .regexes
+        .insert(pattern.to_owned(), Arc::clone(&compiled));
     Ok(compiled)
 }
 
@@ -255,14 +257,14 @@ fn compile_schema(
     cache: &mut CompileCache,
 ) -> Result<Arc<jsonschema::Validator>, Error> {
     if let Some(compiled) = cache.schemas.get(schema_json) {
-        return Ok(compiled.clone());
+        return Ok(Arc::clone(compiled));
     }
     let validator = benchhub_common::grading::compile_schema(schema_json)
         .map_err(|reason| Error::invalid(field, reason))?;
     let compiled = Arc::new(validator);
     cache
         .schemas
-        .insert(schema_json.to_owned(), compiled.clone());
+        .insert(schema_json.to_owned(), Arc::clone(&compiled));
     Ok(compiled)
 }
 

@@ -480,7 +480,7 @@ mod tests {
         let missing_key = judge.prepare_judge(&spec("openai/gpt-4o-mini", None, None), &[], "g");
         match missing_key {
             Err(Error::FailedPrecondition(message)) => {
-                assert!(message.contains("OPENAI_API_KEY"), "{message}")
+                assert!(message.contains("OPENAI_API_KEY"), "{message}");
             }
             other => panic!("expected FailedPrecondition, got {other:?}"),
         }
@@ -508,7 +508,7 @@ mod tests {
         };
         match judge.prepare_rubric(spec.clone(), "grader.llm_rubric") {
             Err(Error::InvalidArgument { field, .. }) => {
-                assert_eq!(field, "grader.llm_rubric.expected")
+                assert_eq!(field, "grader.llm_rubric.expected");
             }
             _ => panic!("expected InvalidArgument"),
         }
@@ -519,7 +519,7 @@ mod tests {
         };
         match judge.prepare_rubric(threshold, "grader.llm_rubric") {
             Err(Error::InvalidArgument { field, .. }) => {
-                assert_eq!(field, "grader.llm_rubric.pass_threshold")
+                assert_eq!(field, "grader.llm_rubric.pass_threshold");
             }
             _ => panic!("expected InvalidArgument"),
         }

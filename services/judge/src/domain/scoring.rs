@@ -231,10 +231,9 @@ pub async fn score_batch(
             let Grader::LlmRubric(rubric) = &item.grader else {
                 return (index, None);
             };
-            let outcome = match grade_llm(judge, rubric, &item.input, &item.output).await {
-                Ok(outcome) => outcome,
-                Err((_, outcome)) => outcome,
-            };
+            // A failed grading still carries its outcome (the error and what the judge spent).
+            let (Ok(outcome) | Err((_, outcome))) =
+                grade_llm(judge, rubric, &item.input, &item.output).await;
             (index, Some(outcome))
         })
         .buffer_unordered(concurrency.max(1))
@@ -294,7 +293,7 @@ mod tests {
         ];
         match prepare_batch(specs, &judge) {
             Err(Error::InvalidArgument { field, .. }) => {
-                assert_eq!(field, "items[1].grader.regex.pattern")
+                assert_eq!(field, "items[1].grader.regex.pattern");
             }
             _ => panic!("expected InvalidArgument"),
         }

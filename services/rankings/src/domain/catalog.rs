@@ -477,7 +477,7 @@ fn fuse_model(
     entry.sources = source_set.into_iter().collect();
     entry.categories = category_set.into_iter().collect();
 
-    for source in sources::PRICE_SOURCES.iter() {
+    for source in &sources::PRICE_SOURCES {
         let input = entry.metric(source, vocabulary::PRICING, vocabulary::INPUT_PRICE);
         let output = entry.metric(source, vocabulary::PRICING, vocabulary::OUTPUT_PRICE);
         let Some(priced) = input.or(output) else {
@@ -793,7 +793,7 @@ pub fn build(
         });
     }
     disambiguate_names(&mut entries);
-    for entry in entries.iter_mut() {
+    for entry in &mut entries {
         entry.search_text = search_text(entry);
     }
     entries.sort_by(|left, right| left.model.id.cmp(&right.model.id));

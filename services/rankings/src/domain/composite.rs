@@ -399,7 +399,7 @@ fn isotonic(models: &[Vec<Score>], ability: &[f64], weight: &[f64]) -> Vec<f64> 
         let sweeps = (SWEEP_BUDGET / constraints.len().max(1)).clamp(MIN_SWEEPS, MAX_SWEEPS);
         for _ in 0..sweeps {
             let mut worst: f64 = 0.0;
-            for (a, b, multiplier) in constraints.iter_mut() {
+            for (a, b, multiplier) in &mut constraints {
                 let gap = values[*b] - values[*a];
                 let step = (gap / (1.0 / weight[*a] + 1.0 / weight[*b])).max(-*multiplier);
                 if step != 0.0 {

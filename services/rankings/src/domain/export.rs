@@ -88,7 +88,7 @@ pub fn record(catalog: &Catalog, row: &RankedRow, reference: NaiveDate) -> Vec<S
         .overall
         .map(|(_, used)| {
             used.iter()
-                .map(|component| component.as_str())
+                .map(super::scores::Component::as_str)
                 .collect::<Vec<_>>()
                 .join(";")
         })
@@ -134,7 +134,7 @@ pub fn record(catalog: &Catalog, row: &RankedRow, reference: NaiveDate) -> Vec<S
                 .map(|graded| graded.freshness.as_str()),
         ),
         optional(freshness.pricing.map(|graded| graded.freshness.as_str())),
-        optional(freshness.overall.map(|grade| grade.as_str())),
+        optional(freshness.overall.map(super::grades::Freshness::as_str)),
         entry.sources.join(";"),
         entry.provisional().to_string(),
     ];
@@ -242,7 +242,7 @@ mod tests {
         };
         let rows = Arc::new(rank(&catalog, &query, date("2026-01-10"), None));
         (
-            CsvChunks::new(catalog.clone(), rows, date("2026-01-10")).collect(),
+            CsvChunks::new(Arc::clone(&catalog), rows, date("2026-01-10")).collect(),
             catalog,
         )
     }

@@ -157,7 +157,9 @@ impl Filter {
             }
         }
         if let Some(maximum) = self.max_price {
-            let price = entry.price().and_then(|price| price.effective_input());
+            let price = entry
+                .price()
+                .and_then(super::catalog::Price::effective_input);
             if price.is_none_or(|price| price > maximum) {
                 return false;
             }
@@ -328,8 +330,7 @@ pub fn parse_order_by(text: &str) -> Result<Vec<SortKey>, String> {
     for term in text.split(',') {
         let words: Vec<&str> = term.split_whitespace().collect();
         let (name, descending) = match words.as_slice() {
-            [name] => (*name, false),
-            [name, "asc"] => (*name, false),
+            [name] | [name, "asc"] => (*name, false),
             [name, "desc"] => (*name, true),
             [] => return Err("has an empty term; separate fields with single commas".to_owned()),
             [name, direction, ..] => {
@@ -429,7 +430,11 @@ fn sort_value<'a>(
             .release_date
             .map_or(SortValue::Missing, SortValue::Date),
         SortField::ContextLength => number(entry.context_length.map(|tokens| tokens as f64)),
-        SortField::InputPrice => number(entry.price().and_then(|price| price.effective_input())),
+        SortField::InputPrice => number(
+            entry
+                .price()
+                .and_then(super::catalog::Price::effective_input),
+        ),
         SortField::OutputPrice => number(
             entry
                 .price()

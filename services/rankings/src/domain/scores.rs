@@ -906,8 +906,8 @@ mod tests {
                 Some((score, used)) => {
                     let values: Vec<f64> = used.iter().filter_map(|c| components.get(c)).collect();
                     prop_assert!(!values.is_empty());
-                    let low = values.iter().cloned().fold(f64::INFINITY, f64::min);
-                    let high = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+                    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     prop_assert!(score >= low - 1e-9 && score <= high + 1e-9);
                     for c in used.iter() {
                         prop_assert!(components.get(c).is_some());

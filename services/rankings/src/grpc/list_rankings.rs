@@ -120,7 +120,7 @@ impl<Key: Eq + std::hash::Hash> PageCache<Key> {
         let mut entries = self
             .entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.get_mut(key).map(|(used, bytes)| {
             *used = tick;
             bytes.clone()
@@ -132,7 +132,7 @@ impl<Key: Eq + std::hash::Hash> PageCache<Key> {
         let mut entries = self
             .entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.insert(key, (tick, bytes));
         if entries.len() > self.capacity {
             // Evict the least recently used eighth at once, so eviction stays rare.
@@ -177,12 +177,12 @@ impl MetricsCache {
         let mut catalogs = self
             .catalogs
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(found) = catalogs
             .iter()
             .find(|metrics| metrics.version == catalog.version)
         {
-            return found.clone();
+            return Arc::clone(found);
         }
         let metrics = Arc::new(CatalogMetrics {
             version: catalog.version,
@@ -190,7 +190,7 @@ impl MetricsCache {
                 .map(|_| OnceLock::new())
                 .collect(),
         });
-        catalogs.push_front(metrics.clone());
+        catalogs.push_front(Arc::clone(&metrics));
         catalogs.truncate(METRIC_CATALOGS);
         metrics
     }
@@ -583,8 +583,8 @@ mod tests {
             let listed = ListedPage {
                 page: RankingsPage {
                     ranked: Ranked {
-                        catalog: catalog.clone(),
-                        rows: rows.clone(),
+                        catalog: Arc::clone(&catalog),
+                        rows: Arc::clone(&rows),
                         as_of,
                         stale: false,
                         previous_version: None,

@@ -169,7 +169,10 @@ impl RunContext {
 
     pub(super) fn maybe_send_progress(&self, force: bool) {
         let due = {
-            let mut last = self.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+            let mut last = self
+                .last_progress
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if force || last.elapsed() >= PROGRESS_INTERVAL {
                 *last = Instant::now();
                 true

@@ -98,7 +98,10 @@ impl EventHub {
 
     /// Opens (or returns) the channel of a run that starts executing here.
     pub fn open(&self, run_id: Uuid) -> broadcast::Sender<RunEvent> {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         channels
             .entry(run_id)
             .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
@@ -107,13 +110,19 @@ impl EventHub {
 
     /// Subscribes to a run executing here; `None` when it is not.
     pub fn subscribe(&self, run_id: Uuid) -> Option<broadcast::Receiver<RunEvent>> {
-        let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         channels.get(&run_id).map(broadcast::Sender::subscribe)
     }
 
     /// Closes a run's channel when its execution here ends; subscribers see the channel closed.
     pub fn close(&self, run_id: Uuid) {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         channels.remove(&run_id);
     }
 }

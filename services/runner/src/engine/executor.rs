@@ -127,7 +127,7 @@ async fn execute_claimed(
 
     let (models, providers) = prepare_models(engine, &config);
     let context = Arc::new(RunContext {
-        engine: engine.clone(),
+        engine: Arc::clone(engine),
         run_id,
         tenant: tenant.clone(),
         model_names: model_names.clone(),
@@ -180,12 +180,12 @@ async fn execute_claimed(
     let lease_lost = Arc::new(AtomicBool::new(false));
     let renewal = tokio::spawn(
         renew_lease(
-            engine.clone(),
+            Arc::clone(engine),
             tenant.clone(),
             run_id,
             claim_tag.to_owned(),
             context.cancel.clone(),
-            lease_lost.clone(),
+            Arc::clone(&lease_lost),
         )
         .in_current_span(),
     );
@@ -213,7 +213,7 @@ async fn execute_claimed(
             .map_or(DEFAULT_PER_PROVIDER_CONCURRENCY as usize, |runtime| {
                 runtime.cap
             });
-        schedulers.spawn(schedule_provider(context.clone(), list, cap).in_current_span());
+        schedulers.spawn(schedule_provider(Arc::clone(&context), list, cap).in_current_span());
     }
     while schedulers.join_next().await.is_some() {}
     renewal.abort();
@@ -243,7 +243,7 @@ fn prepare_models(
                     providers
                         .entry(plan.provider.clone())
                         .or_insert_with(|| ProviderRuntime {
-                            limiter: Some(limiter.clone()),
+                            limiter: Some(Arc::clone(&limiter)),
                             throttled: Arc::new(AtomicU64::new(0)),
                             cap: if limits.per_provider_max_concurrency > 0 {
                                 limits.per_provider_max_concurrency as usize
@@ -260,10 +260,10 @@ fn prepare_models(
                     .or_insert_with(|| rate_limiter(limits.requests_per_minute))
                     .clone();
                 let gates = Gates {
-                    run_concurrency: run_concurrency.clone(),
+                    run_concurrency: Arc::clone(&run_concurrency),
                     provider: limiter,
                     run_rate,
-                    throttled: runtime.throttled.clone(),
+                    throttled: Arc::clone(&runtime.throttled),
                 };
                 let policy = RetryPolicy::new(
                     limits.max_retries,
@@ -339,7 +339,7 @@ async fn schedule_provider(context: Arc<RunContext>, pairs: Vec<PairKey>, cap: u
         let permit = tokio::select! {
             biased;
             _ = context.stop_requested() => break,
-            permit = pipeline.clone().acquire_owned() => match permit {
+            permit = Arc::clone(&pipeline).acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => break,
             },
@@ -347,7 +347,7 @@ async fn schedule_provider(context: Arc<RunContext>, pairs: Vec<PairKey>, cap: u
         if context.stopping() || context.budget_reached() {
             break;
         }
-        tasks.spawn(pair::run_pair(context.clone(), pair, permit).in_current_span());
+        tasks.spawn(pair::run_pair(Arc::clone(&context), pair, permit).in_current_span());
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}

@@ -173,7 +173,7 @@ impl AdaptiveLimit {
     fn lock(&self) -> std::sync::MutexGuard<'_, AdaptiveState> {
         self.state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits for a slot.
@@ -193,7 +193,7 @@ impl AdaptiveLimit {
                         state.waiting = state.waiting.saturating_sub(1);
                     }
                     return AdaptivePermit {
-                        limit: self.clone(),
+                        limit: Arc::clone(self),
                     };
                 }
                 if waiting.is_none() {
@@ -477,9 +477,12 @@ impl ProviderLimiters {
     /// Returns the shared limiter of `provider`, creating it from its configured limits (and, when
     /// shared, starting its coordinator: call from within the runtime).
     pub fn get(&self, provider: &str, limits: ProviderLimits) -> Arc<ProviderLimiter> {
-        let mut limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(limiter) = limiters.get(provider) {
-            return limiter.clone();
+            return Arc::clone(limiter);
         }
         let max = limits
             .max_concurrency
@@ -497,7 +500,7 @@ impl ProviderLimiters {
             Some(backend) => {
                 let concurrency = Arc::new(AdaptiveLimit::shared(max, self.tuning));
                 let handle = tokio::spawn(coordinate(
-                    concurrency.clone(),
+                    Arc::clone(&concurrency),
                     backend.clone(),
                     provider.to_owned(),
                     max,
@@ -505,7 +508,7 @@ impl ProviderLimiters {
                 ));
                 self.coordinators
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push(handle);
                 Arc::new(ProviderLimiter {
                     provider: provider.to_owned(),
@@ -522,13 +525,16 @@ impl ProviderLimiters {
                 })
             }
         };
-        limiters.insert(provider.to_owned(), limiter.clone());
+        limiters.insert(provider.to_owned(), Arc::clone(&limiter));
         limiter
     }
 
     /// Returns an existing limiter.
     pub fn find(&self, provider: &str) -> Option<Arc<ProviderLimiter>> {
-        let limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+        let limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         limiters.get(provider).cloned()
     }
 
@@ -537,8 +543,12 @@ impl ProviderLimiters {
         if let Some(backend) = &self.backend {
             backend.stop.cancel();
         }
-        let handles: Vec<JoinHandle<()>> =
-            std::mem::take(&mut *self.coordinators.lock().unwrap_or_else(|e| e.into_inner()));
+        let handles: Vec<JoinHandle<()>> = std::mem::take(
+            &mut *self
+                .coordinators
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         for handle in handles {
             let _ = tokio::time::timeout(grace, handle).await;
         }
@@ -631,7 +641,7 @@ mod tests {
         let _second = limit.acquire().await;
         assert_eq!(limit.snapshot().in_flight, 2);
         let waiting = tokio::spawn({
-            let limit = limit.clone();
+            let limit = Arc::clone(&limit);
             async move { limit.acquire().await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -132,7 +132,7 @@ impl Engine {
         };
         self.active
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(run_id, run.clone());
         run
     }
@@ -141,13 +141,16 @@ impl Engine {
     pub fn unregister(&self, run_id: Uuid) {
         self.active
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&run_id);
     }
 
     /// Aborts a run's in-flight calls if it executes here; returns whether it did.
     pub fn cancel_local(&self, run_id: Uuid) -> bool {
-        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        let active = self
+            .active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match active.get(&run_id) {
             Some(run) => {
                 run.cancel.cancel();
@@ -161,7 +164,7 @@ impl Engine {
     pub fn remember_token(&self, run_id: Uuid, token: SecretString) {
         self.forwarded_tokens
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(run_id, token);
     }
 
@@ -169,7 +172,7 @@ impl Engine {
     pub fn forwarded_token(&self, run_id: Uuid) -> Option<SecretString> {
         self.forwarded_tokens
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&run_id)
             .cloned()
     }
@@ -178,7 +181,7 @@ impl Engine {
     pub fn forget_token(&self, run_id: Uuid) {
         self.forwarded_tokens
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&run_id);
     }
 }

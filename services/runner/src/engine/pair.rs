@@ -286,7 +286,7 @@ pub(super) async fn run_pair(
             let Some(outcome) = call_model(&context, case, model, &pair).await else {
                 return;
             };
-            let grading_permit = context.grading.clone().acquire_owned().await;
+            let grading_permit = Arc::clone(&context.grading).acquire_owned().await;
             drop(permit);
             match outcome {
                 CallOutcome::Failed { error, attempts } => {

@@ -82,7 +82,7 @@ impl Service<Call> for ProviderService {
     }
 
     fn call(&mut self, call: Call) -> Self::Future {
-        let provider = self.provider.clone();
+        let provider = Arc::clone(&self.provider);
         Box::pin(async move {
             call.attempts.fetch_add(1, Ordering::Relaxed);
             let name = provider.name().to_owned();
@@ -215,9 +215,7 @@ where
         let gates = self.gates.clone();
         let mut inner = self.inner.clone();
         Box::pin(async move {
-            let _run_slot = gates
-                .run_concurrency
-                .clone()
+            let _run_slot = Arc::clone(&gates.run_concurrency)
                 .acquire_owned()
                 .await
                 .map_err(|_| ProviderError::Transport("the run is stopping".to_owned()))?;

@@ -29,7 +29,7 @@ pub async fn run(engine: Arc<Engine>, mut ready: watch::Receiver<bool>) {
             match repo::worker::claim(&engine.pool, &claim_tag, settings.lease).await {
                 Ok(Some(claimed)) => {
                     tracing::info!(run_id = %claimed.run_id, tenant = %claimed.tenant_id, previous = claimed.previous.as_str(), "claimed run");
-                    executions.spawn(executor::execute(engine.clone(), claimed, claim_tag));
+                    executions.spawn(executor::execute(Arc::clone(&engine), claimed, claim_tag));
                     continue;
                 }
                 Ok(None) => {}

@@ -356,7 +356,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
         service::require_run(&self.pool, &tenant, run_id).await?;
         let stream = watch::watch(
             self.pool.clone(),
-            self.engine.clone(),
+            Arc::clone(&self.engine),
             self.shutdown.clone(),
             tenant,
             run_id,

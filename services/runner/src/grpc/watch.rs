@@ -227,7 +227,7 @@ impl Watcher {
                         Some(Ok(RunEvent::Result(record))) => self.send_result(&record).await?,
                         // The executor already sends progress at most every 500 ms.
                         Some(Ok(RunEvent::Progress(progress))) => {
-                            self.send_progress(progress, true).await?
+                            self.send_progress(progress, true).await?;
                         }
                         Some(Ok(RunEvent::Status {
                             previous,
@@ -242,7 +242,7 @@ impl Watcher {
                             }
                         }
                         Some(Err(broadcast::error::RecvError::Lagged(_))) => {
-                            self.catch_up().await?
+                            self.catch_up().await?;
                         }
                         Some(Err(broadcast::error::RecvError::Closed)) => {
                             subscription = None;

@@ -53,9 +53,9 @@ fn registry(fake_url: &str) -> ProviderRegistry {
     let url = fake_url.to_owned();
     ProviderRegistry::from_parts(
         move |name| match name {
-            "BENCHHUB_FAKE_PROVIDER_URL" => Some(url.clone()),
-            // The built-in openai provider pointed at the fake provider, for catalog-priced models.
-            "OPENAI_BASE_URL" => Some(url.clone()),
+            // The fake provider, and the built-in openai provider pointed at it (for catalog-priced
+            // models).
+            "BENCHHUB_FAKE_PROVIDER_URL" | "OPENAI_BASE_URL" => Some(url.clone()),
             "OPENAI_API_KEY" => Some("sk-test-not-a-real-key".to_owned()),
             _ => None,
         },
