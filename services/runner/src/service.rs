@@ -6,7 +6,10 @@
 mod lifecycle;
 mod suites;
 
-pub use lifecycle::{cancel_run, list_results, list_runs, require_run, retry_run};
+pub use lifecycle::{
+    cancel_run, existing_pairs, list_results, list_runs, require_run, results_since, retry_run,
+    run_progress,
+};
 pub use suites::{add_cases, create_suite, get_suite, list_cases, list_suites};
 
 use chrono::{DateTime, Utc};

@@ -26,6 +26,7 @@ use crate::engine::events::{Counts, ProgressSnapshot, RunEvent};
 use crate::error::Error;
 use crate::repo;
 use crate::repo::results::ResultRecord;
+use crate::service;
 
 /// How often a run executed elsewhere is polled.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -123,8 +124,7 @@ impl Watcher {
     /// Reads results newer than the watermark (minus slack) and sends the unseen ones.
     async fn catch_up(&mut self) -> Result<(), Stop> {
         let since = self.watermark.map(|mark| mark - POLL_SLACK);
-        let records =
-            repo::results::results_since(&self.pool, &self.tenant, self.run_id, since).await?;
+        let records = service::results_since(&self.pool, &self.tenant, self.run_id, since).await?;
         for record in &records {
             self.send_result(record).await?;
         }
@@ -132,7 +132,7 @@ impl Watcher {
     }
 
     async fn db_progress(&mut self) -> Result<(repo::runs::RunRow, ProgressSnapshot), Stop> {
-        let (row, counts) = repo::runs::run_progress(&self.pool, &self.tenant, self.run_id).await?;
+        let (row, counts) = service::run_progress(&self.pool, &self.tenant, self.run_id).await?;
         let progress = ProgressSnapshot {
             counts: Counts {
                 total: i64::from(row.total_pairs),
@@ -190,9 +190,7 @@ impl Watcher {
         if replay {
             self.catch_up().await?;
         } else {
-            let mut transaction = repo::tenant(&self.pool, &self.tenant).await?;
-            let existing = repo::results::existing_pairs(&mut transaction, self.run_id).await?;
-            transaction.commit().await.map_err(Error::from)?;
+            let existing = service::existing_pairs(&self.pool, &self.tenant, self.run_id).await?;
             for pair in existing {
                 if self.watermark.is_none_or(|mark| pair.created_at > mark) {
                     self.watermark = Some(pair.created_at);

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::repo;
-use crate::repo::results::{ResultCursor, ResultFilter, ResultRecord};
+use crate::repo::results::{ExistingPair, ResultCursor, ResultFilter, ResultRecord};
 use crate::repo::runs::{LiveCounts, RunFilter, RunRow};
 
 /// Lists runs newest first after the `(created_at, id)` cursor, with live counts of active runs.
@@ -75,4 +75,35 @@ pub async fn retry_run(
     }
     engine.wake.notify_one();
     Ok(retried)
+}
+
+/// What WatchRun reads: a run with its live counts (NOT_FOUND when it is not the tenant's).
+pub async fn run_progress(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+) -> Result<(RunRow, LiveCounts), Error> {
+    repo::runs::run_progress(pool, tenant, run_id).await
+}
+
+/// What WatchRun reads: a run's results recorded at or after `since`, oldest first.
+pub async fn results_since(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<ResultRecord>, Error> {
+    repo::results::results_since(pool, tenant, run_id, since).await
+}
+
+/// What WatchRun reads when it does not replay: the pairs that already have a result.
+pub async fn existing_pairs(
+    pool: &PgPool,
+    tenant: &str,
+    run_id: Uuid,
+) -> Result<Vec<ExistingPair>, Error> {
+    let mut transaction = repo::tenant(pool, tenant).await?;
+    let existing = repo::results::existing_pairs(&mut transaction, run_id).await?;
+    transaction.commit().await?;
+    Ok(existing)
 }
