@@ -198,6 +198,31 @@ async fn a_dry_run_writes_nothing_and_reports_what_would_change() -> anyhow::Res
 }
 
 #[tokio::test]
+async fn a_dry_run_over_stored_rows_counts_what_the_write_then_does() -> anyhow::Result<()> {
+    let day = NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid");
+    let harness = Harness::start(Backend::Generator(Generator::new(5, 15, day)), |_| {}).await?;
+    let first = harness.reingest("lmarena", false).await?;
+    assert_eq!(first.inserted, 45, "{first:?}");
+    // Other values on the same date: the upsert path, previewed in a rolled-back savepoint.
+    harness
+        .replay
+        .control()
+        .set_backend(Backend::Generator(Generator::new(6, 16, day)));
+    let rows_before = harness.db.count("observations").await;
+    let preview = harness.reingest("lmarena", true).await?;
+    assert_eq!(status(&preview), pb::RunStatus::Succeeded, "{preview:?}");
+    assert!(preview.updated > 0 && preview.inserted > 0, "{preview:?}");
+    assert_eq!(harness.db.count("observations").await, rows_before);
+    let real = harness.reingest("lmarena", false).await?;
+    assert_eq!(
+        (real.inserted, real.updated),
+        (preview.inserted, preview.updated),
+        "the preview counted what the write did"
+    );
+    harness.stop().await
+}
+
+#[tokio::test]
 async fn reingest_all_streams_every_source_and_matches_through_the_catalog() -> anyhow::Result<()> {
     let harness = Harness::start(generated(40), |_| {}).await?;
     let results = harness.reingest_all(&[], false).await?;
