@@ -545,19 +545,17 @@ pub async fn list_runs(
 
 /// The one statement that reads whole [`RunRow`]s: the runs with these ids, in the order of `ids`.
 pub async fn runs_by_id(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<RunRow>, sqlx::Error> {
-    let mut rows = sqlx::query_as!(
+    sqlx::query_as!(
         RunRow,
         r#"SELECT id, source, trigger, actor, dry_run, started_at, completed_at, status,
                   snapshot_date, fetched, inserted, updated, unmatched, skipped, failed, duration_ms,
                   stale, error, oldest_data_date, newest_data_date, models_created,
                   document_failures AS "document_failures: sqlx::types::Json<Vec<DocumentFailure>>"
-             FROM ingestion_runs WHERE id = ANY($1)"#,
+             FROM ingestion_runs WHERE id = ANY($1) ORDER BY array_position($1, id)"#,
         ids
     )
     .fetch_all(pool)
-    .await?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok(rows)
+    .await
 }
 
 /// A source the stale check looks at: its last success, the state its alerts announced, and whether a

@@ -197,7 +197,7 @@ pub async fn fetch_runs(
     transaction: &mut Transaction<'static, Postgres>,
     ids: &[Uuid],
 ) -> Result<Vec<RunRow>, Error> {
-    let mut rows = sqlx::query_as!(
+    Ok(sqlx::query_as!(
         RunRow,
         r#"SELECT id, tenant_id, suite_id, status, models, config AS "config: Json<RunConfig>",
                   case_ids, ad_hoc_cases AS "ad_hoc_cases: Json<Vec<AdHocCase>>", total_pairs, done,
@@ -205,13 +205,11 @@ pub async fn fetch_runs(
                   summary AS "summary: Json<RunSummary>", error, created_by, created_at, started_at,
                   completed_at, budget_exhausted, label, retry_requested_at, claimed_by,
                   judge_cost_micro_usd
-             FROM benchmark_runs WHERE id = ANY($1)"#,
+             FROM benchmark_runs WHERE id = ANY($1) ORDER BY array_position($1, id)"#,
         ids
     )
     .fetch_all(&mut **transaction)
-    .await?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok(rows)
+    .await?)
 }
 
 /// Returns a run's per-model aggregates and per-case scores (what its intervals and choice are computed
@@ -403,13 +401,9 @@ pub async fn list_runs(
     Ok(out)
 }
 
-/// Cancels a pending or running run. FAILED_PRECONDITION when it already ended.
-pub async fn cancel_run(
-    pool: &PgPool,
-    tenant: &str,
-    id: Uuid,
-    reason: &str,
-) -> Result<(RunRow, RunStatus), Error> {
+/// Cancels a pending or running run. FAILED_PRECONDITION when it already ended. (The caller reads the
+/// run back with its live counts, so nothing is returned here.)
+pub async fn cancel_run(pool: &PgPool, tenant: &str, id: Uuid, reason: &str) -> Result<(), Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
     let current = fetch_run(&mut transaction, id).await?;
     let previous = current.status();
@@ -438,14 +432,13 @@ pub async fn cancel_run(
     )
     .execute(&mut *transaction)
     .await?;
-    let row = fetch_run(&mut transaction, id).await?;
     transaction.commit().await?;
-    Ok((row, previous))
+    Ok(())
 }
 
-/// Re-queues an ended run so its failed pairs (and pairs never called) run again. Returns the run and
-/// the number of pairs that will be called.
-pub async fn retry_run(pool: &PgPool, tenant: &str, id: Uuid) -> Result<(RunRow, i64), Error> {
+/// Re-queues an ended run so its failed pairs (and pairs never called) run again. Returns the number
+/// of pairs that will be called.
+pub async fn retry_run(pool: &PgPool, tenant: &str, id: Uuid) -> Result<i64, Error> {
     let mut transaction = super::tenant(pool, tenant).await?;
     let status = sqlx::query_scalar!(
         "SELECT status FROM benchmark_runs WHERE id = $1 FOR UPDATE",
@@ -487,9 +480,8 @@ pub async fn retry_run(pool: &PgPool, tenant: &str, id: Uuid) -> Result<(RunRow,
     )
     .execute(&mut *transaction)
     .await?;
-    let row = fetch_run(&mut transaction, id).await?;
     transaction.commit().await?;
-    Ok((row, retried))
+    Ok(retried)
 }
 
 /// Returns the ids and completion times of a suite's completed runs since `since`, oldest first.

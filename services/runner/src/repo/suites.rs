@@ -113,19 +113,17 @@ async fn fetch_suites(
     transaction: &mut Transaction<'static, Postgres>,
     ids: &[Uuid],
 ) -> Result<Vec<SuiteRow>, Error> {
-    let mut rows = sqlx::query_as!(
+    Ok(sqlx::query_as!(
         SuiteRow,
         r#"SELECT s.id, s.tenant_id, s.name, s.description, s.created_at, s.updated_at,
                   (SELECT count(*) FROM test_cases c WHERE c.suite_id = s.id) AS "case_count!",
                   (SELECT max(r.completed_at) FROM benchmark_runs r
                     WHERE r.suite_id = s.id AND r.status = 'completed') AS last_completed_run_at
-             FROM suites s WHERE s.id = ANY($1)"#,
+             FROM suites s WHERE s.id = ANY($1) ORDER BY array_position($1, s.id)"#,
         ids
     )
     .fetch_all(&mut **transaction)
-    .await?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok(rows)
+    .await?)
 }
 
 /// Returns a suite; NOT_FOUND when it does not exist or belongs to another tenant.

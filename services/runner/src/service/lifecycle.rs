@@ -69,7 +69,7 @@ pub async fn retry_run(
     run_id: Uuid,
     token: Option<SecretString>,
 ) -> Result<i64, Error> {
-    let (_, retried) = repo::runs::retry_run(pool, tenant, run_id).await?;
+    let retried = repo::runs::retry_run(pool, tenant, run_id).await?;
     if let Some(token) = token {
         engine.remember_token(run_id, token);
     }
