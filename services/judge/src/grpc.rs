@@ -5,7 +5,7 @@ use benchhub_proto::pb;
 use tonic::{Request, Response, Status};
 
 use crate::domain::compare::{self, Combined, ComparisonOutcome, ComparisonSpec, Side};
-use crate::domain::graders::{GraderKind, GraderSpec, JudgeSpec, RubricSpec};
+use crate::domain::graders::{GraderSpec, JudgeSpec};
 use crate::domain::judge::Judge;
 use crate::domain::rating::{self, Comparison, Outcome, Ratings};
 use crate::domain::scoring::{
@@ -27,63 +27,7 @@ impl JudgeApi {
 }
 
 fn judge_spec(judge: Option<pb::JudgeModel>) -> JudgeSpec {
-    let judge = judge.unwrap_or_default();
-    JudgeSpec {
-        model: judge.model,
-        temperature: judge.temperature,
-        max_tokens: judge.max_tokens,
-    }
-}
-
-/// Converts a proto grader (validation happens in the domain).
-pub fn grader_spec(grader: Option<pb::Grader>) -> Option<GraderSpec> {
-    use pb::grader::Kind;
-    Some(match grader?.kind? {
-        Kind::Exact(exact) => GraderSpec::Exact {
-            expected: exact.expected,
-        },
-        Kind::NormalizedExact(normalized) => GraderSpec::NormalizedExact {
-            expected: normalized.expected,
-        },
-        Kind::Contains(contains) => GraderSpec::Contains {
-            needles: contains.needles,
-            all: contains.all,
-            case_insensitive: contains.case_insensitive,
-        },
-        Kind::Regex(regex) => GraderSpec::Regex {
-            pattern: regex.pattern,
-        },
-        Kind::JsonValid(_) => GraderSpec::JsonValid,
-        Kind::JsonSchema(schema) => GraderSpec::JsonSchema {
-            schema_json: schema.schema_json,
-        },
-        Kind::Numeric(numeric) => GraderSpec::Numeric {
-            expected: numeric.expected,
-            abs_tolerance: numeric.abs_tolerance,
-            rel_tolerance: numeric.rel_tolerance,
-        },
-        Kind::LlmRubric(rubric) => GraderSpec::LlmRubric(RubricSpec {
-            expected: rubric.expected,
-            rubric: rubric.rubric,
-            judge: judge_spec(rubric.judge),
-            candidate_models: rubric.candidate_models,
-            pass_threshold: rubric.pass_threshold,
-        }),
-    })
-}
-
-/// Returns the proto grader kind.
-pub fn kind_to_proto(kind: GraderKind) -> pb::GraderKind {
-    match kind {
-        GraderKind::Exact => pb::GraderKind::Exact,
-        GraderKind::NormalizedExact => pb::GraderKind::NormalizedExact,
-        GraderKind::Contains => pb::GraderKind::Contains,
-        GraderKind::Regex => pb::GraderKind::Regex,
-        GraderKind::JsonValid => pb::GraderKind::JsonValid,
-        GraderKind::JsonSchema => pb::GraderKind::JsonSchema,
-        GraderKind::Numeric => pb::GraderKind::Numeric,
-        GraderKind::LlmRubric => pb::GraderKind::LlmRubric,
-    }
+    judge.map(JudgeSpec::from_pb).unwrap_or_default()
 }
 
 /// Converts a domain outcome to the proto result.
@@ -91,7 +35,7 @@ pub fn outcome_to_proto(outcome: ScoreOutcome) -> pb::ScoreResult {
     pb::ScoreResult {
         score: outcome.score,
         passed: outcome.passed,
-        grader: kind_to_proto(outcome.grader) as i32,
+        grader: outcome.grader.to_pb() as i32,
         notes: outcome.notes,
         error: outcome.error,
         self_judged: outcome.self_judged,
@@ -198,7 +142,7 @@ impl pb::judge_service_server::JudgeService for JudgeApi {
         let spec = ItemSpec {
             input: request.input,
             output: request.output,
-            grader: grader_spec(request.grader),
+            grader: request.grader.and_then(GraderSpec::from_pb),
         };
         let judge = self.judge.clone();
         let item = tokio::task::spawn_blocking(move || {
@@ -242,7 +186,7 @@ impl pb::judge_service_server::JudgeService for JudgeApi {
             .map(|item| ItemSpec {
                 input: item.input,
                 output: item.output,
-                grader: grader_spec(item.grader),
+                grader: item.grader.and_then(GraderSpec::from_pb),
             })
             .collect();
         let judge = self.judge.clone();
@@ -304,26 +248,6 @@ impl pb::judge_service_server::JudgeService for JudgeApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_grader_kind_converts() {
-        use pb::grader::Kind;
-        let kinds = [
-            Kind::Exact(pb::ExactGrader::default()),
-            Kind::NormalizedExact(pb::NormalizedExactGrader::default()),
-            Kind::Contains(pb::ContainsGrader::default()),
-            Kind::Regex(pb::RegexGrader::default()),
-            Kind::JsonValid(pb::JsonValidGrader::default()),
-            Kind::JsonSchema(pb::JsonSchemaGrader::default()),
-            Kind::Numeric(pb::NumericGrader::default()),
-            Kind::LlmRubric(pb::LlmRubricGrader::default()),
-        ];
-        for kind in kinds {
-            assert!(grader_spec(Some(pb::Grader { kind: Some(kind) })).is_some());
-        }
-        assert!(grader_spec(Some(pb::Grader { kind: None })).is_none());
-        assert!(grader_spec(None).is_none());
-    }
 
     #[test]
     fn unspecified_winner_is_rejected_with_its_index() {

@@ -4,7 +4,6 @@ use benchhub_common::convert::{optional_timestamp, timestamp};
 use benchhub_proto::pb;
 
 use crate::domain::estimate::CostEstimate;
-use crate::domain::grader::{GraderSpec, JudgeSpec};
 use crate::domain::run::{Limits, RunConfig, RunStatus};
 use crate::domain::significance::Choice;
 use crate::domain::stats::{self, ModelAggregate};
@@ -13,118 +12,12 @@ use crate::error::Error;
 use crate::repo::results::ResultRecord;
 use crate::repo::runs::{LiveCounts, RunRow};
 use crate::repo::suites::{CaseRow, SuiteRow};
+use benchhub_common::grading::{GraderKind, GraderSpec, JudgeSpec};
 
-/// Converts a proto grader to the stored form; `field` names it in errors.
+/// Reads a proto grader; `field` names it when it sets none.
 pub fn grader_from_pb(field: &str, grader: &pb::Grader) -> Result<GraderSpec, Error> {
-    use pb::grader::Kind;
-    let kind = grader.kind.as_ref().ok_or_else(|| {
-        Error::invalid(
-            field,
-            "must set one grader: exact, normalized_exact, contains, regex, json_valid, json_schema, numeric or llm_rubric",
-        )
-    })?;
-    Ok(match kind {
-        Kind::Exact(exact) => GraderSpec::Exact {
-            expected: exact.expected.clone(),
-        },
-        Kind::NormalizedExact(exact) => GraderSpec::NormalizedExact {
-            expected: exact.expected.clone(),
-        },
-        Kind::Contains(contains) => GraderSpec::Contains {
-            needles: contains.needles.clone(),
-            all: contains.all,
-            case_insensitive: contains.case_insensitive,
-        },
-        Kind::Regex(regex) => GraderSpec::Regex {
-            pattern: regex.pattern.clone(),
-        },
-        Kind::JsonValid(_) => GraderSpec::JsonValid,
-        Kind::JsonSchema(schema) => GraderSpec::JsonSchema {
-            schema_json: schema.schema_json.clone(),
-        },
-        Kind::Numeric(numeric) => GraderSpec::Numeric {
-            expected: numeric.expected,
-            abs_tolerance: numeric.abs_tolerance,
-            rel_tolerance: numeric.rel_tolerance,
-        },
-        Kind::LlmRubric(rubric) => GraderSpec::LlmRubric {
-            expected: rubric.expected.clone(),
-            rubric: rubric.rubric.clone(),
-            judge: rubric.judge.as_ref().map(judge_from_pb),
-            pass_threshold: rubric.pass_threshold,
-        },
-    })
-}
-
-/// Converts a stored grader to the proto form; `candidate_models` fills the LLM grader's field.
-pub fn grader_to_pb(grader: &GraderSpec, candidate_models: &[String]) -> pb::Grader {
-    use pb::grader::Kind;
-    let kind = match grader {
-        GraderSpec::Exact { expected } => Kind::Exact(pb::ExactGrader {
-            expected: expected.clone(),
-        }),
-        GraderSpec::NormalizedExact { expected } => {
-            Kind::NormalizedExact(pb::NormalizedExactGrader {
-                expected: expected.clone(),
-            })
-        }
-        GraderSpec::Contains {
-            needles,
-            all,
-            case_insensitive,
-        } => Kind::Contains(pb::ContainsGrader {
-            needles: needles.clone(),
-            all: *all,
-            case_insensitive: *case_insensitive,
-        }),
-        GraderSpec::Regex { pattern } => Kind::Regex(pb::RegexGrader {
-            pattern: pattern.clone(),
-        }),
-        GraderSpec::JsonValid => Kind::JsonValid(pb::JsonValidGrader {}),
-        GraderSpec::JsonSchema { schema_json } => Kind::JsonSchema(pb::JsonSchemaGrader {
-            schema_json: schema_json.clone(),
-        }),
-        GraderSpec::Numeric {
-            expected,
-            abs_tolerance,
-            rel_tolerance,
-        } => Kind::Numeric(pb::NumericGrader {
-            expected: *expected,
-            abs_tolerance: *abs_tolerance,
-            rel_tolerance: *rel_tolerance,
-        }),
-        GraderSpec::LlmRubric {
-            expected,
-            rubric,
-            judge,
-            pass_threshold,
-        } => Kind::LlmRubric(pb::LlmRubricGrader {
-            expected: expected.clone(),
-            rubric: rubric.clone(),
-            judge: judge.as_ref().map(judge_to_pb),
-            candidate_models: candidate_models.to_vec(),
-            pass_threshold: *pass_threshold,
-        }),
-    };
-    pb::Grader { kind: Some(kind) }
-}
-
-/// Converts a proto judge selection.
-pub fn judge_from_pb(judge: &pb::JudgeModel) -> JudgeSpec {
-    JudgeSpec {
-        model: judge.model.trim().to_owned(),
-        temperature: judge.temperature,
-        max_tokens: judge.max_tokens,
-    }
-}
-
-/// Converts a stored judge selection.
-pub fn judge_to_pb(judge: &JudgeSpec) -> pb::JudgeModel {
-    pb::JudgeModel {
-        model: judge.model.clone(),
-        temperature: judge.temperature,
-        max_tokens: judge.max_tokens,
-    }
+    GraderSpec::from_pb(grader.clone())
+        .ok_or_else(|| Error::invalid(field, format!("must set one grader: {}", GraderKind::NAMES)))
 }
 
 /// Maps a status to its proto value.
@@ -154,36 +47,6 @@ pub fn status_from_pb(value: i32) -> Result<Option<RunStatus>, Error> {
     }
 }
 
-/// Maps a stored grader name to the proto kind.
-pub fn grader_kind(name: Option<&str>) -> pb::GraderKind {
-    match name {
-        Some("exact") => pb::GraderKind::Exact,
-        Some("normalized_exact") => pb::GraderKind::NormalizedExact,
-        Some("contains") => pb::GraderKind::Contains,
-        Some("regex") => pb::GraderKind::Regex,
-        Some("json_valid") => pb::GraderKind::JsonValid,
-        Some("json_schema") => pb::GraderKind::JsonSchema,
-        Some("numeric") => pb::GraderKind::Numeric,
-        Some("llm_rubric") => pb::GraderKind::LlmRubric,
-        _ => pb::GraderKind::Unspecified,
-    }
-}
-
-/// Maps a proto grader kind to the stored name.
-pub fn grader_kind_name(kind: i32) -> Option<&'static str> {
-    match pb::GraderKind::try_from(kind).ok()? {
-        pb::GraderKind::Unspecified => None,
-        pb::GraderKind::Exact => Some("exact"),
-        pb::GraderKind::NormalizedExact => Some("normalized_exact"),
-        pb::GraderKind::Contains => Some("contains"),
-        pb::GraderKind::Regex => Some("regex"),
-        pb::GraderKind::JsonValid => Some("json_valid"),
-        pb::GraderKind::JsonSchema => Some("json_schema"),
-        pb::GraderKind::Numeric => Some("numeric"),
-        pb::GraderKind::LlmRubric => Some("llm_rubric"),
-    }
-}
-
 /// Converts a suite.
 pub fn suite_to_pb(suite: &SuiteRow) -> pb::Suite {
     pb::Suite {
@@ -207,10 +70,7 @@ pub fn case_to_pb(case: &CaseRow) -> pb::TestCase {
         input: case.input.clone(),
         expected_output: case.expected_output.clone().unwrap_or_default(),
         rubric: case.rubric.clone().unwrap_or_default(),
-        grader: case
-            .grader
-            .as_ref()
-            .map(|grader| grader_to_pb(&grader.0, &[])),
+        grader: case.grader.as_ref().map(|grader| grader.0.to_pb()),
         tags: case.tags.clone(),
         created_at: Some(timestamp(case.created_at)),
     }
@@ -386,7 +246,11 @@ pub fn result_to_pb(result: &ResultRecord) -> pb::BenchmarkResult {
         price_known: result.price_known,
         quality: result.quality,
         passed: result.passed,
-        grader: grader_kind(result.grader.as_deref()) as i32,
+        grader: result
+            .grader
+            .as_deref()
+            .and_then(GraderKind::from_name)
+            .map_or(pb::GraderKind::Unspecified, GraderKind::to_pb) as i32,
         notes: result.notes.clone().unwrap_or_default(),
         matches_expected: result.matches_expected,
         error: result.error.clone().unwrap_or_default(),
@@ -502,11 +366,8 @@ pub fn run_to_pb(
         judge_consistency_rate: summary.and_then(|summary| summary.judge_consistency_rate),
         estimate: Some(estimate_to_pb(&config.estimate)),
         limits: Some(limits_to_pb(&config.limits)),
-        grader: config
-            .grader
-            .as_ref()
-            .map(|grader| grader_to_pb(grader, &[])),
-        judge: config.judge.as_ref().map(judge_to_pb),
+        grader: config.grader.as_ref().map(GraderSpec::to_pb),
+        judge: config.judge.as_ref().map(JudgeSpec::to_pb),
         pairwise: config.pairwise,
         temperature: config.temperature,
         max_tokens: config.max_tokens as i32,
@@ -526,37 +387,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn graders_round_trip_through_the_proto() {
-        let graders = [
-            GraderSpec::Exact {
-                expected: "4".to_owned(),
-            },
-            GraderSpec::JsonValid,
-            GraderSpec::Numeric {
-                expected: None,
-                abs_tolerance: 0.1,
-                rel_tolerance: 0.0,
-            },
-            GraderSpec::LlmRubric {
-                expected: String::new(),
-                rubric: "be right".to_owned(),
-                judge: Some(JudgeSpec {
-                    model: "fake/judge".to_owned(),
-                    temperature: None,
-                    max_tokens: Some(200),
-                }),
-                pass_threshold: Some(60.0),
-            },
-        ];
-        for grader in graders {
-            let proto = grader_to_pb(&grader, &[]);
-            assert_eq!(grader_from_pb("grader", &proto).expect("valid"), grader);
-            assert_eq!(
-                grader_kind_name(grader_kind(Some(grader.kind())) as i32),
-                Some(grader.kind())
-            );
-        }
-        assert!(grader_from_pb("grader", &pb::Grader { kind: None }).is_err());
+    fn a_request_without_a_grader_names_the_field_and_the_kinds() {
+        let grader = GraderSpec::JsonValid;
+        assert_eq!(
+            grader_from_pb("grader", &grader.to_pb()).expect("valid"),
+            grader
+        );
+        let error = grader_from_pb("cases[2].grader", &pb::Grader { kind: None })
+            .expect_err("no grader set");
+        let text = error.to_string();
+        assert!(
+            text.contains("cases[2].grader") && text.contains("llm_rubric"),
+            "{text}"
+        );
     }
 
     #[test]

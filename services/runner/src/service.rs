@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 use crate::domain::compare::{self, Comparison};
 use crate::domain::estimate::{self, CaseSize};
-use crate::domain::grader::{GraderSpec, JudgeSpec};
 use crate::domain::run::{AdHocCase, CaseSpec, Limits, ModelPlan, RunConfig};
 use crate::domain::stats::{self, ModelAggregate};
 use crate::domain::validate;
@@ -27,6 +26,7 @@ use crate::error::Error;
 use crate::repo;
 use crate::repo::runs::{NewRun, RunRow};
 use crate::repo::stats::TrendPoint;
+use benchhub_common::grading::{GraderSpec, JudgeSpec, RubricSpec};
 
 /// A run as requested, validated field by field.
 #[derive(Debug, Clone)]
@@ -198,9 +198,9 @@ pub async fn create_run(
         let judge_model = llm_graders
             .iter()
             .find_map(|grader| match grader {
-                GraderSpec::LlmRubric {
+                GraderSpec::LlmRubric(RubricSpec {
                     judge: Some(judge), ..
-                } if !judge.model.is_empty() => Some(judge.model.clone()),
+                }) if !judge.model.is_empty() => Some(judge.model.clone()),
                 _ => None,
             })
             .or_else(|| {

@@ -18,6 +18,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use benchhub_common::grading::{GraderKind, GraderSpec};
 use benchhub_proto::pb;
 use serde_json::Value;
 
@@ -221,88 +222,46 @@ fn split_tags(text: &str, separators: &[char]) -> Vec<String> {
         .collect()
 }
 
-/// Builds a grader from a name or an object with a `kind`.
+/// Builds a grader from a name or an object with a `kind`: the case-file spelling is brought to the
+/// stored form of [`GraderSpec`] (a `schema` object becomes `schema_json`, a `judge` name becomes
+/// `{"model": ...}`, a contains grader's `all` defaults to true), which then reads it and converts it
+/// to the contract the one way every service does.
 pub fn grader_from_json(value: &Value) -> anyhow::Result<pb::Grader> {
-    use pb::grader::Kind;
-    let (kind, fields) = match value {
-        Value::String(name) => (name.as_str(), serde_json::Map::new()),
-        Value::Object(object) => (
-            object
-                .get("kind")
-                .and_then(Value::as_str)
-                .context("an object grader needs a \"kind\"")?,
-            object.clone(),
-        ),
+    let mut fields = match value {
+        Value::String(_) => serde_json::Map::from_iter([("kind".to_owned(), value.clone())]),
+        Value::Object(object) => object.clone(),
         _ => bail!("must be a grader name or an object with a \"kind\""),
     };
-    let text = |key: &str| {
-        fields
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let number = |key: &str| fields.get(key).and_then(Value::as_f64);
-    let kind = match kind {
-        "exact" => Kind::Exact(pb::ExactGrader {
-            expected: text("expected"),
-        }),
-        "normalized_exact" => Kind::NormalizedExact(pb::NormalizedExactGrader {
-            expected: text("expected"),
-        }),
-        "contains" => Kind::Contains(pb::ContainsGrader {
-            needles: fields
-                .get("needles")
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            all: fields.get("all").and_then(Value::as_bool).unwrap_or(true),
-            case_insensitive: fields
-                .get("case_insensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        }),
-        "regex" => Kind::Regex(pb::RegexGrader {
-            pattern: text("pattern"),
-        }),
-        "json_valid" => Kind::JsonValid(pb::JsonValidGrader {}),
-        "json_schema" => Kind::JsonSchema(pb::JsonSchemaGrader {
-            schema_json: match fields.get("schema") {
-                Some(Value::String(text)) => text.clone(),
-                Some(schema) => schema.to_string(),
-                None => text("schema_json"),
-            },
-        }),
-        "numeric" => Kind::Numeric(pb::NumericGrader {
-            expected: number("expected"),
-            abs_tolerance: number("abs_tolerance").unwrap_or(0.0),
-            rel_tolerance: number("rel_tolerance").unwrap_or(0.0),
-        }),
-        "llm_rubric" => Kind::LlmRubric(pb::LlmRubricGrader {
-            expected: text("expected"),
-            rubric: text("rubric"),
-            judge: fields
-                .get("judge")
-                .and_then(Value::as_str)
-                .map(|model| pb::JudgeModel {
-                    model: model.to_owned(),
-                    temperature: None,
-                    max_tokens: None,
-                }),
-            candidate_models: Vec::new(),
-            pass_threshold: number("pass_threshold"),
-        }),
-        other => bail!(
-            "unknown grader '{other}'; use exact, normalized_exact, contains, regex, json_valid, json_schema, numeric or llm_rubric"
-        ),
-    };
-    Ok(pb::Grader { kind: Some(kind) })
+    let kind = fields
+        .get("kind")
+        .and_then(Value::as_str)
+        .context("an object grader needs a \"kind\"")?;
+    let kind = GraderKind::from_name(kind)
+        .with_context(|| format!("unknown grader '{kind}'; use {}", GraderKind::NAMES))?;
+    match kind {
+        GraderKind::Contains => {
+            fields.entry("all").or_insert(Value::Bool(true));
+        }
+        GraderKind::JsonSchema => {
+            if let Some(schema) = fields.remove("schema") {
+                let text = match schema {
+                    Value::String(text) => text,
+                    schema => schema.to_string(),
+                };
+                fields.insert("schema_json".to_owned(), Value::String(text));
+            }
+        }
+        GraderKind::LlmRubric => {
+            if let Some(Value::String(model)) = fields.get("judge") {
+                let judge = serde_json::json!({ "model": model });
+                fields.insert("judge".to_owned(), judge);
+            }
+        }
+        _ => {}
+    }
+    let spec: GraderSpec = serde_json::from_value(Value::Object(fields))
+        .with_context(|| format!("not a valid {} grader", kind.as_str()))?;
+    Ok(spec.to_pb())
 }
 
 #[cfg(test)]
@@ -419,5 +378,21 @@ mod tests {
             Some(pb::grader::Kind::LlmRubric(pb::LlmRubricGrader { judge: Some(_), pass_threshold: Some(threshold), .. })) if threshold == 70.0
         ));
         assert!(grader_from_json(&serde_json::json!(7)).is_err());
+        let grader = grader_from_json(&serde_json::json!({"kind": "contains", "needles": ["a"]}))
+            .expect("valid");
+        assert!(matches!(
+            grader.kind,
+            Some(pb::grader::Kind::Contains(pb::ContainsGrader {
+                all: true,
+                ..
+            }))
+        ));
+        let error =
+            grader_from_json(&serde_json::json!({"kind": "regex"})).expect_err("no pattern");
+        assert!(
+            format!("{error:#}").contains("not a valid regex grader")
+                && format!("{error:#}").contains("pattern"),
+            "{error:#}"
+        );
     }
 }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use benchhub_common::grading::GraderKind;
 use benchhub_common::stats;
 use benchhub_proto::pb;
 use futures::StreamExt as _;
@@ -426,17 +427,7 @@ pub fn score_table(results: &[(String, pb::ScoreResult)]) -> comfy_table::Table 
 }
 
 fn grader_name(kind: i32) -> &'static str {
-    match pb::GraderKind::try_from(kind) {
-        Ok(pb::GraderKind::Exact) => "exact",
-        Ok(pb::GraderKind::NormalizedExact) => "normalized_exact",
-        Ok(pb::GraderKind::Contains) => "contains",
-        Ok(pb::GraderKind::Regex) => "regex",
-        Ok(pb::GraderKind::JsonValid) => "json_valid",
-        Ok(pb::GraderKind::JsonSchema) => "json_schema",
-        Ok(pb::GraderKind::Numeric) => "numeric",
-        Ok(pb::GraderKind::LlmRubric) => "llm_rubric",
-        _ => "-",
-    }
+    GraderKind::from_pb(kind).map_or("-", GraderKind::as_str)
 }
 
 /// The summary line under the score table.

@@ -257,7 +257,9 @@ impl Judge {
                 format!("must be between 0 and 100, got {threshold}"),
             ));
         }
-        let judge = self.prepare_judge(&spec.judge, &spec.candidate_models, field)?;
+        let default_judge = JudgeSpec::default();
+        let judge_spec = spec.judge.as_ref().unwrap_or(&default_judge);
+        let judge = self.prepare_judge(judge_spec, &spec.candidate_models, field)?;
         Ok(PreparedRubric {
             expected: spec.expected,
             rubric: spec.rubric,
@@ -500,10 +502,10 @@ mod tests {
     fn rubric_needs_something_to_grade_against() {
         let judge = judge_with_fake();
         let spec = RubricSpec {
-            judge: JudgeSpec {
+            judge: Some(JudgeSpec {
                 model: "fake/judge".to_owned(),
                 ..JudgeSpec::default()
-            },
+            }),
             ..RubricSpec::default()
         };
         match judge.prepare_rubric(spec.clone(), "grader.llm_rubric") {

@@ -3,7 +3,6 @@
 
 pub mod compare;
 pub mod estimate;
-pub mod grader;
 pub mod limits;
 pub mod normalize;
 pub mod plan;

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::estimate::CostEstimate;
-use crate::domain::grader::{GraderSpec, JudgeSpec};
 pub use crate::domain::plan::ModelPlan;
+use benchhub_common::grading::{GraderSpec, JudgeSpec};
 
 /// The state of a benchmark run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

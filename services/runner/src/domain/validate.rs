@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use benchhub_common::grading;
 
-use crate::domain::grader::GraderSpec;
 use crate::domain::run::{CaseSpec, Limits};
 use crate::error::Error;
+use benchhub_common::grading::{GraderSpec, JudgeSpec, RubricSpec};
 
 /// Longest suite name, in characters.
 pub const MAX_SUITE_NAME_CHARS: usize = 128;
@@ -240,12 +240,12 @@ pub fn grader(field: &str, grader: &GraderSpec) -> Result<(), Error> {
             }
             Ok(())
         }
-        GraderSpec::LlmRubric {
+        GraderSpec::LlmRubric(RubricSpec {
             rubric,
             judge,
             pass_threshold,
             ..
-        } => {
+        }) => {
             if rubric.len() > MAX_RUBRIC_BYTES {
                 return Err(Error::invalid(
                     format!("{field}.llm_rubric.rubric"),
@@ -267,7 +267,7 @@ pub fn grader(field: &str, grader: &GraderSpec) -> Result<(), Error> {
 }
 
 /// Validates a judge selection.
-pub fn judge_spec(field: &str, judge: &crate::domain::grader::JudgeSpec) -> Result<(), Error> {
+pub fn judge_spec(field: &str, judge: &JudgeSpec) -> Result<(), Error> {
     if !judge.model.is_empty() && benchhub_providers::split_model_name(&judge.model).is_none() {
         return Err(Error::invalid(
             format!("{field}.model"),
@@ -549,12 +549,7 @@ mod tests {
         );
         let rubric_without_expectation = CaseSpec {
             input: "q".to_owned(),
-            grader: Some(GraderSpec::LlmRubric {
-                expected: String::new(),
-                rubric: String::new(),
-                judge: None,
-                pass_threshold: None,
-            }),
+            grader: Some(GraderSpec::LlmRubric(RubricSpec::default())),
             ..CaseSpec::default()
         };
         assert_eq!(

@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
-use crate::convert;
 use crate::domain::normalize::matches_expected;
 use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
 use crate::engine::context::{ModelRuntime, RunContext};
@@ -21,6 +20,7 @@ use crate::engine::stack::{self, Call};
 use crate::error::Error;
 use crate::repo;
 use crate::repo::results::{CachedResponse, NewResult, ResultRecord};
+use benchhub_common::grading::GraderKind;
 
 /// What a pair's call produced.
 enum CallOutcome {
@@ -175,16 +175,17 @@ async fn grade(context: &RunContext, case: &RunCase, output: &str) -> Grading {
         Ok(grader) => grader,
         Err(reason) => {
             return Grading {
-                grader: Some(base.kind().to_owned()),
+                grader: Some(base.kind().as_str().to_owned()),
                 error: Some(reason),
                 ..Grading::default()
             };
         }
     };
+    let kind = grader.kind();
     let request = pb::ScoreRequest {
         input: case.spec.input.clone(),
         output: output.to_owned(),
-        grader: Some(convert::grader_to_pb(&grader, &context.model_names)),
+        grader: Some(grader.with_candidate_models(&context.model_names).to_pb()),
     };
     match context
         .engine
@@ -199,9 +200,12 @@ async fn grade(context: &RunContext, case: &RunCase, output: &str) -> Grading {
         Ok(result) => Grading {
             quality: result.score.map(|score| score.clamp(0.0, 100.0)),
             passed: result.passed,
-            grader: convert::grader_kind_name(result.grader)
-                .map(str::to_owned)
-                .or_else(|| Some(grader.kind().to_owned())),
+            grader: Some(
+                GraderKind::from_pb(result.grader)
+                    .unwrap_or(kind)
+                    .as_str()
+                    .to_owned(),
+            ),
             notes: (!result.notes.is_empty()).then_some(result.notes),
             error: (!result.error.is_empty()).then_some(result.error),
             self_judged: result.self_judged,
@@ -210,7 +214,7 @@ async fn grade(context: &RunContext, case: &RunCase, output: &str) -> Grading {
             judge_output_tokens: u64::try_from(result.judge_output_tokens).unwrap_or(0),
         },
         Err(error) => Grading {
-            grader: Some(grader.kind().to_owned()),
+            grader: Some(kind.as_str().to_owned()),
             error: Some(error.to_string()),
             ..Grading::default()
         },

@@ -7,10 +7,10 @@ use std::sync::atomic::Ordering;
 
 use benchhub_proto::pb;
 
-use crate::convert;
 use crate::engine::context::RunContext;
 use crate::repo;
 use crate::repo::runs::RatingSummary;
+use benchhub_common::grading::JudgeSpec;
 
 /// Pairwise comparisons judged at once.
 const PAIRWISE_CONCURRENCY: usize = 8;
@@ -82,7 +82,7 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
                         output_b: output_b.clone(),
                         expected: case.spec.expected_output.clone().unwrap_or_default(),
                         rubric: case.spec.rubric.clone().unwrap_or_default(),
-                        judge: context.config.judge.as_ref().map(convert::judge_to_pb),
+                        judge: context.config.judge.as_ref().map(JudgeSpec::to_pb),
                         candidate_models: context.model_names.clone(),
                     },
                 ));

@@ -23,6 +23,7 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::repo;
 use crate::service::{self, Caller, Created};
+use benchhub_common::grading::{GraderSpec, JudgeSpec};
 
 use self::requests::{
     bad_token, bearer_token, case_from_pb, decode_cursor, outcome_to_pb, page_size,
@@ -209,11 +210,8 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                 repetitions: config.repetitions as i32,
                 estimate: Some(convert::estimate_to_pb(&config.estimate)),
                 limits: Some(convert::limits_to_pb(&config.limits)),
-                grader: config
-                    .grader
-                    .as_ref()
-                    .map(|grader| convert::grader_to_pb(grader, &[])),
-                judge: config.judge.as_ref().map(convert::judge_to_pb),
+                grader: config.grader.as_ref().map(GraderSpec::to_pb),
+                judge: config.judge.as_ref().map(JudgeSpec::to_pb),
                 pairwise: config.pairwise,
                 temperature: config.temperature,
                 max_tokens: config.max_tokens as i32,

@@ -11,6 +11,7 @@ use crate::domain::run::CaseSpec;
 use crate::domain::validate::{self, MAX_AD_HOC_CASES, RequestedLimits};
 use crate::error::Error;
 use crate::service::RunRequest;
+use benchhub_common::grading::JudgeSpec;
 
 pub(super) fn page_size(requested: i32) -> Result<u32, Error> {
     paging::page_size(requested).map_err(|error| Error::invalid(error.field(), error.to_string()))
@@ -91,7 +92,7 @@ pub(super) fn run_request(request: pb::CreateRunRequest) -> Result<RunRequest, E
     if let Some(grader) = &grader {
         validate::grader("grader", grader)?;
     }
-    let judge = request.judge.as_ref().map(convert::judge_from_pb);
+    let judge = request.judge.clone().map(JudgeSpec::from_pb);
     if let Some(judge) = &judge {
         validate::judge_spec("judge", judge)?;
     }

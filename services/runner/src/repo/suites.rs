@@ -5,10 +5,10 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::domain::grader::GraderSpec;
 use crate::domain::run::CaseSpec;
 use crate::domain::validate::MAX_CASES_PER_SUITE;
 use crate::error::Error;
+use benchhub_common::grading::GraderSpec;
 
 /// A suite with its case count.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,13 @@
 //! What a regex or JSON Schema grader may hold, compiled the one way the judge grades with it: the
 //! runner checks a case's or run's grader with these functions when it is created, so a grader it
-//! accepts is one the judge can use, and the judge compiles with them before grading.
+//! accepts is one the judge can use, and the judge compiles with them before grading. The grader
+//! spec itself, with its one proto conversion, is [`GraderSpec`].
 
 use regex::{Regex, RegexBuilder};
+
+mod spec;
+
+pub use spec::{GraderKind, GraderSpec, JudgeSpec, RubricSpec, parse_number};
 
 /// Longest regex pattern accepted, in characters.
 pub const MAX_PATTERN_CHARS: usize = 4_096;
