@@ -9,6 +9,7 @@
 pub use benchhub_db::Backoff;
 
 pub mod auth;
+pub mod calls;
 pub mod config;
 pub mod convert;
 pub mod error;

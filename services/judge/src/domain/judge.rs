@@ -1,13 +1,15 @@
-//! The LLM judge: resolves the judge model, asks it (bounded concurrency, retries of transient provider
-//! failures), parses its JSON answer and repairs a malformed one once.
+//! The LLM judge: resolves the judge model, asks it through the one provider call policy (bounded
+//! concurrency, timeout, retries of transient provider failures), parses its JSON answer and repairs a
+//! malformed one once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use benchhub_common::calls::{self, Call, CallMetrics, Gate, RetryPolicy};
 use benchhub_providers::{
     ChatMessage, ChatRequest, ProviderError, ProviderRegistry, ResolveError, ResolvedModel,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::prompt::{self, AnswerFormat};
 use crate::domain::spec::{JudgeSpec, MAX_RUBRIC_BYTES, MAX_TEXT_BYTES, RubricSpec, check_text};
@@ -36,7 +38,8 @@ pub struct JudgeSettings {
     pub max_concurrency: usize,
     /// Retries of a call that failed with a transient provider error (429, 5xx, timeout, transport).
     pub retries: u32,
-    /// First backoff between retries (doubled each time) when the provider sends no `Retry-After`.
+    /// First backoff between retries (doubled each time, with jitter, up to 30 s) when the provider
+    /// sends no `Retry-After`.
     pub retry_backoff: Duration,
 }
 
@@ -133,7 +136,7 @@ impl JudgeFailure {
 struct Inner {
     registry: ProviderRegistry,
     settings: JudgeSettings,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 /// The LLM judge, shared by every request of the process.
@@ -151,7 +154,7 @@ impl std::fmt::Debug for Judge {
 impl Judge {
     /// Creates the judge over the configured providers.
     pub fn new(registry: ProviderRegistry, settings: JudgeSettings) -> Self {
-        let permits = Semaphore::new(settings.max_concurrency.max(1));
+        let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -356,48 +359,47 @@ impl Judge {
         (Err(JudgeFailure::Malformed(problem)), usage)
     }
 
-    /// One judge call under the process-wide limit, retrying transient failures with backoff.
+    /// One judge call through the one provider call policy (`benchhub_common::calls`): under the
+    /// process-wide limit, bounded by the call timeout, retrying transient failures (Retry-After,
+    /// else backoff with jitter).
     async fn call(
         &self,
         judge: &PreparedJudge,
         request: ChatRequest,
     ) -> Result<benchhub_providers::ChatResponse, ProviderError> {
         let settings = &self.inner.settings;
-        let mut delays = benchhub_common::Backoff::new(settings.retry_backoff, MAX_RETRY_WAIT);
-        let mut retries_left = settings.retries;
-        loop {
-            let outcome = {
-                let _permit = self.inner.permits.acquire().await.map_err(|_| {
-                    ProviderError::Transport("the judge is shutting down".to_owned())
-                })?;
-                let started = std::time::Instant::now();
-                let outcome = judge.model.provider.complete(request.clone()).await;
-                metrics::histogram!("benchhub_judge_call_duration_seconds", "judge" => judge.model.name.clone())
-                    .record(started.elapsed().as_secs_f64());
-                if let Err(error) = &outcome {
-                    metrics::counter!(
-                        "benchhub_judge_provider_errors_total",
-                        "judge" => judge.model.name.clone(),
-                        "kind" => error.kind()
-                    )
-                    .increment(1);
-                }
-                outcome
-            };
-            match outcome {
-                Ok(response) => return Ok(response),
-                Err(error) if error.is_retryable() && retries_left > 0 => {
-                    retries_left -= 1;
-                    let wait = error
-                        .retry_after()
-                        .unwrap_or_else(|| delays.next_delay())
-                        .min(MAX_RETRY_WAIT);
-                    tracing::debug!(judge = %judge.model.name, kind = error.kind(), wait_ms = wait.as_millis() as u64, "retrying judge call");
-                    tokio::time::sleep(wait).await;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let policy = RetryPolicy::new(settings.retries, settings.retry_backoff, MAX_RETRY_WAIT)
+            .with_max_retry_after(MAX_RETRY_WAIT);
+        let stack = calls::build(
+            Arc::clone(&judge.model.provider),
+            JudgeGate(Arc::clone(&self.inner.permits)),
+            policy,
+            &METRICS,
+        );
+        calls::send(&stack, Call::new(request)).await
+    }
+}
+
+/// The judge's provider-call metrics.
+static METRICS: CallMetrics = CallMetrics {
+    in_flight: "benchhub_judge_calls_in_flight",
+    duration: "benchhub_judge_call_duration_seconds",
+    errors: "benchhub_judge_provider_errors_total",
+    retries: "benchhub_judge_retries_total",
+};
+
+/// The judge's gate: the process-wide limit of judge calls in flight.
+#[derive(Debug, Clone)]
+struct JudgeGate(Arc<Semaphore>);
+
+impl Gate for JudgeGate {
+    type Pass = OwnedSemaphorePermit;
+
+    async fn enter(&self) -> Result<Self::Pass, ProviderError> {
+        Arc::clone(&self.0)
+            .acquire_owned()
+            .await
+            .map_err(|_| ProviderError::Transport("the judge is shutting down".to_owned()))
     }
 }
 

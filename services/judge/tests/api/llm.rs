@@ -215,6 +215,12 @@ async fn provider_failures_fail_a_score_but_not_a_batch() {
         .with_model(
             "flaky",
             ModelBehavior::judge(benchhub_fake_provider::JudgeStyle::WellFormed).with_fail_first(1),
+        )
+        .with_model(
+            "throttled",
+            ModelBehavior::judge(benchhub_fake_provider::JudgeStyle::WellFormed)
+                .with_rate_limit_first(1)
+                .with_retry_after(1),
         );
     let harness = Harness::start_with(config, |config| config.retries = 1).await;
 
@@ -237,6 +243,14 @@ async fn provider_failures_fail_a_score_but_not_a_batch() {
         .await
         .expect("retried");
     assert_eq!(result.score, Some(100.0));
+
+    // A 429 is retried after its Retry-After, through the same call policy as the runner's calls.
+    let result = harness
+        .score("a", rubric("a", "", "fake/throttled", &[]))
+        .await
+        .expect("retried after the 429");
+    assert_eq!(result.score, Some(100.0));
+    assert_eq!(harness.fake.stats().calls_by_model["throttled"], 2);
 
     let mut client = harness.client.clone();
     let items = [
