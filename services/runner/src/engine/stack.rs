@@ -78,49 +78,15 @@ pub fn build(provider: Arc<dyn Provider>, gates: Gates, policy: RetryPolicy) -> 
 mod tests {
     use super::*;
     use crate::engine::limits::{AdaptiveLimit, AdaptiveTuning};
-    use benchhub_providers::ChatRequest;
-    use std::sync::Mutex;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    struct Scripted {
-        answers: Mutex<Vec<Result<ChatResponse, ProviderError>>>,
-        delay: Duration,
-    }
-
-    fn ok(text: &str) -> Result<ChatResponse, ProviderError> {
-        Ok(ChatResponse {
-            text: text.to_owned(),
-            input_tokens: 3,
-            output_tokens: 2,
-            usage_estimated: false,
-            latency: Duration::from_millis(1),
-            finish_reason: None,
-        })
-    }
-
-    #[async_trait::async_trait]
-    impl Provider for Scripted {
-        fn name(&self) -> &str {
-            "scripted"
-        }
-
-        async fn complete(&self, _request: ChatRequest) -> Result<ChatResponse, ProviderError> {
-            tokio::time::sleep(self.delay).await;
-            let mut answers = self.answers.lock().expect("lock");
-            if answers.is_empty() {
-                return ok("default");
-            }
-            answers.remove(0)
-        }
-    }
-
-    fn gates(max: u32) -> Gates {
+    fn gates(run_max: usize, provider_max: u32) -> Gates {
         Gates {
-            run_concurrency: Arc::new(Semaphore::new(8)),
+            run_concurrency: Arc::new(Semaphore::new(run_max)),
             provider: Arc::new(ProviderLimiter {
                 provider: "scripted".to_owned(),
                 concurrency: Arc::new(AdaptiveLimit::new(
-                    max,
+                    provider_max,
                     AdaptiveTuning {
                         decrease_factor: 0.5,
                         decrease_cooldown: Duration::ZERO,
@@ -133,59 +99,30 @@ mod tests {
         }
     }
 
-    fn stack_with(
-        answers: Vec<Result<ChatResponse, ProviderError>>,
-        delay: Duration,
-        gates: Gates,
-        retries: u32,
-    ) -> CallStack {
-        build(
-            Arc::new(Scripted {
-                answers: Mutex::new(answers),
-                delay,
-            }),
-            gates,
-            RetryPolicy::new(retries, Duration::from_millis(5), Duration::from_secs(5)),
-        )
+    #[tokio::test]
+    async fn a_pass_holds_a_run_slot_and_a_provider_slot() {
+        let gates = gates(2, 4);
+        let first = gates.enter().await.expect("open");
+        assert_eq!(gates.run_concurrency.available_permits(), 1);
+        assert_eq!(gates.provider.concurrency.snapshot().in_flight, 1);
+        drop(first);
+        assert_eq!(gates.run_concurrency.available_permits(), 2);
+        assert_eq!(gates.provider.concurrency.snapshot().in_flight, 0);
+        gates.run_concurrency.close();
+        assert!(matches!(
+            gates.enter().await,
+            Err(ProviderError::Transport(reason)) if reason.contains("stopping")
+        ));
     }
 
-    #[tokio::test]
-    async fn retries_honour_retry_after_and_count_attempts() {
-        let gates = gates(4);
-        let stack = stack_with(
-            vec![
-                Err(ProviderError::RateLimited {
-                    retry_after: Some(Duration::from_millis(150)),
-                }),
-                Err(ProviderError::Server { status: 503 }),
-                ok("fine"),
-            ],
-            Duration::ZERO,
-            gates.clone(),
-            3,
-        );
-        let call = Call::new(ChatRequest::new("m", "hi"));
-        let started = Instant::now();
-        let response = send(&stack, call.clone()).await.expect("third attempt");
-        assert_eq!(response.text, "fine");
-        assert_eq!(call.attempts(), 3);
-        assert!(started.elapsed() >= Duration::from_millis(150));
+    #[test]
+    fn a_429_is_counted_and_halves_the_providers_concurrency() {
+        let gates = gates(8, 4);
+        gates.observe(&Err(ProviderError::RateLimited { retry_after: None }));
         assert_eq!(gates.throttled.load(Ordering::Relaxed), 1);
         assert_eq!(gates.provider.concurrency.snapshot().current, 2);
-    }
-
-    #[tokio::test]
-    async fn provider_concurrency_bounds_calls_in_flight() {
-        let gates = gates(2);
-        let stack = stack_with(Vec::new(), Duration::from_millis(50), gates.clone(), 0);
-        let started = Instant::now();
-        let calls: Vec<_> = (0..6)
-            .map(|_| send(&stack, Call::new(ChatRequest::new("m", "hi"))))
-            .collect();
-        for result in futures::future::join_all(calls).await {
-            result.expect("ok");
-        }
-        // 6 calls, 2 at a time, 50 ms each: at least 150 ms.
-        assert!(started.elapsed() >= Duration::from_millis(150));
+        gates.observe(&Err(ProviderError::Server { status: 500 }));
+        assert_eq!(gates.throttled.load(Ordering::Relaxed), 1);
+        assert_eq!(gates.provider.concurrency.snapshot().current, 2);
     }
 }
