@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
+use benchhub_common::model::ModelRow;
+
 use crate::domain::history::HistoryRecord;
 use crate::domain::records::{
     AliasRecord, CatalogInput, CoverageRecord, ModelRecord, ObservationRecord, SourceStateRecord,
@@ -11,7 +13,8 @@ use crate::domain::records::{
 /// Reads everything a catalog is built from in one repeatable-read, read-only transaction, so the catalog
 /// reflects one consistent moment even while an ingest commits. `as_of` cuts observations at that date
 /// (inclusive); `None` reads every snapshot. Every statement is checked against the schema at compile
-/// time (`.sqlx/`) and decodes straight into the domain records.
+/// time (`.sqlx/`) and decodes straight into the domain records (a model's description into the
+/// `ModelRow` ingest writes, beside the columns rankings alone reads).
 pub async fn load_catalog_input(
     pool: &PgPool,
     as_of: Option<NaiveDate>,
@@ -20,14 +23,29 @@ pub async fn load_catalog_input(
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *transaction)
         .await?;
-    let models = sqlx::query_as!(
-        ModelRecord,
-        "SELECT id, display_name, creator, family, release_date, \
-                context_length::bigint AS context_length, open_weights, first_seen_at, tier, origin \
+    let models = sqlx::query!(
+        "SELECT id, display_name, creator, family, release_date, context_length, open_weights, \
+                first_seen_at, tier, origin \
            FROM models"
     )
     .fetch_all(&mut *transaction)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| ModelRecord {
+        row: ModelRow {
+            id: row.id,
+            display_name: row.display_name,
+            creator: row.creator,
+            family: row.family,
+            release_date: row.release_date,
+            context_length: row.context_length,
+            open_weights: row.open_weights,
+        },
+        first_seen_at: row.first_seen_at,
+        tier: row.tier,
+        origin: row.origin,
+    })
+    .collect();
     let aliases = sqlx::query_as!(
         AliasRecord,
         "SELECT source, alias, model_id, created_at FROM model_aliases ORDER BY created_at, id"

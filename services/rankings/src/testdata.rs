@@ -8,45 +8,10 @@
 use std::collections::HashMap;
 
 use benchhub_common::vocabulary::{self, Direction};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sqlx::PgPool;
 
-/// A `models` row to insert.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelSeed {
-    /// Canonical id.
-    pub id: String,
-    /// Display name.
-    pub display_name: String,
-    /// Creator.
-    pub creator: Option<String>,
-    /// Family.
-    pub family: Option<String>,
-    /// Release date.
-    pub release_date: Option<NaiveDate>,
-    /// Stored context length.
-    pub context_length: Option<i32>,
-    /// Open weights.
-    pub open_weights: Option<bool>,
-    /// First ingested.
-    pub first_seen_at: DateTime<Utc>,
-}
-
-impl ModelSeed {
-    /// A model with the creator taken from the id's prefix, first seen at `first_seen_at`.
-    pub fn new(id: &str, display_name: &str, first_seen_at: DateTime<Utc>) -> Self {
-        Self {
-            id: id.to_owned(),
-            display_name: display_name.to_owned(),
-            creator: id.split_once('/').map(|(creator, _)| creator.to_owned()),
-            family: None,
-            release_date: None,
-            context_length: None,
-            open_weights: None,
-            first_seen_at,
-        }
-    }
-}
+pub use crate::domain::records::ModelRecord;
 
 /// An `observations` row to insert.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,15 +71,15 @@ impl ObservationSeed {
 }
 
 /// Inserts models (ignoring ids that exist).
-pub async fn insert_models(pool: &PgPool, models: &[ModelSeed]) -> Result<(), sqlx::Error> {
+pub async fn insert_models(pool: &PgPool, models: &[ModelRecord]) -> Result<(), sqlx::Error> {
     for batch in models.chunks(2000) {
         sqlx::query(
             "INSERT INTO models (id, display_name, creator, family, release_date, context_length, \
-                                 open_weights, first_seen_at, identity_name) \
+                                 open_weights, first_seen_at, tier, origin, identity_name) \
              SELECT u.*, u.id FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], \
-                                  $6::int[], $7::bool[], $8::timestamptz[]) \
+                                  $6::int[], $7::bool[], $8::timestamptz[], $9::text[], $10::text[]) \
                     AS u(id, display_name, creator, family, release_date, context_length, \
-                         open_weights, first_seen_at) \
+                         open_weights, first_seen_at, tier, origin) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(batch.iter().map(|m| m.id.clone()).collect::<Vec<_>>())
@@ -130,6 +95,8 @@ pub async fn insert_models(pool: &PgPool, models: &[ModelSeed]) -> Result<(), sq
         .bind(batch.iter().map(|m| m.context_length).collect::<Vec<_>>())
         .bind(batch.iter().map(|m| m.open_weights).collect::<Vec<_>>())
         .bind(batch.iter().map(|m| m.first_seen_at).collect::<Vec<_>>())
+        .bind(batch.iter().map(|m| m.tier.clone()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|m| m.origin.clone()).collect::<Vec<_>>())
         .execute(pool)
         .await?;
     }
@@ -325,7 +292,7 @@ fn synthetic_value(metric: &str, quality: f64, noise: f64) -> f64 {
 /// cohort (source, category, metric, date) min-max normalised the way ingest does (best = 100). Models
 /// are named `CREATOR/synthetic-NNNNN`; a model's values follow one latent quality, so rankings are
 /// coherent across sources.
-pub fn synthetic(spec: SyntheticSpec) -> (Vec<ModelSeed>, Vec<ObservationSeed>) {
+pub fn synthetic(spec: SyntheticSpec) -> (Vec<ModelRecord>, Vec<ObservationSeed>) {
     let mut random = Random(spec.seed);
     let base_time = Utc.from_utc_datetime(&spec.newest.and_hms_opt(12, 0, 0).unwrap_or_default());
     let mut models = Vec::with_capacity(spec.models);
@@ -333,7 +300,7 @@ pub fn synthetic(spec: SyntheticSpec) -> (Vec<ModelSeed>, Vec<ObservationSeed>) 
     for index in 0..spec.models {
         let creator = CREATORS[index % CREATORS.len()];
         let quality = random.unit();
-        let mut model = ModelSeed::new(
+        let mut model = ModelRecord::new(
             &format!("{creator}/synthetic-{index:05}"),
             &format!("Synthetic {index}"),
             base_time - Duration::days((index % 400) as i64),

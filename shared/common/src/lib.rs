@@ -16,6 +16,7 @@ pub mod error;
 pub mod freshness;
 pub mod grading;
 pub mod host;
+pub mod model;
 pub mod observe;
 pub mod paging;
 pub mod rpc;

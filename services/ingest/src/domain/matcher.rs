@@ -28,6 +28,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use benchhub_common::model::ModelRow;
 use chrono::NaiveDate;
 
 use crate::domain::identity::{self, Flavor, NameParts, Stage, Version};
@@ -81,23 +82,12 @@ impl Origin {
     }
 }
 
-/// A canonical model as the matcher sees it.
+/// A canonical model as the matcher sees it: the row's description (the shape rankings reads) and
+/// what the matcher alone keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogModel {
-    /// Canonical id, `creator/slug`.
-    pub id: String,
-    /// Human-readable name.
-    pub display_name: String,
-    /// Creator slug.
-    pub creator: Option<String>,
-    /// Family id (`openai/gpt-4o`): the models of one line and its siblings.
-    pub family: Option<String>,
-    /// Release date.
-    pub release_date: Option<NaiveDate>,
-    /// Context window in tokens.
-    pub context_length: Option<i32>,
-    /// Whether the weights are published.
-    pub open_weights: Option<bool>,
+    /// Id, name, creator, family, release date, context length, open weights.
+    pub row: ModelRow,
     /// Where the model came from.
     pub origin: Origin,
     /// The spelling its identity is read from (a catalog id, or the board's name).
@@ -105,6 +95,20 @@ pub struct CatalogModel {
     /// For provisional models: the earliest data date a board showed it on, which dates a board's
     /// version when no release date is known (kept in `models.metadata`).
     pub first_observed: Option<NaiveDate>,
+}
+
+impl std::ops::Deref for CatalogModel {
+    type Target = ModelRow;
+
+    fn deref(&self) -> &ModelRow {
+        &self.row
+    }
+}
+
+impl std::ops::DerefMut for CatalogModel {
+    fn deref_mut(&mut self) -> &mut ModelRow {
+        &mut self.row
+    }
 }
 
 impl CatalogModel {
@@ -960,13 +964,15 @@ impl Matcher {
             return None;
         }
         Some(CatalogModel {
-            family: family_id(Some(&creator), parts),
-            id,
-            display_name: record.display_name.clone(),
-            creator: Some(creator),
-            release_date: record.release_date,
-            context_length: record.context_length.filter(|length| *length > 0),
-            open_weights: record.open_weights,
+            row: ModelRow {
+                family: family_id(Some(&creator), parts),
+                id,
+                display_name: record.display_name.clone(),
+                creator: Some(creator),
+                release_date: record.release_date,
+                context_length: record.context_length.filter(|length| *length > 0),
+                open_weights: record.open_weights,
+            },
             origin,
             identity_name: record.upstream_name.clone(),
             first_observed: (origin == Origin::Benchmark)
@@ -1058,15 +1064,11 @@ mod tests {
     }
 
     fn model(id: &str, release: Option<&str>) -> CatalogModel {
-        let creator = id.split('/').next().map(str::to_owned);
         CatalogModel {
-            id: id.to_owned(),
-            display_name: id.to_owned(),
-            family: None,
-            creator,
-            release_date: release.map(date),
-            context_length: None,
-            open_weights: None,
+            row: ModelRow {
+                release_date: release.map(date),
+                ..ModelRow::new(id, id)
+            },
             origin: Origin::Catalog,
             identity_name: id.to_owned(),
             first_observed: None,

@@ -3,7 +3,7 @@
 //! is `gpt-4-1106-preview`). Seed models are dated versions like any catalog model; their identity is
 //! read from their id.
 
-use chrono::NaiveDate;
+use benchhub_common::model::ModelRow;
 use serde::Deserialize;
 
 use crate::domain::identity::NameParts;
@@ -14,18 +14,8 @@ pub const CATALOG_SEED: &str = include_str!("../../data/catalog_seed.json");
 
 #[derive(Deserialize)]
 struct SeedFile {
-    models: Vec<SeedModel>,
+    models: Vec<ModelRow>,
     aliases: Vec<SeedAlias>,
-}
-
-#[derive(Deserialize)]
-struct SeedModel {
-    id: String,
-    display_name: String,
-    creator: Option<String>,
-    release_date: Option<NaiveDate>,
-    context_length: Option<i32>,
-    open_weights: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -47,17 +37,10 @@ pub fn catalog_seed() -> Result<(Vec<CatalogModel>, Vec<AliasEntry>), serde_json
                 .split_once('/')
                 .map(|(_, slug)| slug.to_owned())
                 .unwrap_or_else(|| model.id.clone());
+            let family =
+                matcher::family_id(model.creator.as_deref(), &NameParts::parse(&identity_name));
             CatalogModel {
-                family: matcher::family_id(
-                    model.creator.as_deref(),
-                    &NameParts::parse(&identity_name),
-                ),
-                id: model.id,
-                display_name: model.display_name,
-                creator: model.creator,
-                release_date: model.release_date,
-                context_length: model.context_length,
-                open_weights: model.open_weights,
+                row: ModelRow { family, ..model },
                 origin: Origin::Seed,
                 identity_name,
                 first_observed: None,

@@ -569,7 +569,7 @@ fn fuse_model(
         .find_map(|source| entry.metric(source, "metadata", "context_length"))
         .map(|value| value.value.round() as i64)
         .filter(|tokens| *tokens > 0)
-        .or(entry.model.context_length);
+        .or(entry.model.context_length.map(i64::from));
 
     let arena = sources::ARENA_CATEGORIES
         .iter()
@@ -1004,21 +1004,13 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn model(id: &str, name: &str) -> ModelRecord {
-        ModelRecord {
-            id: id.to_owned(),
-            display_name: name.to_owned(),
-            creator: id.split_once('/').map(|(creator, _)| creator.to_owned()),
-            family: None,
-            release_date: None,
-            context_length: None,
-            open_weights: None,
-            first_seen_at: Utc
-                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        ModelRecord::new(
+            id,
+            name,
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
                 .single()
                 .expect("time"),
-            tier: "unknown".to_owned(),
-            origin: "catalog".to_owned(),
-        }
+        )
     }
 
     pub(crate) fn observation(

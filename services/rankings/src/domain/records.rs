@@ -1,24 +1,13 @@
 //! Plain records read from the database, the inputs of a catalog build.
 
+use benchhub_common::model::ModelRow;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// One row of `models`.
+/// One row of `models`: its description (the shape ingest writes) and what rankings alone reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelRecord {
-    /// Canonical id, e.g. `openai/gpt-4o`.
-    pub id: String,
-    /// Human-readable name.
-    pub display_name: String,
-    /// Organisation that made the model.
-    pub creator: Option<String>,
-    /// Model family.
-    pub family: Option<String>,
-    /// Release date.
-    pub release_date: Option<NaiveDate>,
-    /// Context length in tokens as stored on the model.
-    pub context_length: Option<i64>,
-    /// Whether the weights are open.
-    pub open_weights: Option<bool>,
+    /// Id, name, creator, family, release date, context length, open weights.
+    pub row: ModelRow,
     /// When benchhub first ingested the model.
     pub first_seen_at: DateTime<Utc>,
     /// Stored tier (`frontier`, `strong`, `efficient` or `unknown`).
@@ -26,6 +15,32 @@ pub struct ModelRecord {
     /// Where the model came from: `catalog` (models.dev, OpenRouter), `seed`, or `benchmark` (a
     /// provisional model created for a board's name that no catalog lists).
     pub origin: String,
+}
+
+impl ModelRecord {
+    /// A catalog model of unknown tier, known by id and name, first seen at `first_seen_at`.
+    pub fn new(id: &str, display_name: &str, first_seen_at: DateTime<Utc>) -> Self {
+        Self {
+            row: ModelRow::new(id, display_name),
+            first_seen_at,
+            tier: "unknown".to_owned(),
+            origin: "catalog".to_owned(),
+        }
+    }
+}
+
+impl std::ops::Deref for ModelRecord {
+    type Target = ModelRow;
+
+    fn deref(&self) -> &ModelRow {
+        &self.row
+    }
+}
+
+impl std::ops::DerefMut for ModelRecord {
+    fn deref_mut(&mut self) -> &mut ModelRow {
+        &mut self.row
+    }
 }
 
 /// One row of `model_aliases`.

@@ -1,7 +1,9 @@
 //! ExportRankings: CSV round trip through a CSV parser, agreeing with ListRankings.
 
 use benchhub_proto::pb;
-use benchhub_rankings::testdata::{ModelSeed, ObservationSeed, insert_models, insert_observations};
+use benchhub_rankings::testdata::{
+    ModelRecord, ObservationSeed, insert_models, insert_observations,
+};
 use chrono::Utc;
 use tokio_stream::StreamExt;
 
@@ -11,7 +13,7 @@ async fn seed_with_awkward_name(pool: sqlx::PgPool) -> anyhow::Result<()> {
     seed_basic(pool.clone()).await?;
     insert_models(
         &pool,
-        &[ModelSeed::new(
+        &[ModelRecord::new(
             "acme/quoted",
             "Quoted, \"Model\"\nTwo lines",
             Utc::now(),

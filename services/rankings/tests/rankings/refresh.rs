@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use benchhub_proto::pb;
 use benchhub_proto::pb::rankings_service_client::RankingsServiceClient;
-use benchhub_rankings::testdata::{ModelSeed, ObservationSeed, insert_models, insert_observations};
+use benchhub_rankings::testdata::{
+    ModelRecord, ObservationSeed, insert_models, insert_observations,
+};
 use benchhub_testkit::TestServer;
 use chrono::Utc;
 use sqlx::{Connection, Executor};
@@ -16,7 +18,7 @@ use crate::support::{Harness, days_ago, ids, notify_catalog, request, seed_basic
 async fn add_newcomer(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     insert_models(
         pool,
-        &[ModelSeed::new("acme/newcomer", "Newcomer", Utc::now())],
+        &[ModelRecord::new("acme/newcomer", "Newcomer", Utc::now())],
     )
     .await?;
     insert_observations(

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use benchhub_proto::pb;
 use benchhub_proto::pb::rankings_service_client::RankingsServiceClient;
 use benchhub_rankings::testdata::{
-    self, ModelSeed, ObservationSeed, insert_alias, insert_models, insert_observations,
+    self, ModelRecord, ObservationSeed, insert_alias, insert_models, insert_observations,
     set_source_state,
 };
 use benchhub_testkit::{TestDb, TestServer};
@@ -172,24 +172,24 @@ fn observation(
 pub(crate) async fn seed_basic(pool: sqlx::PgPool) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut models = vec![
-        ModelSeed::new("openai/gpt-4o", "GPT-4o", now - Days::days(60)),
-        ModelSeed::new(
+        ModelRecord::new("openai/gpt-4o", "GPT-4o", now - Days::days(60)),
+        ModelRecord::new(
             "anthropic/claude-sonnet-4",
             "Claude Sonnet 4",
             now - Days::days(50),
         ),
-        ModelSeed::new(
+        ModelRecord::new(
             "meta-llama/llama-3.3-70b",
             "Llama 3.3 70B",
             now - Days::days(45),
         ),
-        ModelSeed::new(
+        ModelRecord::new(
             "google/gemini-2.0-flash",
             "Gemini 2.0 Flash",
             now - Days::days(12),
         ),
-        ModelSeed::new("deepseek/deepseek-v3", "DeepSeek V3", now - Days::days(41)),
-        ModelSeed::new(
+        ModelRecord::new("deepseek/deepseek-v3", "DeepSeek V3", now - Days::days(41)),
+        ModelRecord::new(
             "mistralai/mistral-small",
             "Mistral Small",
             now - Days::days(3),
