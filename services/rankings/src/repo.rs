@@ -3,8 +3,6 @@
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
-use benchhub_common::model::ModelRow;
-
 use crate::domain::history::HistoryRecord;
 use crate::domain::records::{
     AliasRecord, CatalogInput, CoverageRecord, ModelRecord, ObservationRecord, SourceStateRecord,
@@ -32,15 +30,7 @@ pub async fn load_catalog_input(
     .await?
     .into_iter()
     .map(|row| ModelRecord {
-        row: ModelRow {
-            id: row.id,
-            display_name: row.display_name,
-            creator: row.creator,
-            family: row.family,
-            release_date: row.release_date,
-            context_length: row.context_length,
-            open_weights: row.open_weights,
-        },
+        row: benchhub_common::model_row!(row),
         first_seen_at: row.first_seen_at,
         tier: row.tier,
         origin: row.origin,

@@ -46,6 +46,25 @@ impl ModelRow {
     }
 }
 
+/// Builds a [`ModelRow`] from a record of `sqlx::query!` that selected the row's columns by their
+/// names (`id, display_name, creator, family, release_date, context_length, open_weights`): the one
+/// mapping of those columns, for the statements that read them beside a service's own columns. The
+/// record's other fields stay usable (only these are moved out).
+#[macro_export]
+macro_rules! model_row {
+    ($record:ident) => {
+        $crate::model::ModelRow {
+            id: $record.id,
+            display_name: $record.display_name,
+            creator: $record.creator,
+            family: $record.family,
+            release_date: $record.release_date,
+            context_length: $record.context_length,
+            open_weights: $record.open_weights,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

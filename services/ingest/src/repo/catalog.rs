@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use benchhub_common::model::ModelRow;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -40,15 +39,7 @@ pub async fn load_matcher(connection: &mut PgConnection) -> Result<Matcher, sqlx
         models
             .into_iter()
             .map(|row| CatalogModel {
-                row: ModelRow {
-                    id: row.id,
-                    display_name: row.display_name,
-                    creator: row.creator,
-                    family: row.family,
-                    release_date: row.release_date,
-                    context_length: row.context_length,
-                    open_weights: row.open_weights,
-                },
+                row: benchhub_common::model_row!(row),
                 origin: Origin::parse(&row.origin),
                 identity_name: row.identity_name,
                 first_observed: row.first_observed,
