@@ -4,14 +4,14 @@ use benchhub_common::convert::{optional_timestamp, timestamp};
 use benchhub_proto::pb;
 
 use crate::domain::estimate::CostEstimate;
+use crate::domain::records::ResultRecord;
+use crate::domain::records::{CaseRow, SuiteRow};
+use crate::domain::records::{LiveCounts, RunRow};
 use crate::domain::run::{Limits, RunConfig, RunStatus};
 use crate::domain::significance::Choice;
 use crate::domain::stats::{self, ModelAggregate};
 use crate::engine::events::{Counts, ProgressSnapshot};
 use crate::error::Error;
-use crate::repo::results::ResultRecord;
-use crate::repo::runs::{LiveCounts, RunRow};
-use crate::repo::suites::{CaseRow, SuiteRow};
 use benchhub_common::grading::{GraderKind, GraderSpec, JudgeSpec};
 
 /// Reads a proto grader; `field` names it when it sets none.

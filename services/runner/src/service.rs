@@ -18,13 +18,14 @@ use uuid::Uuid;
 
 use crate::domain::compare::{self, Comparison};
 use crate::domain::estimate::{self, CaseSize};
+use crate::domain::records::RunRow;
 use crate::domain::run::{AdHocCase, CaseSpec, Limits, ModelPlan, RunConfig};
 use crate::domain::stats::{self, ModelAggregate};
 use crate::domain::validate;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::repo;
-use crate::repo::runs::{NewRun, RunRow};
+use crate::repo::runs::NewRun;
 use crate::repo::stats::TrendPoint;
 use benchhub_common::grading::{GraderSpec, JudgeSpec, RubricSpec};
 
@@ -497,7 +498,7 @@ pub async fn run_view(
 ) -> Result<
     (
         RunRow,
-        repo::runs::LiveCounts,
+        crate::domain::records::LiveCounts,
         Vec<ModelAggregate>,
         crate::domain::significance::Choice,
     ),

@@ -44,6 +44,10 @@ pub enum ProviderError {
     /// The provider answered 2xx with a body that is not the expected JSON.
     #[error("malformed answer from the provider: {0}")]
     Malformed(String),
+    /// The caller's own limits refused the attempt before it reached the provider (the run is
+    /// stopping, its budget is spent, the process is shutting down); never retried.
+    #[error("not called: {0}")]
+    NotCalled(String),
 }
 
 impl ProviderError {
@@ -56,7 +60,8 @@ impl ProviderError {
             | ProviderError::Transport(_) => true,
             ProviderError::Auth { .. }
             | ProviderError::BadRequest { .. }
-            | ProviderError::Malformed(_) => false,
+            | ProviderError::Malformed(_)
+            | ProviderError::NotCalled(_) => false,
         }
     }
 
@@ -69,7 +74,7 @@ impl ProviderError {
     }
 
     /// Returns a short machine-friendly kind: `rate_limited`, `server`, `timeout`, `auth`,
-    /// `bad_request`, `transport` or `malformed`.
+    /// `bad_request`, `transport`, `malformed` or `not_called`.
     pub fn kind(&self) -> &'static str {
         match self {
             ProviderError::RateLimited { .. } => "rate_limited",
@@ -79,6 +84,7 @@ impl ProviderError {
             ProviderError::BadRequest { .. } => "bad_request",
             ProviderError::Transport(_) => "transport",
             ProviderError::Malformed(_) => "malformed",
+            ProviderError::NotCalled(_) => "not_called",
         }
     }
 }

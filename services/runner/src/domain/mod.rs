@@ -7,6 +7,7 @@ pub mod limits;
 pub mod normalize;
 pub mod plan;
 pub mod pricing;
+pub mod records;
 pub mod run;
 pub mod significance;
 pub mod stats;

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
@@ -16,7 +16,7 @@ use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
 use crate::engine::Engine;
 use crate::engine::events::{Counts, ProgressSnapshot, ProviderSnapshot, RunEvent};
 use crate::engine::limits::ProviderLimiter;
-use crate::engine::stack::CallStack;
+use crate::engine::stack::{CallStack, RunBudget};
 
 /// Progress events are sent at most this often.
 pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
@@ -50,10 +50,9 @@ pub(super) struct RunContext {
     pub(super) failed: AtomicI64,
     pub(super) cached: AtomicI64,
     pub(super) cost: AtomicI64,
-    pub(super) spent: AtomicI64,
+    pub(super) budget: Arc<RunBudget>,
     pub(super) completed_here: AtomicI64,
     pub(super) write_failures: AtomicI64,
-    pub(super) budget_hit: AtomicBool,
     pub(super) cancel: CancellationToken,
     pub(super) grading: Arc<Semaphore>,
     pub(super) events: broadcast::Sender<RunEvent>,
@@ -117,13 +116,7 @@ impl RunContext {
     }
 
     pub(super) fn budget_reached(&self) -> bool {
-        match self.config.limits.budget_micro_usd {
-            Some(budget) if self.spent.load(Ordering::Relaxed) >= budget => {
-                self.budget_hit.store(true, Ordering::Relaxed);
-                true
-            }
-            _ => false,
-        }
+        self.budget.reached()
     }
 
     pub(super) fn counts(&self) -> Counts {

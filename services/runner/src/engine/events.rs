@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::domain::records::ResultRecord;
 use crate::domain::run::RunStatus;
-use crate::repo::results::ResultRecord;
 
 /// Events buffered per run for slow watchers; a watcher that falls further behind catches up from the
 /// database.

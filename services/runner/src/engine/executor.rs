@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::domain::records::{RunRow, RunSummary};
 use crate::domain::run::{
     DEFAULT_PER_PROVIDER_CONCURRENCY, PairKey, RunCase, RunConfig, RunStatus, pairs,
 };
@@ -20,11 +21,10 @@ use crate::domain::stats;
 use crate::engine::context::{ModelRuntime, PROGRESS_INTERVAL, ProviderRuntime, RunContext};
 use crate::engine::events::RunEvent;
 use crate::engine::limits::rate_limiter;
-use crate::engine::stack::{self, Gates, RetryPolicy};
+use crate::engine::stack::{self, Gates, RetryPolicy, RunBudget};
 use crate::engine::{ActiveRun, Engine, pair, pairwise};
 use crate::error::Error;
 use crate::repo;
-use crate::repo::runs::{RunRow, RunSummary};
 use crate::repo::worker::{Claimed, Ending, Renewal};
 
 /// Executes a claimed run until it ends, is cancelled, is taken over, or the process shuts down.
@@ -57,7 +57,7 @@ async fn execute_in_span(engine: Arc<Engine>, claimed: Claimed, claim_tag: Strin
 
 fn build_cases(
     run: &RunRow,
-    suite_cases: Vec<Option<repo::suites::CaseRow>>,
+    suite_cases: Vec<Option<crate::domain::records::CaseRow>>,
 ) -> Vec<Option<RunCase>> {
     let mut cases: Vec<Option<RunCase>> = suite_cases
         .into_iter()
@@ -125,7 +125,11 @@ async fn execute_claimed(
         .filter(|pair| !finished.contains(pair))
         .collect();
 
-    let (models, providers) = prepare_models(engine, &config);
+    let budget = Arc::new(RunBudget::new(
+        counts.cost_micro_usd,
+        config.limits.budget_micro_usd,
+    ));
+    let (models, providers) = prepare_models(engine, &config, &budget);
     let context = Arc::new(RunContext {
         engine: Arc::clone(engine),
         run_id,
@@ -140,10 +144,9 @@ async fn execute_claimed(
         failed: AtomicI64::new(counts.failed),
         cached: AtomicI64::new(counts.cached),
         cost: AtomicI64::new(counts.cost_micro_usd),
-        spent: AtomicI64::new(counts.cost_micro_usd),
+        budget,
         completed_here: AtomicI64::new(0),
         write_failures: AtomicI64::new(0),
-        budget_hit: AtomicBool::new(false),
         cancel: active.cancel.clone(),
         grading: Arc::new(Semaphore::new(engine.settings.grading_concurrency.max(1))),
         events,
@@ -225,6 +228,7 @@ async fn execute_claimed(
 fn prepare_models(
     engine: &Arc<Engine>,
     config: &RunConfig,
+    budget: &Arc<RunBudget>,
 ) -> (
     HashMap<String, ModelRuntime>,
     HashMap<String, ProviderRuntime>,
@@ -264,6 +268,7 @@ fn prepare_models(
                     provider: limiter,
                     run_rate,
                     throttled: Arc::clone(&runtime.throttled),
+                    budget: Arc::clone(budget),
                 };
                 let policy = RetryPolicy::new(
                     limits.max_retries,
@@ -392,13 +397,13 @@ async fn finish_run(
     }
 
     let mut summary = RunSummary::default();
-    let (status, error) = if context.budget_hit.load(Ordering::Relaxed) {
+    let (status, error) = if context.budget.was_hit() {
         let budget = context.config.limits.budget_micro_usd.unwrap_or(0);
         (
             RunStatus::Failed,
             Some(format!(
                 "budget reached: {} of {budget} micro-USD spent; {remaining} pairs were not run",
-                context.spent.load(Ordering::Relaxed)
+                context.budget.spent()
             )),
         )
     } else if remaining > 0 {
@@ -434,7 +439,7 @@ async fn finish_run(
     let ending = Ending {
         status,
         error,
-        budget_exhausted: context.budget_hit.load(Ordering::Relaxed),
+        budget_exhausted: context.budget.was_hit(),
         best_model: best.as_ref().map(|model| model.model.clone()),
         best_quality: best.as_ref().and_then(|model| model.mean_quality),
         cheapest_model: cheapest.as_ref().map(|model| model.model.clone()),

@@ -13,13 +13,14 @@ use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use crate::domain::normalize::matches_expected;
+use crate::domain::records::ResultRecord;
 use crate::domain::run::{ModelPlan, PairKey, RunCase, RunConfig};
 use crate::engine::context::{ModelRuntime, RunContext};
 use crate::engine::events::RunEvent;
 use crate::engine::stack::{self, Call};
 use crate::error::Error;
 use crate::repo;
-use crate::repo::results::{CachedResponse, NewResult, ResultRecord};
+use crate::repo::results::{CachedResponse, NewResult};
 use benchhub_common::grading::GraderKind;
 
 /// What a pair's call produced.
@@ -116,6 +117,11 @@ async fn call_model(
         result = stack::send(stack, call.clone()) => result,
         _ = context.cancel.cancelled() => return None,
     };
+    if let Err(ProviderError::NotCalled(reason)) = &result {
+        // Refused by the run's own gates (stopping, budget spent): the pair is not run, not failed.
+        tracing::debug!(model = %pair.model, case = pair.case_index, %reason, "not called");
+        return None;
+    }
     let attempts = call.attempts();
     match result {
         Ok(response) => {
@@ -290,6 +296,19 @@ pub(super) async fn run_pair(
             let Some(outcome) = call_model(&context, case, model, &pair).await else {
                 return;
             };
+            // The call is paid the moment it answers: charge the budget before the next pair may
+            // start, not once this one is graded and stored.
+            let model_cost = match &outcome {
+                CallOutcome::Answer {
+                    response,
+                    cached: false,
+                    ..
+                } => plan.price.as_ref().map(|price| {
+                    price.cost_micro_usd(response.input_tokens, response.output_tokens)
+                }),
+                _ => None,
+            };
+            context.budget.add(model_cost.unwrap_or(0));
             let grading_permit = Arc::clone(&context.grading).acquire_owned().await;
             drop(permit);
             match outcome {
@@ -410,10 +429,10 @@ fn count_recorded(context: &RunContext, pair: &PairKey, failed: bool) {
 async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
     let failed = result.record.error.is_some();
     // The judge's cost counts like the model's, against the budget too (a cached answer is still
-    // graded, so its judge call is paid).
-    let model_cost = result.record.cost_micro_usd.unwrap_or(0);
+    // graded, so its judge call is paid); the model's was charged when its call answered (see
+    // `run_pair`).
     let judge_cost = result.record.judge_cost_micro_usd.unwrap_or(0);
-    let cost = model_cost + judge_cost;
+    let cost = result.record.cost_micro_usd.unwrap_or(0) + judge_cost;
     let cached = result.record.cached;
     // Cancelling the run ends the retries, and so does a hard stop (the drain grace ran out; the
     // run's token is its child); a graceful shutdown does not, so a result ready when it began is
@@ -433,10 +452,8 @@ async fn record(context: &RunContext, pair: &PairKey, result: NewResult) {
             count_recorded(context, pair, failed);
             if cached {
                 context.cached.fetch_add(1, Ordering::Relaxed);
-                context.spent.fetch_add(judge_cost, Ordering::Relaxed);
-            } else {
-                context.spent.fetch_add(cost, Ordering::Relaxed);
             }
+            context.budget.add(judge_cost);
             context.cost.fetch_add(cost, Ordering::Relaxed);
             context.completed_here.fetch_add(1, Ordering::Relaxed);
             let _ = context.events.send(RunEvent::Result(Box::new(record)));

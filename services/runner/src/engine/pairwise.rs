@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering;
 
 use benchhub_proto::pb;
 
+use crate::domain::records::RatingSummary;
 use crate::engine::context::RunContext;
 use crate::repo;
-use crate::repo::runs::RatingSummary;
 use benchhub_common::grading::JudgeSpec;
 
 /// Pairwise comparisons judged at once.
@@ -124,7 +124,7 @@ pub(super) async fn pairwise(context: &Arc<RunContext>) -> (Vec<RatingSummary>, 
                                 .await,
                         };
                         let cost = spend.cost_micro_usd.unwrap_or(0);
-                        context.spent.fetch_add(cost, Ordering::Relaxed);
+                        context.budget.add(cost);
                         context.cost.fetch_add(cost, Ordering::Relaxed);
                         if let Err(error) = repo::results::insert_verdict(
                             &engine.pool,

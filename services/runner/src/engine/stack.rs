@@ -1,10 +1,12 @@
 //! The runner's side of the one provider call policy (`benchhub_common::calls`): its metric names,
 //! and the [`Gates`] each call of a run passes before each attempt — the run's overall concurrency,
 //! the provider's shared adaptive concurrency (told about every 429 and success), the provider's
-//! shared rate limit and the run's own rate limit.
+//! shared rate limit and the run's own rate limit — and, last, the run's budget: an attempt that
+//! passes the limits after the budget is spent is not made, so a call queued behind them does not
+//! overshoot it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use benchhub_common::calls::{self, CallMetrics, Gate};
 use benchhub_providers::{ChatResponse, Provider, ProviderError};
@@ -23,6 +25,51 @@ pub static METRICS: CallMetrics = CallMetrics {
     retries: "benchhub_runner_retries_total",
 };
 
+/// What a run has spent against its budget, shared by its scheduler, its pairs and its gates.
+#[derive(Debug)]
+pub struct RunBudget {
+    spent: AtomicI64,
+    limit: Option<i64>,
+    hit: AtomicBool,
+}
+
+impl RunBudget {
+    /// A budget of `limit` micro-USD (none: unlimited) of which `spent` is spent.
+    pub fn new(spent: i64, limit: Option<i64>) -> Self {
+        Self {
+            spent: AtomicI64::new(spent),
+            limit,
+            hit: AtomicBool::new(false),
+        }
+    }
+
+    /// Adds a cost.
+    pub fn add(&self, cost: i64) {
+        self.spent.fetch_add(cost, Ordering::Relaxed);
+    }
+
+    /// Returns what is spent.
+    pub fn spent(&self) -> i64 {
+        self.spent.load(Ordering::Relaxed)
+    }
+
+    /// Returns whether the budget is spent, and remembers that it was.
+    pub fn reached(&self) -> bool {
+        match self.limit {
+            Some(limit) if self.spent() >= limit => {
+                self.hit.store(true, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns whether the budget stopped anything.
+    pub fn was_hit(&self) -> bool {
+        self.hit.load(Ordering::Relaxed)
+    }
+}
+
 /// The gates a call passes before reaching the provider.
 #[derive(Debug, Clone)]
 pub struct Gates {
@@ -34,6 +81,8 @@ pub struct Gates {
     pub run_rate: Option<Arc<DefaultDirectRateLimiter>>,
     /// 429 answers this run received from the provider.
     pub throttled: Arc<AtomicU64>,
+    /// The run's budget, checked once the limits are passed.
+    pub budget: Arc<RunBudget>,
 }
 
 impl Gate for Gates {
@@ -43,13 +92,18 @@ impl Gate for Gates {
         let run_slot = Arc::clone(&self.run_concurrency)
             .acquire_owned()
             .await
-            .map_err(|_| ProviderError::Transport("the run is stopping".to_owned()))?;
+            .map_err(|_| ProviderError::NotCalled("the run is stopping".to_owned()))?;
         let provider_slot = self.provider.concurrency.acquire().await;
         if let Some(rate) = &self.provider.rate {
             rate.until_ready().await?;
         }
         if let Some(rate) = &self.run_rate {
             rate.until_ready().await;
+        }
+        if self.budget.reached() {
+            return Err(ProviderError::NotCalled(
+                "the run's budget is spent".to_owned(),
+            ));
         }
         Ok((run_slot, provider_slot))
     }
@@ -96,11 +150,12 @@ mod tests {
             }),
             run_rate: None,
             throttled: Arc::new(AtomicU64::new(0)),
+            budget: Arc::new(RunBudget::new(0, Some(100))),
         }
     }
 
     #[tokio::test]
-    async fn a_pass_holds_a_run_slot_and_a_provider_slot() {
+    async fn a_pass_holds_a_run_slot_and_a_provider_slot_until_the_budget_is_spent() {
         let gates = gates(2, 4);
         let first = gates.enter().await.expect("open");
         assert_eq!(gates.run_concurrency.available_permits(), 1);
@@ -108,10 +163,17 @@ mod tests {
         drop(first);
         assert_eq!(gates.run_concurrency.available_permits(), 2);
         assert_eq!(gates.provider.concurrency.snapshot().in_flight, 0);
+        gates.budget.add(100);
+        assert!(matches!(
+            gates.enter().await,
+            Err(ProviderError::NotCalled(reason)) if reason.contains("budget")
+        ));
+        assert!(gates.budget.was_hit());
+        assert_eq!(gates.run_concurrency.available_permits(), 2);
         gates.run_concurrency.close();
         assert!(matches!(
             gates.enter().await,
-            Err(ProviderError::Transport(reason)) if reason.contains("stopping")
+            Err(ProviderError::NotCalled(reason)) if reason.contains("stopping")
         ));
     }
 

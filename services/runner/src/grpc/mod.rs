@@ -21,7 +21,6 @@ use crate::convert;
 use crate::domain::validate::{self, MAX_CASES_PER_REQUEST};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::repo;
 use crate::service::{self, Caller, Created};
 use benchhub_common::grading::{GraderSpec, JudgeSpec};
 
@@ -196,7 +195,12 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                     self.engine.remember_token(row.id, token);
                 }
                 tracing::info!(run_id = %row.id, tenant = %caller.tenant, models = row.models.len(), pairs = row.total_pairs, "run created");
-                convert::run_to_pb(&row, &repo::runs::LiveCounts::default(), &[], None)
+                convert::run_to_pb(
+                    &row,
+                    &crate::domain::records::LiveCounts::default(),
+                    &[],
+                    None,
+                )
             }
             Created::Estimate {
                 config,
@@ -253,7 +257,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                 })
                 .transpose()
         };
-        let filter = repo::runs::RunFilter {
+        let filter = crate::domain::records::RunFilter {
             suite_id,
             status,
             created_after: bound("created_after", message.created_after.as_ref())?,
@@ -325,7 +329,7 @@ impl pb::runner_service_server::RunnerService for RunnerApi {
                 }
             })
             .transpose()?;
-        let filter = repo::results::ResultFilter {
+        let filter = crate::domain::records::ResultFilter {
             model,
             case_id,
             only_failed: message.only_failed,

@@ -20,12 +20,11 @@ use tonic::Status;
 use uuid::Uuid;
 
 use crate::convert;
+use crate::domain::records::ResultRecord;
 use crate::domain::run::RunStatus;
 use crate::engine::Engine;
 use crate::engine::events::{Counts, ProgressSnapshot, RunEvent};
 use crate::error::Error;
-use crate::repo;
-use crate::repo::results::ResultRecord;
 use crate::service;
 
 /// How often a run executed elsewhere is polled.
@@ -131,7 +130,9 @@ impl Watcher {
         Ok(())
     }
 
-    async fn db_progress(&mut self) -> Result<(repo::runs::RunRow, ProgressSnapshot), Stop> {
+    async fn db_progress(
+        &mut self,
+    ) -> Result<(crate::domain::records::RunRow, ProgressSnapshot), Stop> {
         let (row, counts) = service::run_progress(&self.pool, &self.tenant, self.run_id).await?;
         let progress = ProgressSnapshot {
             counts: Counts {

@@ -5,70 +5,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::compare::ComparedResult;
+use crate::domain::records::{ResultFilter, ResultRecord};
 use crate::error::Error;
-
-/// A recorded result (also what WatchRun streams).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultRecord {
-    /// Result id.
-    pub id: Uuid,
-    /// Run id.
-    pub run_id: Uuid,
-    /// Suite case id or ad-hoc case id.
-    pub case_id: Option<Uuid>,
-    /// Index of the case in the run.
-    pub case_index: i32,
-    /// `provider/model`.
-    pub model: String,
-    /// Provider part.
-    pub provider: String,
-    /// Canonical catalog id.
-    pub canonical_model_id: Option<String>,
-    /// Repetition number.
-    pub repetition: i32,
-    /// The answer; `None` when the call failed.
-    pub output: Option<String>,
-    /// Prompt tokens.
-    pub input_tokens: Option<i32>,
-    /// Completion tokens.
-    pub output_tokens: Option<i32>,
-    /// Total tokens.
-    pub total_tokens: Option<i32>,
-    /// Latency of the successful attempt.
-    pub latency_ms: Option<i32>,
-    /// Cost in micro-USD; `None` when unpriced.
-    pub cost_micro_usd: Option<i64>,
-    /// Whether the model had a price.
-    pub price_known: bool,
-    /// Quality 0–100.
-    pub quality: Option<f64>,
-    /// Pass flag.
-    pub passed: Option<bool>,
-    /// Grader name (`exact`, `llm_rubric`, ...).
-    pub grader: Option<String>,
-    /// Grader notes.
-    pub notes: Option<String>,
-    /// Normalised equality with the expected output.
-    pub matches_expected: Option<bool>,
-    /// Why the call failed.
-    pub error: Option<String>,
-    /// Why grading failed.
-    pub grading_error: Option<String>,
-    /// Judge is one of the run's models.
-    pub self_judged: bool,
-    /// Served from the response cache.
-    pub cached: bool,
-    /// Provider calls made.
-    pub attempts: i32,
-    /// When the result was recorded.
-    pub created_at: DateTime<Utc>,
-    /// Input tokens of the LLM judge grading it.
-    pub judge_input_tokens: Option<i32>,
-    /// Output tokens of the LLM judge.
-    pub judge_output_tokens: Option<i32>,
-    /// Cost of the judge's tokens at its price; `None` without a judge or a price.
-    pub judge_cost_micro_usd: Option<i64>,
-}
 
 /// A result to store: the record as it will read back, and what only the insert needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,17 +92,6 @@ pub async fn insert_result(
         created_at,
         ..result.record.clone()
     }))
-}
-
-/// Filters of ListRunResults.
-#[derive(Debug, Clone, Default)]
-pub struct ResultFilter {
-    /// Only this model.
-    pub model: Option<String>,
-    /// Only this case (suite or ad-hoc id).
-    pub case_id: Option<Uuid>,
-    /// Only failed calls or gradings.
-    pub only_failed: bool,
 }
 
 /// Keyset position of a result: (case index, model, repetition).

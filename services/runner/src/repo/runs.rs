@@ -5,139 +5,11 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::domain::records::{LiveCounts, RunFilter, RunRow, RunSummary};
 use crate::domain::run::{AdHocCase, RunConfig, RunStatus};
-use crate::domain::significance::{CaseScore, Choice};
+use crate::domain::significance::CaseScore;
 use crate::domain::stats::ModelAggregate;
 use crate::error::Error;
-
-/// A stored run.
-#[derive(Debug, Clone)]
-pub struct RunRow {
-    /// Run id.
-    pub id: Uuid,
-    /// Owner.
-    pub tenant_id: String,
-    /// Suite, if any.
-    pub suite_id: Option<Uuid>,
-    /// Stored status name.
-    pub status: String,
-    /// Models in request order.
-    pub models: Vec<String>,
-    /// The run's configuration.
-    pub config: Json<RunConfig>,
-    /// Suite case ids frozen at creation.
-    pub case_ids: Vec<Uuid>,
-    /// Ad-hoc cases.
-    pub ad_hoc_cases: Option<Json<Vec<AdHocCase>>>,
-    /// Pairs in the run.
-    pub total_pairs: i32,
-    /// Pairs with a result (as last flushed).
-    pub done: i32,
-    /// Failed pairs (as last flushed).
-    pub failed: i32,
-    /// Cost so far (as last flushed).
-    pub cost_micro_usd: i64,
-    /// The judge's share of the stored cost.
-    pub judge_cost_micro_usd: i64,
-    /// Best model at completion.
-    pub best_model: Option<String>,
-    /// Cheapest model at completion.
-    pub cheapest_model: Option<String>,
-    /// Summary written at completion.
-    pub summary: Option<Json<RunSummary>>,
-    /// Why the run failed.
-    pub error: Option<String>,
-    /// Token name of the creator.
-    pub created_by: Option<String>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// First start.
-    pub started_at: Option<DateTime<Utc>>,
-    /// End time.
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Stopped by the budget.
-    pub budget_exhausted: bool,
-    /// Label.
-    pub label: String,
-    /// Set by RetryRun.
-    pub retry_requested_at: Option<DateTime<Utc>>,
-    /// Claim holder.
-    pub claimed_by: Option<String>,
-}
-
-impl RunRow {
-    /// Returns the parsed status (unknown names read as failed, which the CHECK constraint prevents).
-    pub fn status(&self) -> RunStatus {
-        RunStatus::parse(&self.status).unwrap_or(RunStatus::Failed)
-    }
-
-    /// Returns the number of cases: suite cases then ad-hoc ones.
-    pub fn case_count(&self) -> usize {
-        self.case_ids.len() + self.ad_hoc_cases.as_ref().map_or(0, |cases| cases.0.len())
-    }
-}
-
-/// Pairwise judging outcome stored in the summary.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
-pub struct RatingSummary {
-    /// Model.
-    pub model: String,
-    /// Bradley–Terry rating.
-    pub rating: f64,
-    /// Interval low.
-    pub ci_low: f64,
-    /// Interval high.
-    pub ci_high: f64,
-    /// Wins.
-    pub wins: i32,
-    /// Losses.
-    pub losses: i32,
-    /// Ties.
-    pub ties: i32,
-    /// Games.
-    pub games: i32,
-    /// Win rate.
-    pub win_rate: f64,
-    /// Rank.
-    pub rank: i32,
-}
-
-/// What a run stores when it ends (`benchmark_runs.summary`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
-pub struct RunSummary {
-    /// Per-model aggregates at the end.
-    #[serde(default)]
-    pub models: Vec<ModelAggregate>,
-    /// Pairwise ratings, when requested.
-    #[serde(default)]
-    pub ratings: Vec<RatingSummary>,
-    /// Judge order-consistency rate, when pairwise judging ran.
-    #[serde(default)]
-    pub judge_consistency_rate: Option<f64>,
-    /// Why the run was cancelled or stopped, for status events.
-    #[serde(default)]
-    pub reason: String,
-    /// The best model and how sure that is, at the end.
-    #[serde(default)]
-    pub choice: Option<Choice>,
-}
-
-/// Live counts of a run, computed from its results.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct LiveCounts {
-    /// Pairs with a result.
-    pub done: i64,
-    /// Pairs whose call failed.
-    pub failed: i64,
-    /// Pairs served from the cache.
-    pub cached: i64,
-    /// Cost so far: the models' calls and the judge's (grading and pairwise comparisons).
-    pub cost_micro_usd: i64,
-    /// Successful results without a price.
-    pub unpriced: i64,
-    /// The judge's share of the cost.
-    pub judge_cost_micro_usd: i64,
-}
 
 /// What CreateRun stores.
 #[derive(Debug, Clone)]
@@ -338,19 +210,6 @@ pub async fn case_scores(
     )
     .fetch_all(&mut **transaction)
     .await?)
-}
-
-/// Filters of ListRuns.
-#[derive(Debug, Clone, Default)]
-pub struct RunFilter {
-    /// Only runs of this suite.
-    pub suite_id: Option<Uuid>,
-    /// Only runs in this state.
-    pub status: Option<RunStatus>,
-    /// Created at or after.
-    pub created_after: Option<DateTime<Utc>>,
-    /// Created before.
-    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// Lists runs newest first after the `(created_at, id)` cursor. Counts of active runs are live.

@@ -5,67 +5,11 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::domain::records::{CaseRow, SuiteRow};
 use crate::domain::run::CaseSpec;
 use crate::domain::validate::MAX_CASES_PER_SUITE;
 use crate::error::Error;
 use benchhub_common::grading::GraderSpec;
-
-/// A suite with its case count.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SuiteRow {
-    /// Suite id.
-    pub id: Uuid,
-    /// Owner.
-    pub tenant_id: String,
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last time cases were added (creation time when none were).
-    pub updated_at: DateTime<Utc>,
-    /// Cases in the suite.
-    pub case_count: i64,
-    /// Completion time of the suite's latest completed run.
-    pub last_completed_run_at: Option<DateTime<Utc>>,
-}
-
-/// A stored test case.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseRow {
-    /// Case id.
-    pub id: Uuid,
-    /// Suite id.
-    pub suite_id: Uuid,
-    /// 0-based position.
-    pub position: i32,
-    /// Prompt.
-    pub input: String,
-    /// Golden answer.
-    pub expected_output: Option<String>,
-    /// Rubric.
-    pub rubric: Option<String>,
-    /// Own grader.
-    pub grader: Option<Json<GraderSpec>>,
-    /// Labels.
-    pub tags: Vec<String>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-}
-
-impl CaseRow {
-    /// Returns the case's content.
-    pub fn spec(&self) -> CaseSpec {
-        CaseSpec {
-            input: self.input.clone(),
-            expected_output: self.expected_output.clone(),
-            rubric: self.rubric.clone(),
-            grader: self.grader.as_ref().map(|grader| grader.0.clone()),
-            tags: self.tags.clone(),
-        }
-    }
-}
 
 /// Creates a suite; a duplicate name answers ALREADY_EXISTS.
 pub async fn create_suite(

@@ -8,9 +8,9 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::domain::records::RunSummary;
 use crate::domain::run::RunStatus;
 use crate::error::Error;
-use crate::repo::runs::RunSummary;
 
 /// Role the claim loop runs as (see 0005_rls.sql).
 pub const WORKER_ROLE: &str = "benchhub_worker";

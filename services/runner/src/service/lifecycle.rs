@@ -6,11 +6,12 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::records::{LiveCounts, RunFilter, RunRow};
+use crate::domain::records::{ResultFilter, ResultRecord};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::repo;
-use crate::repo::results::{ExistingPair, ResultCursor, ResultFilter, ResultRecord};
-use crate::repo::runs::{LiveCounts, RunFilter, RunRow};
+use crate::repo::results::{ExistingPair, ResultCursor};
 
 /// Lists runs newest first after the `(created_at, id)` cursor, with live counts of active runs.
 pub async fn list_runs(

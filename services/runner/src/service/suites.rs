@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::records::{CaseRow, SuiteRow};
 use crate::domain::run::CaseSpec;
 use crate::error::Error;
 use crate::repo;
-use crate::repo::suites::{CaseRow, SuiteRow};
 
 /// Creates a suite; ALREADY_EXISTS when the tenant has one of that name.
 pub async fn create_suite(

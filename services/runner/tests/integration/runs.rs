@@ -295,8 +295,39 @@ async fn budget_stops_the_run() {
     let counts = run.counts.expect("counts");
     assert!(counts.done < 40 && counts.done >= 4, "{counts:?}");
     assert!(run.cost_micro_usd >= 100);
-    // At most the calls in flight when the budget was reached overshoot it.
-    assert!(run.cost_micro_usd < 100 + 3 * 25, "{}", run.cost_micro_usd);
+    // At most the calls in flight when the budget was reached overshoot it: with two at a time, the
+    // one that crossed it and one other (a call is charged when it answers, and a call that passes
+    // the limits after that is not made).
+    assert!(run.cost_micro_usd < 100 + 2 * 25, "{}", run.cost_micro_usd);
+    assert_eq!(harness.fake.stats().total_calls as i32, counts.done);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_budget_stops_calls_queued_behind_the_limits() {
+    let harness = Harness::start(FakeConfig::new()).await;
+    let suite = harness.suite("queued", cases(20)).await;
+    let model = "fake/good+latency=20ms";
+    harness.price(model, 1_000_000, 1_000_000).await;
+    // One call at a time for the run, but eight pairs of the provider started together: seven wait
+    // behind the run's limit while the first calls are paid.
+    let mut request = run_of(&suite, &[model], limits(1, 0));
+    let run_limits = request.limits.as_mut().expect("limits");
+    run_limits.per_provider_max_concurrency = 8;
+    run_limits.budget_micro_usd = Some(40);
+    request.allow_over_budget = true;
+    let created = harness.create_run(request).await;
+    let run = harness
+        .wait_ended(&created.id, Duration::from_secs(30))
+        .await;
+    assert!(run.budget_exhausted, "{run:?}");
+    let counts = run.counts.expect("counts");
+    // Calls are made one by one until the budget is spent; none of the waiting pairs is called after.
+    assert!(
+        run.cost_micro_usd >= 40 && run.cost_micro_usd < 40 + 25,
+        "{}",
+        run.cost_micro_usd
+    );
+    assert!(counts.done < 8, "{counts:?}");
     assert_eq!(harness.fake.stats().total_calls as i32, counts.done);
 }
 
