@@ -121,6 +121,8 @@ pub fn compile(
     cache: &mut CompileCache,
     judge: &Judge,
 ) -> Result<Grader, Error> {
+    spec.check_bounds()
+        .map_err(|(sub_field, reason)| Error::invalid(format!("{field}.{sub_field}"), reason))?;
     match spec {
         GraderSpec::Exact { expected } => {
             check_text(
@@ -147,25 +149,6 @@ pub fn compile(
             all,
             case_insensitive,
         } => {
-            let needles_field = format!("{field}.contains.needles");
-            if needles.is_empty() || needles.len() > MAX_NEEDLES {
-                return Err(Error::invalid(
-                    needles_field,
-                    format!(
-                        "must hold 1 to {MAX_NEEDLES} strings, got {}",
-                        needles.len()
-                    ),
-                ));
-            }
-            for (index, needle) in needles.iter().enumerate() {
-                let characters = needle.chars().count();
-                if characters == 0 || characters > MAX_NEEDLE_CHARS {
-                    return Err(Error::invalid(
-                        format!("{needles_field}[{index}]"),
-                        format!("must be 1 to {MAX_NEEDLE_CHARS} characters, got {characters}"),
-                    ));
-                }
-            }
             let needles = if case_insensitive {
                 needles
                     .iter()
@@ -205,23 +188,6 @@ pub fn compile(
             let expected = expected.ok_or_else(|| {
                 Error::invalid(format!("{field}.numeric.expected"), "is required")
             })?;
-            if !expected.is_finite() {
-                return Err(Error::invalid(
-                    format!("{field}.numeric.expected"),
-                    "must be a finite number",
-                ));
-            }
-            for (name, value) in [
-                ("abs_tolerance", abs_tolerance),
-                ("rel_tolerance", rel_tolerance),
-            ] {
-                if !value.is_finite() || value < 0.0 {
-                    return Err(Error::invalid(
-                        format!("{field}.numeric.{name}"),
-                        format!("must be a finite number of at least 0, got {value}"),
-                    ));
-                }
-            }
             Ok(Grader::Numeric {
                 expected,
                 abs_tolerance,

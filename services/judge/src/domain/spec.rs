@@ -10,13 +10,9 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Largest rubric accepted, in bytes.
 pub const MAX_RUBRIC_BYTES: usize = 64 * 1024;
 pub use benchhub_common::grading::{
-    GraderKind, GraderSpec, JudgeSpec, MAX_PATTERN_CHARS, MAX_SCHEMA_BYTES, REGEX_DFA_SIZE_LIMIT,
-    REGEX_SIZE_LIMIT, RubricSpec,
+    GraderKind, GraderSpec, JudgeSpec, MAX_NEEDLE_CHARS, MAX_NEEDLES, MAX_PATTERN_CHARS,
+    MAX_SCHEMA_BYTES, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT, RubricSpec,
 };
-/// Most needles of a contains grader.
-pub const MAX_NEEDLES: usize = 100;
-/// Longest needle, in characters.
-pub const MAX_NEEDLE_CHARS: usize = 1_000;
 
 /// Checks a text field's size.
 pub fn check_text(field: &str, value: &str, limit: usize) -> Result<(), Error> {

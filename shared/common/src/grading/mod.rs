@@ -7,7 +7,9 @@ use regex::{Regex, RegexBuilder};
 
 mod spec;
 
-pub use spec::{GraderKind, GraderSpec, JudgeSpec, RubricSpec, parse_number};
+pub use spec::{
+    GraderKind, GraderSpec, JudgeSpec, MAX_NEEDLE_CHARS, MAX_NEEDLES, RubricSpec, parse_number,
+};
 
 /// Longest regex pattern accepted, in characters.
 pub const MAX_PATTERN_CHARS: usize = 4_096;

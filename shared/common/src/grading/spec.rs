@@ -6,6 +6,11 @@
 use benchhub_proto::pb;
 use serde::{Deserialize, Serialize};
 
+/// Most needles of a contains grader.
+pub const MAX_NEEDLES: usize = 100;
+/// Longest needle, in characters.
+pub const MAX_NEEDLE_CHARS: usize = 1_000;
+
 /// Names a grading mode; its text form is the name stored with results (`exact`, `llm_rubric`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GraderKind {
@@ -378,6 +383,71 @@ impl GraderSpec {
         Ok(grader)
     }
 
+    /// Checks the bounds every holder of a grader enforces the same way — a contains grader's needles,
+    /// a numeric grader's expected value (when set) and tolerances, an LLM grader's pass threshold —
+    /// so the runner accepts exactly what the judge will. On failure returns the bad sub-field (to
+    /// follow the grader's path, e.g. `contains.needles[2]`) and why. Patterns and schemas are checked
+    /// by compiling them ([`super::compile_pattern`], [`super::compile_schema`]); text sizes by each
+    /// service's limits.
+    pub fn check_bounds(&self) -> Result<(), (String, String)> {
+        match self {
+            GraderSpec::Contains { needles, .. } => {
+                if needles.is_empty() || needles.len() > MAX_NEEDLES {
+                    return Err((
+                        "contains.needles".to_owned(),
+                        format!(
+                            "must hold 1 to {MAX_NEEDLES} strings, got {}",
+                            needles.len()
+                        ),
+                    ));
+                }
+                for (index, needle) in needles.iter().enumerate() {
+                    let characters = needle.chars().count();
+                    if characters == 0 || characters > MAX_NEEDLE_CHARS {
+                        return Err((
+                            format!("contains.needles[{index}]"),
+                            format!("must be 1 to {MAX_NEEDLE_CHARS} characters, got {characters}"),
+                        ));
+                    }
+                }
+            }
+            GraderSpec::Numeric {
+                expected,
+                abs_tolerance,
+                rel_tolerance,
+            } => {
+                if expected.is_some_and(|value| !value.is_finite()) {
+                    return Err((
+                        "numeric.expected".to_owned(),
+                        "must be a finite number".to_owned(),
+                    ));
+                }
+                for (name, value) in [
+                    ("abs_tolerance", abs_tolerance),
+                    ("rel_tolerance", rel_tolerance),
+                ] {
+                    if !value.is_finite() || *value < 0.0 {
+                        return Err((
+                            format!("numeric.{name}"),
+                            format!("must be a finite number of at least 0, got {value}"),
+                        ));
+                    }
+                }
+            }
+            GraderSpec::LlmRubric(RubricSpec {
+                pass_threshold: Some(threshold),
+                ..
+            }) if !(0.0..=100.0).contains(threshold) => {
+                return Err((
+                    "llm_rubric.pass_threshold".to_owned(),
+                    format!("must be between 0 and 100, got {threshold}"),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Sets the models whose outputs an LLM grader judges (for the self-judging flag); other graders
     /// are returned as they are.
     #[must_use]
@@ -486,6 +556,42 @@ mod tests {
             serde_json::to_string(&GraderSpec::JsonValid).expect("writes"),
             r#"{"kind":"json_valid"}"#
         );
+    }
+
+    #[test]
+    fn bounds_name_the_bad_sub_field() {
+        let field = |grader: GraderSpec| grader.check_bounds().expect_err("out of bounds").0;
+        let contains = |needles: Vec<String>| GraderSpec::Contains {
+            needles,
+            all: true,
+            case_insensitive: false,
+        };
+        assert_eq!(field(contains(Vec::new())), "contains.needles");
+        assert_eq!(
+            field(contains(vec!["a".to_owned(), String::new()])),
+            "contains.needles[1]"
+        );
+        assert_eq!(
+            field(contains(vec!["x".repeat(MAX_NEEDLE_CHARS + 1)])),
+            "contains.needles[0]"
+        );
+        let numeric = |expected: Option<f64>, abs_tolerance: f64| GraderSpec::Numeric {
+            expected,
+            abs_tolerance,
+            rel_tolerance: 0.0,
+        };
+        assert_eq!(field(numeric(Some(f64::NAN), 0.0)), "numeric.expected");
+        assert_eq!(field(numeric(None, -1.0)), "numeric.abs_tolerance");
+        assert_eq!(field(numeric(None, f64::INFINITY)), "numeric.abs_tolerance");
+        assert!(numeric(None, 0.5).check_bounds().is_ok());
+        let threshold = GraderSpec::LlmRubric(RubricSpec {
+            pass_threshold: Some(101.0),
+            ..RubricSpec::default()
+        });
+        assert_eq!(field(threshold), "llm_rubric.pass_threshold");
+        for grader in every_grader() {
+            assert_eq!(grader.check_bounds(), Ok(()), "{grader:?}");
+        }
     }
 
     #[test]
