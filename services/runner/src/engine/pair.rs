@@ -296,19 +296,17 @@ pub(super) async fn run_pair(
             let Some(outcome) = call_model(&context, case, model, &pair).await else {
                 return;
             };
-            // The call is paid the moment it answers: charge the budget before the next pair may
-            // start, not once this one is graded and stored.
-            let model_cost = match &outcome {
-                CallOutcome::Answer {
-                    response,
-                    cached: false,
-                    ..
-                } => plan.price.as_ref().map(|price| {
+            let call_cost = match &outcome {
+                CallOutcome::Answer { response, .. } => plan.price.as_ref().map(|price| {
                     price.cost_micro_usd(response.input_tokens, response.output_tokens)
                 }),
-                _ => None,
+                CallOutcome::Failed { .. } => None,
             };
-            context.budget.add(model_cost.unwrap_or(0));
+            // A call is paid the moment it answers (a cached answer is not): charge the budget
+            // before the next pair may start, not once this one is graded and stored.
+            if let CallOutcome::Answer { cached: false, .. } = &outcome {
+                context.budget.add(call_cost.unwrap_or(0));
+            }
             let grading_permit = Arc::clone(&context.grading).acquire_owned().await;
             drop(permit);
             match outcome {
@@ -328,9 +326,7 @@ pub(super) async fn run_pair(
                     result.record.total_tokens =
                         to_i32(response.input_tokens + response.output_tokens);
                     result.record.latency_ms = to_i32(response.latency.as_millis() as u64);
-                    result.record.cost_micro_usd = plan.price.as_ref().map(|price| {
-                        price.cost_micro_usd(response.input_tokens, response.output_tokens)
-                    });
+                    result.record.cost_micro_usd = call_cost;
                     result.record.matches_expected = expected
                         .as_deref()
                         .map(|expected| matches_expected(&response.text, expected));

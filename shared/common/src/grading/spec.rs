@@ -115,12 +115,8 @@ pub struct JudgeSpec {
 impl JudgeSpec {
     /// Reads the proto message; the model name is trimmed.
     pub fn from_pb(judge: pb::JudgeModel) -> Self {
-        let model = match judge.model.trim() {
-            trimmed if trimmed.len() == judge.model.len() => judge.model,
-            trimmed => trimmed.to_owned(),
-        };
         JudgeSpec {
-            model,
+            model: judge.model.trim().to_owned(),
             temperature: judge.temperature,
             max_tokens: judge.max_tokens,
         }
